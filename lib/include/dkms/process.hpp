@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Spawning child processes: the only place the engine forks.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dkms {
+
+/// What to run and how.
+struct ProcessSpec {
+    std::vector<std::string> argv;                  ///< argv[0] is looked up in PATH when it has no '/'
+    std::optional<std::filesystem::path> cwd;       ///< working directory (default: ours)
+    std::vector<std::string> unset_env;             ///< variables removed from the environment
+    std::vector<std::pair<std::string, std::string>> set_env;  ///< variables added or replaced
+    /// stdin: /dev/null unless given as text.
+    std::optional<std::string> stdin_text;
+    enum class Out { Inherit, Null, Capture, AppendFile } out = Out::Capture, err = Out::Inherit;
+    std::filesystem::path out_file;                 ///< for AppendFile (stdout and, if err is AppendFile, stderr)
+    bool err_to_out = false;                        ///< 2>&1 (into whatever stdout is)
+    /// Called about every `tick` while the child runs (progress display). May be empty.
+    std::function<void(std::chrono::steady_clock::duration)> on_tick;
+    std::chrono::milliseconds tick{1000};
+};
+
+struct ProcessResult {
+    int status = 0;            ///< exit status, or 128+signal as a shell reports it
+    std::string out;           ///< captured stdout (Capture only)
+    bool ok() const { return status == 0; }
+};
+
+/// Run and wait. Throws SystemError if the program cannot be started at all
+/// (then status would be 127 in a shell); a program that runs and fails returns its status.
+ProcessResult run_process(const ProcessSpec& spec);
+
+/// Find a program in PATH; empty if absent.
+std::filesystem::path find_program(const std::string& name);
+
+/// Quote a string for bash (single quotes), so that it survives as one word.
+std::string shell_quote(std::string_view s);
+
+}  // namespace dkms

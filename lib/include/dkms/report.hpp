@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The sink through which the engine talks to the user; front ends decide where lines go.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace dkms {
+
+/// dkms prints normal progress on stdout and Error!/Warning:/Deprecated lines on stderr,
+/// and the two are interleaved line by line. The engine never writes to a stream itself.
+class Reporter {
+public:
+    virtual ~Reporter() = default;
+    /// A line for stdout (without the newline).
+    virtual void out(std::string_view line) = 0;
+    /// A line for stderr (without the newline).
+    virtual void err(std::string_view line) = 0;
+    /// Text for stdout with no newline (for "Building module(s)..." before " done.").
+    virtual void out_partial(std::string_view text) = 0;
+    /// Verbose-only line (stdout).
+    virtual void verbose(std::string_view line) { if (verbose_) out(line); }
+    bool is_verbose() const { return verbose_; }
+    void set_verbose(bool v) { verbose_ = v; }
+    /// true when stdout is a terminal and progress may be drawn.
+    virtual bool interactive() const { return false; }
+
+    void warning(std::string_view msg) { err(std::string("Warning: ").append(msg)); }
+
+private:
+    bool verbose_ = false;
+};
+
+/// A reporter that drops everything (for library users that do not care).
+class NullReporter : public Reporter {
+public:
+    void out(std::string_view) override {}
+    void err(std::string_view) override {}
+    void out_partial(std::string_view) override {}
+};
+
+}  // namespace dkms

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// fork/exec with redirections, capture and a progress tick.
+#include "dkms/process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "dkms/error.hpp"
+
+extern char** environ;
+
+namespace dkms {
+
+namespace {
+
+std::vector<std::string> build_env(const ProcessSpec& spec) {
+    std::set<std::string> drop(spec.unset_env.begin(), spec.unset_env.end());
+    for (auto& [k, v] : spec.set_env) drop.insert(k);
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) {
+        std::string_view kv(*e);
+        auto eq = kv.find('=');
+        if (eq != std::string_view::npos && drop.count(std::string(kv.substr(0, eq)))) continue;
+        env.emplace_back(kv);
+    }
+    for (auto& [k, v] : spec.set_env) env.push_back(k + "=" + v);
+    return env;
+}
+
+[[noreturn]] void child_fail(int fd, int err) {
+    // Report errno to the parent through the close-on-exec pipe, then die.
+    (void)!write(fd, &err, sizeof err);
+    _exit(127);
+}
+
+int open_target(ProcessSpec::Out how, const std::filesystem::path& file, int capture_fd) {
+    switch (how) {
+        case ProcessSpec::Out::Null: return open("/dev/null", O_WRONLY | O_CLOEXEC);
+        case ProcessSpec::Out::AppendFile: return open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        case ProcessSpec::Out::Capture: return capture_fd;
+        case ProcessSpec::Out::Inherit: return -1;
+    }
+    return -1;
+}
+
+}  // namespace
+
+std::string shell_quote(std::string_view s) {
+    std::string r = "'";
+    for (char c : s) {
+        if (c == '\'') r += "'\\''";
+        else r += c;
+    }
+    return r + "'";
+}
+
+std::filesystem::path find_program(const std::string& name) {
+    if (name.find('/') != std::string::npos) return access(name.c_str(), X_OK) == 0 ? name : std::filesystem::path();
+    const char* path = getenv("PATH");
+    std::string_view p = path ? path : "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+    while (true) {
+        auto colon = p.find(':');
+        std::string dir(p.substr(0, colon));
+        if (dir.empty()) dir = ".";
+        std::filesystem::path cand = std::filesystem::path(dir) / name;
+        if (access(cand.c_str(), X_OK) == 0 && !std::filesystem::is_directory(cand)) return cand;
+        if (colon == std::string_view::npos) break;
+        p.remove_prefix(colon + 1);
+    }
+    return {};
+}
+
+ProcessResult run_process(const ProcessSpec& spec) {
+    if (spec.argv.empty()) throw Error(ExitCode::Error, "internal error: empty command");
+    std::filesystem::path prog = find_program(spec.argv[0]);
+    if (prog.empty()) throw SystemError("cannot run " + spec.argv[0], ENOENT);
+
+    int cap[2] = {-1, -1};
+    bool capture = spec.out == ProcessSpec::Out::Capture || spec.err == ProcessSpec::Out::Capture;
+    if (capture && pipe2(cap, O_CLOEXEC) != 0) throw SystemError("pipe", errno);
+    int in[2] = {-1, -1};
+    if (spec.stdin_text && pipe2(in, O_CLOEXEC) != 0) throw SystemError("pipe", errno);
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) throw SystemError("pipe", errno);
+
+    auto env = build_env(spec);
+    std::vector<char*> envp, argv;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::vector<std::string> args = spec.argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::string progs = prog.string();
+
+    pid_t pid = fork();
+    if (pid < 0) throw SystemError("fork", errno);
+    if (pid == 0) {
+        // Child: only async-signal-safe calls from here on.
+        signal(SIGPIPE, SIG_DFL);
+        int infd = spec.stdin_text ? in[0] : open("/dev/null", O_RDONLY);
+        if (infd < 0 || dup2(infd, 0) < 0) child_fail(report[1], errno);
+        int ofd = open_target(spec.out, spec.out_file, cap[1]);
+        if (spec.out != ProcessSpec::Out::Inherit && (ofd < 0 || dup2(ofd, 1) < 0)) child_fail(report[1], errno);
+        if (spec.err_to_out) {
+            if (dup2(1, 2) < 0) child_fail(report[1], errno);
+        } else {
+            int efd = open_target(spec.err, spec.out_file, cap[1]);
+            if (spec.err != ProcessSpec::Out::Inherit && (efd < 0 || dup2(efd, 2) < 0)) child_fail(report[1], errno);
+        }
+        if (spec.cwd && chdir(spec.cwd->c_str()) != 0) child_fail(report[1], errno);
+        execve(progs.c_str(), argv.data(), envp.data());
+        child_fail(report[1], errno);
+    }
+    close(report[1]);
+    if (cap[1] >= 0) close(cap[1]);
+    if (in[0] >= 0) close(in[0]);
+
+    int child_errno = 0;
+    ssize_t n;
+    do n = read(report[0], &child_errno, sizeof child_errno); while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n > 0) {
+        if (cap[0] >= 0) close(cap[0]);
+        if (in[1] >= 0) close(in[1]);
+        waitpid(pid, nullptr, 0);
+        std::string where = spec.cwd ? " in " + spec.cwd->string() : "";
+        throw SystemError("cannot run " + spec.argv[0] + where, child_errno);
+    }
+    if (in[1] >= 0) {
+        // Small inputs only (scripts); write all then close.
+        const std::string& t = *spec.stdin_text;
+        size_t off = 0;
+        while (off < t.size()) {
+            ssize_t w = write(in[1], t.data() + off, t.size() - off);
+            if (w < 0) { if (errno == EINTR) continue; break; }
+            off += size_t(w);
+        }
+        close(in[1]);
+    }
+
+    ProcessResult res;
+    auto start = std::chrono::steady_clock::now();
+    auto next_tick = start + spec.tick;
+    if (cap[0] >= 0) {
+        char buf[65536];
+        while (true) {
+            int timeout = -1;
+            if (spec.on_tick) {
+                auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - std::chrono::steady_clock::now());
+                timeout = int(std::max<long>(0, left.count()));
+            }
+            pollfd pfd{cap[0], POLLIN, 0};
+            int pr = poll(&pfd, 1, timeout);
+            if (pr < 0 && errno == EINTR) continue;
+            if (pr == 0) {
+                spec.on_tick(std::chrono::steady_clock::now() - start);
+                next_tick += spec.tick;
+                continue;
+            }
+            ssize_t r = read(cap[0], buf, sizeof buf);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break;
+            res.out.append(buf, size_t(r));
+        }
+        close(cap[0]);
+    }
+    int st = 0;
+    while (true) {
+        int timeout_ms = spec.on_tick ? int(spec.tick.count()) : -1;
+        if (timeout_ms < 0) {
+            if (waitpid(pid, &st, 0) < 0 && errno == EINTR) continue;
+            break;
+        }
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid) break;
+        if (w < 0 && errno != EINTR) break;
+        struct timespec ts{0, 50 * 1000 * 1000};
+        nanosleep(&ts, nullptr);
+        if (std::chrono::steady_clock::now() >= next_tick) {
+            spec.on_tick(std::chrono::steady_clock::now() - start);
+            next_tick += spec.tick;
+        }
+    }
+    if (WIFEXITED(st)) res.status = WEXITSTATUS(st);
+    else if (WIFSIGNALED(st)) res.status = 128 + WTERMSIG(st);
+    return res;
+}
+
+}  // namespace dkms
