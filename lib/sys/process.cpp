@@ -62,7 +62,8 @@ std::string shell_quote(std::string_view s) {
 }
 
 std::filesystem::path find_program(const std::string& name) {
-    if (name.find('/') != std::string::npos) return access(name.c_str(), X_OK) == 0 ? name : std::filesystem::path();
+    if (name.find('/') != std::string::npos)
+        return access(name.c_str(), X_OK) == 0 ? std::filesystem::path(name) : std::filesystem::path();
     const char* path = getenv("PATH");
     std::string_view p = path ? path : "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
     while (true) {
