@@ -1,1 +1,279 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+// Derivation of module records and per-kernel commands from a dkms.conf, with dkms's checks.
+#include "dkms/dkms_conf.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
+#include <set>
+
+#include "dkms/error.hpp"
+#include "dkms/kernel.hpp"
+
+namespace dkms {
+
+namespace {
+
+bool ere_match(const std::string& text, const std::string& pattern) {
+    try {
+        return std::regex_search(text, std::regex(pattern, std::regex::extended));
+    } catch (const std::regex_error&) {
+        return false;
+    }
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+bool ends_in_object(const std::string& n) {
+    auto ends = [&](const char* suf) {
+        std::string_view sv(suf);
+        return n.size() >= sv.size() && n.compare(n.size() - sv.size(), sv.size(), sv) == 0;
+    };
+    return ends(".o") || ends(".ko");
+}
+
+// max index + 1 over the module arrays (dkms 3.4 sparse-array handling)
+size_t module_count(const RawVars& raw) {
+    size_t n = 0;
+    for (auto name : {"BUILT_MODULE_NAME", "BUILT_MODULE_LOCATION", "DEST_MODULE_NAME", "DEST_MODULE_LOCATION"}) {
+        auto it = raw.find(name);
+        if (it != raw.end() && !it->second.empty()) n = std::max(n, it->second.rbegin()->first + 1);
+    }
+    return n;
+}
+
+bool config_matches(const std::string& spec, const KernelConfig& cfg) {
+    size_t i = 0;
+    while (i < spec.size()) {
+        while (i < spec.size() && std::isspace(static_cast<unsigned char>(spec[i]))) ++i;
+        size_t j = i;
+        while (j < spec.size() && !std::isspace(static_cast<unsigned char>(spec[j]))) ++j;
+        if (j == i) break;
+        std::string word = spec.substr(i, j - i);
+        i = j;
+        bool neg = word[0] == '!';
+        if (neg) word.erase(0, 1);
+        auto it = cfg.find(word);
+        bool set = it != cfg.end() && (it->second == "y" || it->second == "m");
+        if (set == neg) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::string unsafe_name_reason(const std::string& s) {
+    if (s.empty()) return "is empty";
+    if (s == "." || s == "..") return "is '" + s + "'";
+    if (s.find('/') != std::string::npos) return "contains '/'";
+    for (unsigned char c : s) {
+        if (c == '\n') return "contains a newline";
+        if (std::isspace(c)) return "contains whitespace";
+        if (c < 0x20 || c == 0x7f) return "contains a control character";
+    }
+    if (s[0] == '-') return "starts with '-'";
+    return "";
+}
+
+bool kernel_in_range(const std::string& kver, const std::string& min, const std::string& max) {
+    if (!min.empty() && dkms_ver_compare(kver, min) < 0) return false;
+    if (!max.empty() && dkms_ver_compare(kver, max) > 0) return false;
+    return true;
+}
+
+ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const ConfTarget& t, ConfMode mode) {
+    const Settings& s = ctx.settings;
+    if (access(conf.c_str(), R_OK) != 0)
+        throw Error(ExitCode::ConfMissing, {"Could not locate dkms.conf file.", "File: " + conf.string() + " does not exist."});
+
+    fs::path ksrc = s.kernel_source_dir_for(t.target.kver);
+    fs::path kconfig = kernel_config_file(ksrc);
+    ShellPresets presets{
+        {"kernelver", t.target.kver},
+        {"arch", t.target.arch},
+        {"kernel_source_dir", ksrc.string()},
+        {"kernel_config", kconfig.string()},
+        {"dkms_tree", s.dkms_tree.string()},
+        {"source_tree", s.source_tree.string()},
+        {"install_tree", s.install_tree.string()},
+        {"tmp_location", s.tmp_location},
+        {"module", t.module},
+        {"module_version", t.version},
+        {"running_distribution", running_distribution(s)},
+        {"current_kernel", running_kernel()},
+        {"current_os", "Linux"},
+        {"verbose", s.verbose ? "true" : ""},
+        {"force", s.force ? "true" : ""},
+        {"parallel_jobs", std::to_string(s.make_jobs())},
+    };
+    std::vector<fs::path> files{conf};
+    if (!t.module.empty()) {
+        const auto& m = t.module;
+        fs::path e = s.etc_dkms();
+        for (auto name : {m + ".conf", m + "-" + t.version + ".conf", m + "-" + t.version + "-" + t.target.kver + ".conf",
+                          m + "-" + t.version + "-" + t.target.kver + "-" + t.target.arch + ".conf",
+                          m + "--" + t.target.kver + ".conf", m + "--" + t.target.kver + "-" + t.target.arch + ".conf"})
+            files.push_back(e / name);
+    }
+    ModuleConfig c;
+    c.path = conf;
+    c.raw = evaluate_shell(files, presets, dkms_conf_directives());
+    for (auto& d : s.directives) {
+        auto eq = d.find('=');
+        if (eq == std::string::npos || eq == 0) continue;
+        std::string name = d.substr(0, eq), val = d.substr(eq + 1);
+        ctx.report.out("DIRECTIVE: " + name + "=\"" + val + "\"");
+        if (name.find('[') != std::string::npos) {
+            ctx.report.err("export: '" + name + "': not a valid identifier");
+            continue;
+        }
+        c.raw[name] = {{0, val}};
+    }
+    const RawVars& raw = c.raw;
+    auto get = [&](const char* n, size_t i = 0) { return raw_get(raw, n, i); };
+    c.package_name = get("PACKAGE_NAME");
+    c.package_version = get("PACKAGE_VERSION");
+
+    std::vector<std::string> errors;
+    auto error = [&](std::string msg) { errors.push_back("dkms.conf: Error! " + std::move(msg)); };
+    if (c.package_name.empty()) error("No 'PACKAGE_NAME' directive specified.");
+    if (c.package_version.empty()) error("No 'PACKAGE_VERSION' directive specified.");
+
+    // Kernel-dependent global exclusion.
+    KernelConfig kcfg = kconfig.empty() ? KernelConfig{} : read_kernel_config(kconfig);
+    auto excluded_at = [&](std::optional<size_t> idx) {
+        auto val = [&](const char* n) -> std::string {
+            if (!idx) return get(n);
+            auto it = raw.find(n);
+            if (it == raw.end() || !it->second.count(*idx) || *idx == 0) return "";
+            return it->second.at(*idx);
+        };
+        std::string k = val("BUILD_EXCLUSIVE_KERNEL"), a = val("BUILD_EXCLUSIVE_ARCH"),
+                    cf = val("BUILD_EXCLUSIVE_CONFIG"), mn = val("BUILD_EXCLUSIVE_KERNEL_MIN"),
+                    mx = val("BUILD_EXCLUSIVE_KERNEL_MAX");
+        if (!idx && mx.empty()) mx = get("OBSOLETE_BY");
+        if (!k.empty() && !ere_match(t.target.kver, k)) return true;
+        if (!a.empty() && !ere_match(t.target.arch, a)) return true;
+        if (!cf.empty() && !kconfig.empty() && !config_matches(cf, kcfg)) return true;
+        if (!kernel_in_range(t.target.kver, mn, mx)) return true;
+        return false;
+    };
+    for (auto n : {"BUILD_EXCLUSIVE_KERNEL", "BUILD_EXCLUSIVE_ARCH", "BUILD_EXCLUSIVE_CONFIG",
+                   "BUILD_EXCLUSIVE_KERNEL_MIN", "BUILD_EXCLUSIVE_KERNEL_MAX"})
+        if (raw.count(n)) c.has_build_exclusive = true;
+    c.build_excluded = excluded_at(std::nullopt);
+
+    // Module records.
+    size_t n = module_count(raw);
+    std::string dest_override = distro_dest_override(s);
+    std::string strip0 = get("STRIP");
+    std::set<std::string> seen_built, seen_dest;
+    for (size_t i = 0; i < n; ++i) {
+        ModuleRecord r;
+        r.built_name = get("BUILT_MODULE_NAME", i);
+        if (r.built_name.empty() && n == 1) r.built_name = c.package_name;
+        r.built_location = get("BUILT_MODULE_LOCATION", i);
+        if (!r.built_location.empty() && r.built_location.back() != '/') r.built_location += '/';
+        r.dest_name = get("DEST_MODULE_NAME", i);
+        if (r.dest_name.empty()) r.dest_name = r.built_name;
+        r.raw_dest_location = get("DEST_MODULE_LOCATION", i);
+        r.dest_location = dest_override.empty() ? r.raw_dest_location : dest_override;
+        std::string st = get("STRIP", i);
+        if (st.empty()) st = strip0;
+        r.strip = !(st.size() && (st[0] == 'n' || st[0] == 'N'));
+        r.excluded = excluded_at(i);
+        std::string rec = std::to_string(i);
+        if (r.built_name.empty()) error("No 'BUILT_MODULE_NAME' directive specified for record #" + rec + ".");
+        else if (ends_in_object(r.built_name)) error("'BUILT_MODULE_NAME' directive ends in '.o' or '.ko' in record #" + rec + ".");
+        if (ends_in_object(get("DEST_MODULE_NAME", i)))
+            error("'DEST_MODULE_NAME' directive ends in '.o' or '.ko' in record #" + rec + ".");
+        if (r.raw_dest_location.empty()) {
+            error("No 'DEST_MODULE_LOCATION' directive specified for record #" + rec + ".");
+        } else if (r.raw_dest_location.rfind("/kernel", 0) != 0 && r.raw_dest_location.rfind("/updates", 0) != 0 &&
+                   r.raw_dest_location.rfind("/extra", 0) != 0) {
+            errors.push_back("dkms.conf: Error! Directive 'DEST_MODULE_LOCATION' does not begin with");
+            errors.push_back("'/kernel', '/updates', or '/extra' in record #" + rec + ".");
+        }
+        // Names become file names: refuse anything that would escape the module directories.
+        for (auto* nm : {&r.built_name, &r.dest_name})
+            if (!nm->empty() && !unsafe_name_reason(*nm).empty())
+                error("Module name '" + *nm + "' in record #" + rec + " " + unsafe_name_reason(*nm) + ".");
+        for (auto* loc : {&r.built_location, &r.raw_dest_location})
+            if (loc->find("..") != std::string::npos || loc->find('\n') != std::string::npos)
+                error("Module location '" + *loc + "' in record #" + rec + " contains '..' or a newline.");
+        if (r.built_location.rfind("/", 0) == 0) error("'BUILT_MODULE_LOCATION' must be relative in record #" + rec + ".");
+        if (mode == ConfMode::Strict) {
+            if (!seen_built.insert(r.built_location + r.built_name).second)
+                error("Duplicate module '" + r.built_location + r.built_name + "' in 'BUILT_MODULE_NAME[" + rec + "]'.");
+            if (!seen_dest.insert(r.dest_name).second)
+                error("Duplicate module '" + r.dest_name + "' in 'DEST_MODULE_NAME[" + rec + "]'.");
+        }
+        c.modules.push_back(r);
+    }
+    for (auto name : {"AUTOINSTALL", "BUILD_DEPENDS_REBUILD", "NO_WEAK_MODULES"}) {
+        std::string v = lower(get(name));
+        if (!v.empty() && v != "yes" && v != "no") error(std::string("Unsupported ") + name + " value '" + get(name) + "'");
+    }
+    c.autoinstall = lower(get("AUTOINSTALL")) == "yes";
+    if (!c.package_name.empty() && !unsafe_name_reason(c.package_name).empty())
+        error("'PACKAGE_NAME' " + unsafe_name_reason(c.package_name) + ".");
+    if (!c.package_version.empty() && !unsafe_name_reason(c.package_version).empty())
+        error("'PACKAGE_VERSION' " + unsafe_name_reason(c.package_version) + ".");
+
+    if (!errors.empty()) {
+        for (auto& e : errors) ctx.report.err(e);
+        throw Error(ExitCode::BadConf,
+                    {"Bad conf file.", "File: " + conf.string() + " does not represent a valid dkms.conf file."});
+    }
+    if (mode == ConfMode::Strict) {
+        if (n == 0) ctx.report.err("dkms.conf: Warning! Zero modules specified.");
+        std::string clean = get("CLEAN");
+        if (raw.count("CLEAN") && clean != "true" && clean != "/bin/true" && clean != "/usr/bin/true")
+            ctx.report.err("Deprecated feature: CLEAN (" + conf.string() + ")");
+        for (auto name : {"REMAKE_INITRD", "MODULES_CONF", "MODULES_CONF_OBSOLETES", "MODULES_CONF_ALIAS_TYPE",
+                          "MODULES_CONF_OBSOLETE_ONLY", "OBSOLETE_BY"})
+            if (raw.count(name)) ctx.report.err(std::string("Deprecated feature: ") + name + " (" + conf.string() + ")");
+    }
+
+    // MAKE / MAKE_MATCH: last matching index wins.
+    std::string mk = get("MAKE");
+    if (auto it = raw.find("MAKE_MATCH"); it != raw.end()) {
+        for (auto& [i, pattern] : it->second) {
+            std::string cmd = get("MAKE", i);
+            if (!cmd.empty() && !pattern.empty() && ere_match(t.target.kver, pattern)) mk = cmd;
+        }
+    }
+    std::string mod = t.module.empty() ? c.package_name : t.module;
+    std::string ver = t.version.empty() ? c.package_version : t.version;
+    if (mk.empty()) mk = "make -C " + ksrc.string() + " M=" + (s.dkms_tree / mod / ver / "build").string();
+    std::string jobs = s.make_jobs() == 0 ? "-j" : "-j" + std::to_string(s.make_jobs());
+    if (mk == "make" || mk.rfind("make ", 0) == 0 || mk.rfind("make\t", 0) == 0)
+        mk = "make " + jobs + " KERNELRELEASE=" + t.target.kver + mk.substr(4);
+    if (kcfg.count("CONFIG_CC_IS_CLANG") && kcfg["CONFIG_CC_IS_CLANG"] == "y") mk += " LLVM=1";
+    c.make_command = mk;
+
+    if (auto it = raw.find("PATCH"); it != raw.end()) {
+        for (auto& [i, p] : it->second) {
+            if (p.empty()) continue;
+            std::string m = get("PATCH_MATCH", i);
+            if (m.empty() || ere_match(t.target.kver, m)) c.patches.push_back(p);
+        }
+    }
+    c.pre_build = get("PRE_BUILD");
+    c.post_build = get("POST_BUILD");
+    c.post_add = get("POST_ADD");
+    c.pre_install = get("PRE_INSTALL");
+    c.post_install = get("POST_INSTALL");
+    c.post_remove = get("POST_REMOVE");
+    if (auto it = raw.find("BUILD_DEPENDS"); it != raw.end())
+        for (auto& [i, d] : it->second)
+            if (!d.empty()) c.build_depends.push_back(d);
+    return c;
+}
+
+}  // namespace dkms

@@ -1,1 +1,94 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+// Kernel version ordering, config parsing and header completeness checks.
+#include <cctype>
+#include <fstream>
+
+#include "dkms/fs.hpp"
+#include "dkms/kernel.hpp"
+
+namespace dkms {
+
+std::string dkms_ver_key(const std::string& v) {
+    std::string out;
+    for (size_t i = 0; i < v.size();) {
+        if (std::isdigit(static_cast<unsigned char>(v[i]))) {
+            size_t j = i;
+            while (j < v.size() && std::isdigit(static_cast<unsigned char>(v[j]))) ++j;
+            std::string run = v.substr(i, j - i);
+            if (run.size() < 3) run.insert(0, 3 - run.size(), '0');
+            out += run;
+            i = j;
+        } else {
+            out += v[i++];
+        }
+    }
+    return out;
+}
+
+int dkms_ver_compare(const std::string& a, const std::string& b) {
+    return dkms_ver_key(a).compare(dkms_ver_key(b));
+}
+
+bool natural_less(const std::string& a, const std::string& b) {
+    size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+        bool da = std::isdigit(static_cast<unsigned char>(a[i])), db = std::isdigit(static_cast<unsigned char>(b[j]));
+        if (da && db) {
+            size_t ie = i, je = j;
+            while (ie < a.size() && std::isdigit(static_cast<unsigned char>(a[ie]))) ++ie;
+            while (je < b.size() && std::isdigit(static_cast<unsigned char>(b[je]))) ++je;
+            std::string na = a.substr(i, ie - i), nb = b.substr(j, je - j);
+            na.erase(0, std::min(na.find_first_not_of('0'), na.size()));
+            nb.erase(0, std::min(nb.find_first_not_of('0'), nb.size()));
+            if (na.size() != nb.size()) return na.size() < nb.size();
+            if (na != nb) return na < nb;
+            i = ie;
+            j = je;
+        } else {
+            if (a[i] != b[j]) return a[i] < b[j];
+            ++i;
+            ++j;
+        }
+    }
+    return a.size() - i < b.size() - j;
+}
+
+KernelConfig read_kernel_config(const std::filesystem::path& file) {
+    KernelConfig cfg;
+    std::ifstream in(file);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("CONFIG_", 0) != 0) continue;
+        auto eq = line.find('=');
+        if (eq == std::string::npos) continue;
+        std::string val = line.substr(eq + 1);
+        if (val.size() >= 2 && val.front() == '"' && val.back() == '"') val = val.substr(1, val.size() - 2);
+        cfg[line.substr(0, eq)] = val;
+    }
+    return cfg;
+}
+
+std::filesystem::path kernel_config_file(const std::filesystem::path& ksrc) {
+    for (auto rel : {"include/config/auto.conf", ".config"}) {
+        auto p = ksrc / rel;
+        if (std::filesystem::exists(p)) return p;
+    }
+    return {};
+}
+
+std::vector<std::string> missing_generated_headers(const std::filesystem::path& ksrc) {
+    // What kbuild needs for an external module build and only a complete headers package has.
+    static const char* const needed[] = {
+        "Makefile",
+        "include/generated/autoconf.h",
+        "include/generated/utsrelease.h",
+        "include/config/auto.conf",
+        "scripts/Makefile.modpost",
+    };
+    std::vector<std::string> missing;
+    for (auto rel : needed)
+        if (!std::filesystem::exists(ksrc / rel)) missing.push_back(rel);
+    return missing;
+}
+
+}  // namespace dkms

@@ -1,1 +1,144 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+// add: register a module source in the dkms tree (the "source" symlink).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "dkms/fs.hpp"
+#include "dkms/ops.hpp"
+#include "dkms/process.hpp"
+
+namespace dkms {
+
+void check_identifier(const std::string& what, const std::string& value) {
+    std::string why = unsafe_name_reason(value);
+    if (!why.empty()) {
+        std::string shown;
+        for (char c : value) shown += (c == '\n') ? std::string("\\n") : std::string(1, c);
+        throw Error(ExitCode::Error, {"Invalid " + what + " '" + shown + "': it " + why + ".",
+                                      "Module names and versions become directory names and must be a single "
+                                      "path component without whitespace."});
+    }
+}
+
+void Ops::require_added(const ModuleId& id) const {
+    if (tree_.is_broken(id))
+        throw Error(ExitCode::ConfMissing, {id.str() + " is broken!",
+                                            "Missing the source directory or the symbolic link pointing to it.",
+                                            "Manual intervention is required!"});
+    if (!tree_.is_added(id))
+        throw Error(ExitCode::NotFound, "The module/version combo: " + id.str() + " is not located in the DKMS tree.");
+}
+
+ModuleConfig Ops::read_conf(const ModuleId& id, const Target& t, ConfMode mode) const {
+    return load_module_config(ctx_, tree_.conf_path(id), ConfTarget{id.name, id.version, t}, mode);
+}
+
+ModuleId Ops::add_path(const fs::path& arg, const Target& conf_target) {
+    fs::path dir = arg;
+    if (!dir_exists(dir) && dir.filename().string().size() >= 9 &&
+        dir.filename().string().compare(dir.filename().string().size() - 9, 9, "dkms.conf") == 0)
+        dir = dir.parent_path();
+    if (dir.empty()) dir = ".";
+    fs::path conf = ctx_.settings.conf_override ? *ctx_.settings.conf_override : dir / "dkms.conf";
+    if (!fs::exists(conf)) throw Error(ExitCode::NoDkmsConf, arg.string() + " must contain a dkms.conf file!");
+    if (!ctx_.settings.root.empty() && access(ctx_.settings.source_tree.parent_path().c_str(), W_OK) != 0 &&
+        !fs::exists(ctx_.settings.source_tree))
+        throw Error(ExitCode::Error, "No write access to the source tree at " + ctx_.settings.source_tree.string());
+    ModuleConfig c = load_module_config(ctx_, fs::absolute(conf), ConfTarget{"", "", conf_target}, ConfMode::Strict);
+    if (c.package_name.empty() || c.package_version.empty())
+        throw Error(ExitCode::BuildFailed, "Malformed dkms.conf file. Cannot load source tree.");
+    ModuleId id{c.package_name, c.package_version};
+    check_identifier("module name", id.name);
+    check_identifier("module version", id.version);
+    fs::path target = tree_.source_dir(id);
+    std::error_code ec;
+    if (fs::equivalent(dir, target, ec)) return id;
+
+    if (dir_exists(target) && ctx_.settings.force) ctx_.report.out("Forcing install of " + id.str());
+    fs::create_directories(ctx_.settings.source_tree, ec);
+    // Copy into a private directory first; only a complete copy is renamed into place.
+    TempDir tmp(ctx_.settings.source_tree, "." + id.name + "-" + id.version + ".tmp-");
+    fs::path staged = tmp.path() / "src";
+    copy_tree(dir, staged);
+    chmod(staged.c_str(), 0755);
+    if (path_exists(target)) {
+        fs::path old = tmp.path() / "old";
+        if (rename(target.c_str(), old.c_str()) != 0) throw SystemError("cannot replace " + target.string(), errno);
+    }
+    if (rename(staged.c_str(), target.c_str()) != 0) throw SystemError("cannot create " + target.string(), errno);
+    return id;
+}
+
+int Ops::add(const ModuleId& id, const Target& conf_target) {
+    check_identifier("module name", id.name);
+    check_identifier("module version", id.version);
+    const Settings& s = ctx_.settings;
+    if (tree_.is_added(id))
+        throw Error(ExitCode::NotFound, {"DKMS tree already contains: " + id.str(),
+                                         "You cannot add the same module/version combo more than once."});
+    fs::path src = tree_.source_dir(id);
+    if (!dir_exists(src))
+        throw Error(ExitCode::Usage, {"Could not find module source directory.", "Directory: " + src.string() + " does not exist."});
+    fs::path conf = s.conf_override ? *s.conf_override : src / "dkms.conf";
+    ModuleConfig c = load_module_config(ctx_, conf, ConfTarget{id.name, id.version, conf_target}, ConfMode::Strict);
+
+    fs::path vdir = tree_.version_dir(id);
+    std::error_code ec;
+    fs::create_directories(vdir, ec);
+    if (ec) {
+        if (ec.value() == EACCES || ec.value() == EROFS)
+            throw Error(ExitCode::Error, "No write access to DKMS tree at " + s.dkms_tree.string());
+        throw SystemError("cannot create " + vdir.string(), ec.value());
+    }
+    ctx_.report.out("Creating symlink " + tree_.source_link(id).string() + " -> " + src.string());
+    fs::create_directories(tree_.build_dir(id), ec);
+    fs::remove(tree_.source_link(id), ec);
+    symlink_atomic(src, tree_.source_link(id));
+    if (!c.post_add.empty()) {
+        try {
+            run_script(id, "post_add", c.post_add, tree_.source_link(id), true);
+        } catch (const Error& e) {
+            return int(e.code());
+        }
+    }
+    return 0;
+}
+
+void Ops::run_script(const ModuleId& id, const std::string& which, const std::string& script, const fs::path& dir,
+                     bool must_succeed) {
+    (void)id;
+    // dkms word-splits the directive and execs it; the first word is relative to `dir`.
+    std::vector<std::string> argv;
+    {
+        std::string w;
+        bool in = false;
+        for (char ch : script) {
+            if (ch == ' ' || ch == '\t' || ch == '\n') {
+                if (in) argv.push_back(w), w.clear(), in = false;
+            } else {
+                w += ch;
+                in = true;
+            }
+        }
+        if (in) argv.push_back(w);
+    }
+    if (argv.empty()) return;
+    fs::path prog = argv[0][0] == '/' ? fs::path(argv[0]) : dir / argv[0];
+    if (access(prog.c_str(), X_OK) != 0) {
+        ctx_.report.warning("The " + which + " script is not executable.");
+        return;
+    }
+    argv[0] = prog.string();
+    ctx_.report.out("");
+    ctx_.report.out("Running the " + which + " script:");
+    ProcessSpec p;
+    p.argv = argv;
+    p.cwd = dir;
+    p.out = ProcessSpec::Out::Inherit;
+    auto r = run_process(p);
+    if (!r.ok() && must_succeed) throw Error(ExitCode(r.status), which + " script failed with status " + std::to_string(r.status));
+}
+
+}  // namespace dkms

@@ -1,1 +1,287 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+// build: copy the source to build/, patch, make, and stage the results into <v>/<K>/<A> atomically.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+
+#include "config.h"
+#include "dkms/fs.hpp"
+#include "dkms/kernel.hpp"
+#include "dkms/ops.hpp"
+#include "dkms/process.hpp"
+
+namespace dkms {
+
+namespace {
+
+std::string now_string() {
+    std::time_t t = std::time(nullptr);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%a %b %e %H:%M:%S %Z %Y", std::localtime(&t));
+    return buf;
+}
+
+std::string elapsed(std::chrono::steady_clock::duration d) {
+    long s = long(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%02ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+    return buf;
+}
+
+// Runs one logged step the way dkms 3.4's invoke_command does: "<desc>... done." on screen,
+// a "# command:" block in make.log.
+class StepRunner {
+public:
+    StepRunner(Reporter& r, fs::path log, std::string label) : r_(r), log_(std::move(log)), label_(std::move(label)) {}
+
+    int run(const std::string& desc, const std::string& shell_cmd, const fs::path& cwd,
+            const std::vector<std::pair<std::string, std::string>>& env) {
+        {
+            std::ofstream l(log_, std::ios::app);
+            l << "\n" << desc << "\n# command: " << shell_cmd << "\n";
+        }
+        r_.out_partial(desc + "...");
+        ProcessSpec p;
+        p.argv = {"bash", "-c", shell_cmd};
+        p.cwd = cwd;
+        p.out = ProcessSpec::Out::AppendFile;
+        p.out_file = log_;
+        p.err_to_out = true;
+        p.set_env = env;
+        p.unset_env = {"CC", "CXX", "CFLAGS", "CXXFLAGS", "LDFLAGS", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"};
+        auto start = std::chrono::steady_clock::now();
+        if (r_.interactive())
+            p.on_tick = [&](std::chrono::steady_clock::duration d) {
+                r_.out_partial("\r" + desc + "... " + label_ + " " + elapsed(d));
+            };
+        auto res = run_process(p);
+        if (r_.interactive()) r_.out_partial("\r" + desc + "...");
+        {
+            std::ofstream l(log_, std::ios::app);
+            l << "# exit code: " << res.status << "\n# elapsed time: " << elapsed(std::chrono::steady_clock::now() - start)
+              << "\n----------------------------------------------------------------\n";
+        }
+        if (res.ok()) r_.out(" done.");
+        else r_.out("(bad exit status: " + std::to_string(res.status) + ")");
+        return res.status;
+    }
+
+private:
+    Reporter& r_;
+    fs::path log_;
+    std::string label_;
+};
+
+bool has_dotdot(const std::string& p) {
+    return p == ".." || p.rfind("../", 0) == 0 || p.find("/../") != std::string::npos ||
+           (p.size() >= 3 && p.compare(p.size() - 3, 3, "/..") == 0);
+}
+
+}  // namespace
+
+void Ops::check_headers(const Target& t) const {
+    const Settings& s = ctx_.settings;
+    fs::path ksrc = s.kernel_source_dir_for(t.kver);
+    if (!dir_exists(ksrc / "include")) {
+        fs::path it = s.install_tree / t.kver;
+        throw Error(ExitCode::HeadersMissing,
+                    {"Your kernel headers for kernel " + t.kver + " cannot be found at " + (it / "build").string() +
+                         " or " + (it / "source").string() + ".",
+                     "Please install your distribution's kernel headers package matching " + t.kver +
+                         ", or use the --kernelsourcedir option to tell DKMS where it's located."});
+    }
+    auto missing = missing_generated_headers(ksrc);
+    if (!missing.empty()) {
+        std::vector<std::string> lines{"The kernel headers for kernel " + t.kver + " at " + ksrc.string() +
+                                       " are incomplete:"};
+        for (auto& m : missing) lines.push_back("  missing " + (ksrc / m).string());
+        lines.push_back("Reinstall them, e.g. 'apt-get install --reinstall linux-headers-" + t.kver +
+                        "' (and linux-kbuild for scripts/), then build again.");
+        throw Error(ExitCode::HeadersMissing, lines);
+    }
+}
+
+void Ops::build(const ModuleId& id, const Target& t) {
+    const Settings& s = ctx_.settings;
+    check_identifier("module name", id.name);
+    check_identifier("module version", id.version);
+    check_identifier("kernel version", t.kver);
+    check_identifier("architecture", t.arch);
+    if (!tree_.is_added(id) && !tree_.is_broken(id)) {
+        add(id, t);
+        ctx_.report.out("");
+    }
+    require_added(id);
+    if (tree_.is_built(id, t)) {
+        if (!s.force) {
+            ctx_.report.out("Module " + id.str() + " already built for kernel " + t.kver + " (" + t.arch +
+                            "), skip. You may override by specifying --force.");
+            return;
+        }
+        unbuild(id, t);
+    }
+    ModuleConfig c = read_conf(id, t, ConfMode::Strict);
+    bool all_excluded = !c.modules.empty();
+    for (auto& m : c.modules) all_excluded = all_excluded && m.excluded;
+    if (c.build_excluded || (c.has_build_exclusive && all_excluded)) {
+        ctx_.report.err("Warning: The " + tree_.built_dir(id, t).string() + "/dkms.conf");
+        ctx_.report.err("for module " + id.str() + " includes BUILD_EXCLUSIVE directives");
+        ctx_.report.err("which do not match this kernel/arch/config for any modules.");
+        ctx_.report.err("This indicates that it should not be built.");
+        throw Error(ExitCode::BuildExcluded, std::vector<std::string>{});
+    }
+    fs::path src = tree_.source_link(id);
+    {
+        int n = 0;
+        std::error_code ec;
+        for (fs::directory_iterator it(src, ec), end; !ec && it != end && n < 2; it.increment(ec)) ++n;
+        if (n < 2)
+            throw Error(ExitCode::BadConf, {"The directory " + src.string() +
+                                                " does not appear to have module source located within it.",
+                                            "Build halted."});
+    }
+    check_headers(t);
+    ctx_.report.out("");
+
+    // BUILD_DEPENDS must be installed for this kernel.
+    std::vector<std::string> missing;
+    for (auto& d : c.build_depends)
+        if (tree_.installed_version(d, t).empty()) missing.push_back(d);
+    if (!missing.empty()) {
+        std::string list;
+        for (auto& m : missing) list += (list.empty() ? "" : " ") + m;
+        if (!s.force)
+            throw Error(ExitCode::MissingDepends, {"Aborting build of module " + id.str() + " for kernel " + t.kver + " (" +
+                                                       t.arch + ") due to missing BUILD_DEPENDS: " + list + ".",
+                                                   "You may override by specifying --force."});
+        ctx_.report.warning("Building " + id.str() + " with missing BUILD_DEPENDS: " + list);
+    }
+
+    // Environment: the compiler the kernel was built with (CONFIG_CC_VERSION_TEXT's first word).
+    std::vector<std::pair<std::string, std::string>> env;
+    fs::path ksrc = s.kernel_source_dir_for(t.kver);
+    fs::path kconfig = kernel_config_file(ksrc);
+    if (!kconfig.empty()) {
+        KernelConfig kc = read_kernel_config(kconfig);
+        std::string cc = kc.count("CONFIG_CC_VERSION_TEXT") ? kc["CONFIG_CC_VERSION_TEXT"] : "";
+        cc = cc.substr(0, cc.find(' '));
+        if (kc.count("CONFIG_CC_IS_CLANG") && kc["CONFIG_CC_IS_CLANG"] == "y") cc = "clang";
+        if (!cc.empty() && !find_program(cc).empty()) {
+            env.push_back({"CC", cc});
+            env.push_back({"KERNEL_CC", cc});
+        }
+    }
+
+    // Fresh build directory: a copy of the source (dkms.conf files refer to <dkms_tree>/m/v/build).
+    fs::path build = tree_.build_dir(id);
+    remove_tree(build);
+    copy_tree(src, build);
+    {
+        fs::path overlay = s.etc_dkms() / id.name / "patches";
+        if (dir_exists(overlay)) {
+            std::error_code ec;
+            fs::create_directories(build / "patches", ec);
+            for (fs::directory_iterator it(overlay, ec), end; !ec && it != end; it.increment(ec))
+                if (it->is_regular_file()) copy_file_atomic(it->path(), build / "patches" / it->path().filename(), 0644);
+        }
+    }
+    // Stale staging directories from an interrupted build are removed before a new one starts.
+    {
+        std::error_code ec;
+        for (fs::directory_iterator it(tree_.kernel_dir(id, t.kver), ec), end; !ec && it != end; it.increment(ec))
+            if (it->path().filename().string().rfind(".tmp_" + t.arch + "_", 0) == 0) remove_tree(it->path());
+    }
+    fs::path log = build / "make.log";
+    write_file_atomic(log, "DKMS (dkms-run-" DKMS_RUN_VERSION ") make.log for " + id.str() + " for kernel " + t.kver +
+                               " (" + t.arch + ")\n" + now_string() + "\n");
+    StepRunner step(ctx_.report, log, id.str() + " for " + t.kver);
+    auto fail_consult = [&](ExitCode code, std::string first) {
+        throw Error(code, {std::move(first), "Consult " + log.string() + " for more information."});
+    };
+
+    for (auto& p : c.patches) {
+        if (has_dotdot(p))
+            throw Error(ExitCode::Unsupported, "Patch " + p + " as specified in dkms.conf contains '..' path component.");
+        if (!fs::exists(build / "patches" / p))
+            throw Error(ExitCode::Unsupported, {"Patch " + p + " as specified in dkms.conf cannot be",
+                                                "found in " + (build / "patches").string() + "/."});
+        if (step.run("Applying patch " + p, "patch -p1 < " + shell_quote("./patches/" + p), build, env) != 0)
+            fail_consult(ExitCode::InstallFailed, "Application of patch " + p + " failed.");
+    }
+    auto script_step = [&](const std::string& which, const std::string& script) {
+        if (script.empty()) return;
+        std::string first = script.substr(0, script.find_first_of(" \t"));
+        fs::path prog = first[0] == '/' ? fs::path(first) : build / first;
+        if (access(prog.c_str(), X_OK) != 0) {
+            ctx_.report.warning("The " + which + " script is not executable.");
+            return;
+        }
+        int rc = step.run("Running the " + which + " script", "exec " + script, build, env);
+        if (rc != 0) fail_consult(ExitCode(rc), "The " + which + " script failed for module " + id.str() + ".");
+    };
+    script_step("pre_build", c.pre_build);
+
+    ctx_.report.verbose(c.make_command);
+    int rc = step.run("Building module(s)", c.make_command, build, env);
+    if (rc != 0) {
+        ctx_.report.out("Failed command:");
+        ctx_.report.out(c.make_command);
+        fail_consult(ExitCode::BuildFailed, "Bad return status for module build on kernel: " + t.kver + " (" + t.arch + ")");
+    }
+    for (auto& m : c.modules) {
+        if (m.excluded) continue;
+        if (!fs::exists(build / (m.built_location + m.built_name + ".ko")))
+            throw Error(ExitCode::ModuleMissing,
+                        {"Build of " + m.built_name + ".ko failed for: " + t.kver + " (" + t.arch + ")",
+                         "Make sure the name of the generated module is correct and at the root of the",
+                         "build directory, or consult make.log in the build directory",
+                         build.string() + " for more information."});
+    }
+
+    // Stage the results and rename into place: a crash leaves either nothing or a complete build.
+    fs::path kdir = tree_.kernel_dir(id, t.kver);
+    fs::create_directories(kdir);
+    TempDir stage(kdir, ".tmp_" + t.arch + "_");
+    fs::create_directories(stage.path() / "module");
+    fs::create_directories(stage.path() / "log");
+    Manifest man;
+    man.module = id.name;
+    man.version = id.version;
+    man.kernel = t.kver;
+    man.arch = t.arch;
+    man.make_command = c.make_command;
+    if (fs::exists(build / "Module.symvers")) copy_file_atomic(build / "Module.symvers", stage.path() / "module/Module.symvers", 0644);
+    for (auto& m : c.modules) {
+        if (m.excluded) continue;
+        fs::path ko = build / (m.built_location + m.built_name + ".ko");
+        if (m.strip) {
+            ProcessSpec p;
+            p.argv = {"strip", "-g", ko.string()};
+            p.out = ProcessSpec::Out::Null;
+            p.err = ProcessSpec::Out::Null;
+            run_process(p);
+        }
+        fs::path dst = stage.path() / "module" / (m.dest_name + ".ko");
+        copy_file_atomic(ko, dst, 0644);
+        man.files.push_back({m.dest_name + ".ko", sha256_file(dst), ""});
+    }
+    script_step("post_build", c.post_build);
+    copy_file_atomic(log, stage.path() / "log/make.log", 0644);
+    write_manifest(stage.path(), man);
+    chmod(stage.path().c_str(), 0755);
+    fs::path final_dir = tree_.built_dir(id, t);
+    if (rename(stage.path().c_str(), final_dir.c_str()) != 0) {
+        int e = errno;
+        throw Error(ExitCode::ModuleMissing, "Cannot move the build of " + id.str() + " into " + final_dir.string() +
+                                                 ": " + std::strerror(e));
+    }
+    stage.release();
+    remove_tree(build);
+    fs::create_directories(build);
+}
+
+}  // namespace dkms

@@ -1,1 +1,246 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+// install / uninstall: copy built modules into the install tree and switch the kernel link last.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "dkms/fs.hpp"
+#include "dkms/kernel.hpp"
+#include "dkms/ops.hpp"
+#include "dkms/process.hpp"
+
+namespace dkms {
+
+namespace {
+
+// An in-kernel module of the same name elsewhere in the kernel's tree (not under `skip`), or "".
+fs::path find_existing_module(const fs::path& kdir, const std::string& name, const fs::path& skip) {
+    std::error_code ec;
+    fs::recursive_directory_iterator it(kdir, fs::directory_options::none, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+        const fs::path& p = it->path();
+        if (it.depth() == 0 && (p.filename() == "build" || p.filename() == "source")) {
+            it.disable_recursion_pending();
+            continue;
+        }
+        if (p.parent_path() == skip) continue;
+        if (p.filename() == name + ".ko") return p;
+    }
+    return {};
+}
+
+}  // namespace
+
+bool Ops::depmod(const std::string& kver) {
+    const Settings& s = ctx_.settings;
+    if (s.no_depmod) return true;
+    fs::path kdir = s.install_tree / kver;
+    if (!fs::exists(kdir / "modules.dep")) return true;
+    std::vector<std::string> argv{"depmod"};
+    // depmod works on <base>/lib/modules/<K>; other install trees cannot be handed to it.
+    fs::path it = s.install_tree.lexically_normal();
+    if (it.filename().empty()) it = it.parent_path();
+    if (it.filename() != "modules" || it.parent_path().filename() != "lib") {
+        ctx_.report.warning("depmod skipped: install tree " + s.install_tree.string() + " does not end in lib/modules.");
+        return true;
+    }
+    fs::path base = it.parent_path().parent_path();
+    if (base != "/" && !base.empty()) argv.insert(argv.end(), {"-b", base.string()});
+    argv.insert(argv.end(), {"-a", kver});
+    fs::path sysmap = s.root / ("boot/System.map-" + kver);
+    if (fs::exists(sysmap)) argv.insert(argv.end(), {"-F", sysmap.string()});
+    ctx_.report.out_partial("Running depmod...");
+    ProcessSpec p;
+    p.argv = argv;
+    p.out = ProcessSpec::Out::Null;
+    p.err = ProcessSpec::Out::Null;
+    auto r = run_process(p);
+    if (r.ok()) {
+        ctx_.report.out(" done.");
+        return true;
+    }
+    ctx_.report.out("(bad exit status: " + std::to_string(r.status) + ")");
+    return false;
+}
+
+void Ops::install(const ModuleId& id, const Target& t) {
+    const Settings& s = ctx_.settings;
+    check_identifier("module name", id.name);
+    check_identifier("module version", id.version);
+    check_identifier("kernel version", t.kver);
+    check_identifier("architecture", t.arch);
+    if (tree_.is_installed(id, t)) {
+        if (!s.force) {
+            ctx_.report.out("Module " + id.str() + " already installed on kernel " + t.kver + " (" + t.arch +
+                            "), skip. You may override by specifying --force.");
+            return;
+        }
+        uninstall(id, t, false);
+    }
+    fs::path kdir = s.install_tree / t.kver;
+    if (!dir_exists(kdir))
+        throw Error(ExitCode::InstallFailed, {"The directory " + kdir.string() + " doesn't exist.",
+                                              "You cannot install a module onto a non-existent kernel."});
+    if (!tree_.is_built(id, t)) {
+        Settings saved = s;
+        ctx_.settings.force = false;  // --force on install means reinstall, not rebuild
+        try {
+            build(id, t);
+        } catch (...) {
+            ctx_.settings = saved;
+            throw;
+        }
+        ctx_.settings = saved;
+    }
+    require_added(id);
+    ModuleConfig c = read_conf(id, t, ConfMode::Strict);
+    if (!c.pre_install.empty()) {
+        try {
+            run_script(id, "pre_install", c.pre_install, tree_.source_link(id), true);
+        } catch (const Error&) {
+            if (!s.force)
+                throw Error(ExitCode::PreInstallFailed,
+                            {"pre_install failed, aborting install.", "You may override by specifying --force."});
+        }
+    }
+    fs::path bdir = tree_.built_dir(id, t);
+    Manifest man;
+    bool have_manifest = read_manifest(bdir, man);
+
+    // Which version of this module is installed on this kernel now (another version is replaced).
+    std::string other = tree_.installed_version(id.name, t);
+    if (!other.empty() && other != id.version) {
+        ModuleId oid{id.name, other};
+        if (tree_.is_added(oid)) uninstall(oid, t, false);
+    }
+
+    int installed = 0;
+    bool force_version = s.force || s.force_version_override;
+    for (auto& m : c.modules) {
+        if (m.excluded) continue;
+        fs::path built = bdir / "module" / (m.dest_name + ".ko");
+        if (!fs::exists(built))
+            throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + (bdir / "module").string());
+        fs::path dest_dir = kdir / fs::path(m.dest_location).relative_path();
+        // Module version sanity check against a module of the same name shipped with the kernel.
+        if (!force_version) {
+            fs::path existing = find_existing_module(kdir, m.dest_name, dest_dir);
+            if (!existing.empty()) {
+                try {
+                    auto kmi = read_modinfo(existing), dmi = read_modinfo(built);
+                    auto kv = modinfo_get(kmi, "version"), dv = modinfo_get(dmi, "version");
+                    if (kv && dv) {
+                        int cmp = dkms_ver_compare(*dv, *kv);
+                        auto ksv = modinfo_get(kmi, "srcversion"), dsv = modinfo_get(dmi, "srcversion");
+                        if (cmp < 0) {
+                            ctx_.report.err("");
+                            ctx_.report.err("Error! Module version " + *dv + " for " + m.dest_name + ".ko");
+                            ctx_.report.err("is not newer than what is already found in kernel " + t.kver + " (" + *kv + ").");
+                            ctx_.report.err("You may override by specifying --force.");
+                            continue;
+                        }
+                        if (cmp == 0 && ksv == dsv) {
+                            ctx_.report.err("Module version " + *dv + " for " + m.dest_name + ".ko");
+                            ctx_.report.err("exactly matches what is already found in kernel " + t.kver + ".");
+                            ctx_.report.err("DKMS will not replace this module.");
+                            ctx_.report.err("You may override by specifying --force.");
+                            continue;
+                        }
+                    }
+                } catch (const Error&) {
+                    // compressed or unreadable in-kernel module: no version to compare
+                }
+            }
+        }
+        std::error_code ec;
+        fs::create_directories(dest_dir, ec);
+        if (ec) throw SystemError("cannot create " + dest_dir.string(), ec.value());
+        fs::path dst = dest_dir / (m.dest_name + ".ko");
+        ctx_.report.out("Installing " + dst.string());
+        if (s.symlink_modules) symlink_atomic(built, dst);
+        else copy_file_atomic(built, dst, 0644);
+        for (auto& f : man.files)
+            if (f.name == m.dest_name + ".ko") f.installed_to = dst.string();
+        if (!have_manifest) man.files.push_back({m.dest_name + ".ko", sha256_file(built), dst.string()});
+        ++installed;
+    }
+    if (installed == 0 && !c.modules.empty()) throw Error(ExitCode::InstallFailed, "Installation aborted.");
+    if (!have_manifest) {
+        man.module = id.name;
+        man.version = id.version;
+        man.kernel = t.kver;
+        man.arch = t.arch;
+    }
+    write_manifest(bdir, man);
+    // The link is the "installed" state: switched only once every file is in place.
+    symlink_atomic(fs::path(id.version) / t.kver / t.arch, tree_.installed_link(id.name, t));
+    if (!c.post_install.empty()) run_script(id, "post_install", c.post_install, tree_.source_link(id), false);
+    if (!depmod(t.kver)) {
+        uninstall(id, t, false);
+        throw Error(ExitCode::InstallFailed, "Problems with depmod detected.  Automatically uninstalling this module.");
+    }
+}
+
+void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
+    const Settings& s = ctx_.settings;
+    require_added(id);
+    if (!tree_.is_installed(id, t)) {
+        bool has_excl = false;
+        try {
+            has_excl = read_conf(id, t, ConfMode::Lenient).has_build_exclusive;
+        } catch (const Error&) {
+        }
+        if (!has_excl)
+            ctx_.report.out("Module " + id.str() + " is not installed for kernel " + t.kver + " (" + t.arch +
+                            "). Skipping...");
+        return;
+    }
+    ctx_.report.out("Module " + id.str() + " for kernel " + t.kver + " (" + t.arch + "):");
+    ctx_.report.out("Before uninstall, this module version was ACTIVE on this kernel.");
+    // Drop the "installed" link first: a crash from here on leaves a module reported as built.
+    std::error_code ec;
+    fs::remove(tree_.installed_link(id.name, t), ec);
+
+    fs::path bdir = tree_.built_dir(id, t);
+    fs::path kdir = s.install_tree / t.kver;
+    Manifest man;
+    std::vector<fs::path> targets;
+    if (read_manifest(bdir, man)) {
+        for (auto& f : man.files) {
+            if (f.installed_to.empty()) continue;
+            fs::path p = fs::path(f.installed_to).lexically_normal();
+            // Only ever delete inside this kernel's install directory.
+            auto rel = p.lexically_relative(kdir.lexically_normal());
+            if (rel.empty() || *rel.begin() == "..") continue;
+            targets.push_back(p);
+            f.installed_to.clear();
+        }
+    } else {
+        // A tree built by dkms itself: delete <dest_location>/<dest>.ko* as dkms does.
+        ModuleConfig c = read_conf(id, t, ConfMode::Lenient);
+        for (auto& m : c.modules) {
+            fs::path dir = kdir / fs::path(m.dest_location).relative_path();
+            for (auto suf : {".ko", ".ko.gz", ".ko.xz", ".ko.zst"}) {
+                fs::path p = dir / (m.dest_name + suf);
+                if (path_exists(p)) targets.push_back(p);
+            }
+        }
+    }
+    for (auto& p : targets) {
+        if (!path_exists(p)) continue;
+        ctx_.report.out("Deleting " + p.string());
+        fs::remove(p, ec);
+        remove_empty_parents(p.parent_path(), kdir);
+    }
+    if (!man.module.empty()) write_manifest(bdir, man);
+    std::string post_remove;
+    try {
+        post_remove = read_conf(id, t, ConfMode::Lenient).post_remove;
+    } catch (const Error&) {
+    }
+    if (!post_remove.empty()) run_script(id, "post_remove", post_remove, tree_.source_link(id), false);
+    if (run_depmod) depmod(t.kver);
+}
+
+}  // namespace dkms

@@ -1,1 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+// unbuild / remove: drop built instances, then the module version itself.
+#include "dkms/fs.hpp"
+#include "dkms/ops.hpp"
+
+namespace dkms {
+
+void Ops::unbuild(const ModuleId& id, const Target& t) {
+    require_added(id);
+    if (!tree_.is_built(id, t) && !dir_exists(tree_.built_dir(id, t))) {
+        ctx_.report.out("Module " + id.str() + " is not built for kernel " + t.kver + " (" + t.arch + "). Skipping...");
+        return;
+    }
+    uninstall(id, t);
+    // Rename away first so that the built state disappears in one step, then delete.
+    fs::path dir = tree_.built_dir(id, t);
+    fs::path gone = make_temp_dir(tree_.kernel_dir(id, t.kver), ".tmp_" + t.arch + "_");
+    std::error_code ec;
+    fs::rename(dir, gone / "x", ec);
+    remove_tree(ec ? dir : gone);
+    if (!ec) remove_tree(gone);
+    fs::remove(tree_.kernel_dir(id, t.kver), ec);  // only if empty
+}
+
+void Ops::remove(const ModuleId& id, const std::vector<Target>& targets) {
+    require_added(id);
+    for (auto& t : targets) {
+        if (!tree_.is_built(id, t)) {
+            ctx_.report.out("Module " + id.str() + " is not built for kernel " + t.kver + " (" + t.arch + "). Skipping...");
+            continue;
+        }
+        unbuild(id, t);
+    }
+    if (!tree_.built_targets(id).empty()) return;
+    ctx_.report.out("");
+    ctx_.report.out("Deleting module " + id.str() + " completely from the DKMS tree.");
+    fs::path vdir = tree_.version_dir(id);
+    // Unlink "source" first: from then on the version no longer counts as added.
+    std::error_code ec;
+    fs::remove(tree_.source_link(id), ec);
+    remove_tree(vdir);
+    fs::remove(tree_.module_dir(id.name), ec);  // only if empty
+}
+
+}  // namespace dkms

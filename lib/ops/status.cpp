@@ -1,1 +1,222 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+// status: read straight from the tree, no process spawned; plus the package postinst helper.
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "dkms/fs.hpp"
+#include "dkms/kernel.hpp"
+#include "dkms/ops.hpp"
+
+namespace dkms {
+
+namespace {
+
+bool same_bytes(const fs::path& a, const fs::path& b) {
+    std::error_code ec;
+    if (fs::file_size(a, ec) != fs::file_size(b, ec) || ec) return false;
+    try {
+        return read_file(a) == read_file(b);
+    } catch (const Error&) {
+        return false;
+    }
+}
+
+std::string json_escape(const std::string& s) {
+    std::string o;
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': o += "\\\""; break;
+            case '\\': o += "\\\\"; break;
+            case '\n': o += "\\n"; break;
+            case '\t': o += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    o += buf;
+                } else {
+                    o += char(c);
+                }
+        }
+    }
+    return o;
+}
+
+}  // namespace
+
+std::vector<StatusEntry> Ops::status(const StatusFilter& f) const {
+    std::vector<StatusEntry> rows;
+    std::string dest = distro_dest_override(ctx_.settings);
+    for (auto& m : tree_.modules()) {
+        if (!f.module.empty() && m != f.module) continue;
+        std::vector<std::string> vs = tree_.versions(m);
+        std::sort(vs.begin(), vs.end());
+        for (auto& v : vs) {
+            if (!f.version.empty() && v != f.version) continue;
+            ModuleId id{m, v};
+            if (tree_.is_broken(id)) {
+                rows.push_back({id, std::nullopt, "broken", {}});
+                continue;
+            }
+            if (!tree_.is_added(id)) continue;
+            bool any = false;
+            for (auto& t : tree_.built_targets(id)) {
+                if (!f.kver.empty() && t.kver != f.kver) continue;
+                if (!f.arch.empty() && t.arch != f.arch) continue;
+                if (!tree_.is_built(id, t)) continue;
+                any = true;
+                StatusEntry e{id, t, tree_.is_installed(id, t) ? "installed" : "built", {}};
+                if (dir_exists(tree_.module_dir(m) / "original_module" / t.kver / t.arch))
+                    e.notes.push_back("Original modules exist");
+                if (e.state == "installed") {
+                    Manifest man;
+                    bool differs = false;
+                    fs::path bdir = tree_.built_dir(id, t);
+                    try {
+                        if (read_manifest(bdir, man)) {
+                            for (auto& mf : man.files)
+                                if (!mf.installed_to.empty() && !same_bytes(bdir / "module" / mf.name, mf.installed_to))
+                                    differs = true;
+                        } else if (!dest.empty()) {
+                            std::error_code ec;
+                            for (fs::directory_iterator it(bdir / "module", ec), end; !ec && it != end; it.increment(ec)) {
+                                std::string n = it->path().filename().string();
+                                if (n.find(".ko") == std::string::npos) continue;
+                                fs::path inst = ctx_.settings.install_tree / t.kver / fs::path(dest).relative_path() / n;
+                                if (!same_bytes(it->path(), inst)) differs = true;
+                            }
+                        }
+                    } catch (const Error&) {
+                        differs = true;
+                    }
+                    if (differs) e.notes.push_back("Differences between built and installed modules");
+                }
+                rows.push_back(e);
+            }
+            if (!any && f.kver.empty() && f.arch.empty() && tree_.built_targets(id).empty())
+                rows.push_back({id, std::nullopt, "added", {}});
+        }
+    }
+    return rows;
+}
+
+std::string format_status_line(const StatusEntry& e) {
+    std::string line = e.id.str();
+    if (e.target) line += ", " + e.target->kver + ", " + e.target->arch;
+    line += ": " + e.state;
+    for (auto& n : e.notes) line += " (" + n + ")";
+    return line;
+}
+
+std::string format_status_json(const std::vector<StatusEntry>& rows) {
+    std::string o = "{\"schema\": 1, \"modules\": [";
+    bool first = true;
+    for (auto& e : rows) {
+        o += first ? "\n  " : ",\n  ";
+        first = false;
+        o += "{\"module\": \"" + json_escape(e.id.name) + "\", \"version\": \"" + json_escape(e.id.version) + "\", ";
+        if (e.target)
+            o += "\"kernel\": \"" + json_escape(e.target->kver) + "\", \"arch\": \"" + json_escape(e.target->arch) + "\", ";
+        else
+            o += "\"kernel\": null, \"arch\": null, ";
+        o += "\"state\": \"" + e.state + "\", \"notes\": [";
+        for (size_t i = 0; i < e.notes.size(); ++i) o += (i ? ", \"" : "\"") + json_escape(e.notes[i]) + "\"";
+        o += "]}";
+    }
+    o += rows.empty() ? "]}" : "\n]}";
+    return o;
+}
+
+std::vector<std::string> Ops::kernels_with_headers() const {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (fs::directory_iterator it(ctx_.settings.install_tree, ec), end; !ec && it != end; it.increment(ec)) {
+        std::string k = it->path().filename().string();
+        if (dir_exists(ctx_.settings.kernel_source_dir_for(k) / "include")) out.push_back(k);
+    }
+    std::sort(out.begin(), out.end(), natural_less);
+    return out;
+}
+
+ExitCode Ops::postinst(const ModuleId& id) {
+    const Settings& s = ctx_.settings;
+    check_identifier("module name", id.name);
+    check_identifier("module version", id.version);
+    if (fs::exists(s.etc_dkms() / "no-autoinstall")) {
+        ctx_.report.out("Automatic installation of modules has been disabled.");
+        return ExitCode::Ok;
+    }
+    std::string arch = machine_arch();
+    if (dir_exists(tree_.version_dir(id)) && (tree_.is_added(id) || tree_.is_broken(id))) {
+        ctx_.report.out("Removing old " + id.str() + " DKMS files...");
+        std::vector<Target> all = tree_.built_targets(id);
+        remove(id, all);
+    }
+    ctx_.report.out("Loading new " + id.str() + " DKMS files...");
+    std::vector<std::string> kernels = kernels_with_headers();
+    Target conf_t{kernels.empty() ? running_kernel() : kernels.back(), arch};
+    add(id, conf_t);
+    ModuleConfig c = read_conf(id, conf_t, ConfMode::Lenient);
+    if (!c.autoinstall) {
+        ctx_.report.out("Not building the " + id.name + " module which does not have AUTOINSTALL enabled.");
+        return ExitCode::Ok;
+    }
+    if (kernels.empty()) {
+        ctx_.report.out("WARNING: No kernel headers were found, skipping module build.");
+        return ExitCode::Ok;
+    }
+    std::vector<std::string> chosen;
+    std::string current = running_kernel();
+    bool all_kernels = !s.autoinstall_all_kernels.empty();
+    if (all_kernels) {
+        chosen = kernels;
+    } else if (dir_exists(s.install_tree / current)) {
+        chosen.push_back(current);
+        if (kernels.back() != current) chosen.push_back(kernels.back());
+    } else {
+        ctx_.report.out("It is likely that " + current + " belongs to a chroot's host");
+        chosen.push_back(kernels.back());
+    }
+    std::string list;
+    for (size_t i = 0; i < chosen.size(); ++i)
+        list += (i == 0 ? "" : (i + 1 == chosen.size() ? " and " : ", ")) + chosen[i];
+    ctx_.report.out("Building for " + list);
+    std::vector<std::string> failed;
+    ExitCode last = ExitCode::Ok;
+    for (auto& k : chosen) {
+        Target t{k, arch};
+        if (!dir_exists(s.kernel_source_dir_for(k) / "include")) {
+            ctx_.report.out("Module build for kernel " + k + " was skipped since the");
+            ctx_.report.out("kernel headers for this kernel do not seem to be installed.");
+            continue;
+        }
+        try {
+            install(id, t);
+        } catch (const Error& e) {
+            if (e.code() == ExitCode::BuildExcluded) {
+                ctx_.report.out("Build of " + id.str() + " for kernel " + k + " was skipped (BUILD_EXCLUSIVE).");
+                continue;
+            }
+            if (e.code() == ExitCode::HeadersMissing) {
+                ctx_.report.err("");
+                for (auto& l : e.lines()) ctx_.report.err((&l == &e.lines().front() ? "Error! " : "") + l);
+                continue;
+            }
+            ctx_.report.err("");
+            for (auto& l : e.lines()) ctx_.report.err((&l == &e.lines().front() ? "Error! " : "") + l);
+            failed.push_back(k);
+            last = e.code();
+            if (s.continue_on_error != "true" && s.continue_on_error != "yes") break;
+        }
+    }
+    if (!failed.empty()) {
+        std::string fl;
+        for (auto& k : failed) fl += (fl.empty() ? "" : " ") + k;
+        ctx_.report.err("Builds for the following kernel(s) failed: " + fl);
+        return last;
+    }
+    return ExitCode::Ok;
+}
+
+}  // namespace dkms

@@ -1,1 +1,225 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+// Filesystem primitives built on POSIX calls so that every step is explicit and checked.
+#include "dkms/fs.hpp"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "dkms/error.hpp"
+
+namespace dkms {
+
+namespace {
+
+struct Fd {
+    int fd = -1;
+    explicit Fd(int f) : fd(f) {}
+    ~Fd() { if (fd >= 0) close(fd); }
+};
+
+void write_all(int fd, std::string_view data, const fs::path& p) {
+    while (!data.empty()) {
+        ssize_t w = write(fd, data.data(), data.size());
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            throw SystemError("cannot write " + p.string(), errno);
+        }
+        data.remove_prefix(size_t(w));
+    }
+}
+
+// Create a unique temporary file next to `p`; returns its fd and name.
+std::pair<int, fs::path> temp_beside(const fs::path& p) {
+    std::string tmpl = (p.parent_path() / ("." + p.filename().string() + ".tmp-XXXXXX")).string();
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    int fd = mkostemp(buf.data(), O_CLOEXEC);
+    if (fd < 0) throw SystemError("cannot create a temporary file in " + p.parent_path().string(), errno);
+    return {fd, fs::path(buf.data())};
+}
+
+void finish_temp(int fd, const fs::path& tmp, const fs::path& p, mode_t mode) {
+    if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp.c_str());
+        throw SystemError("cannot write " + p.string(), e);
+    }
+    if (close(fd) != 0) {
+        int e = errno;
+        unlink(tmp.c_str());
+        throw SystemError("cannot write " + p.string(), e);
+    }
+    if (rename(tmp.c_str(), p.c_str()) != 0) {
+        int e = errno;
+        unlink(tmp.c_str());
+        throw SystemError("cannot rename " + tmp.string() + " to " + p.string(), e);
+    }
+}
+
+}  // namespace
+
+std::string read_file(const fs::path& p) {
+    Fd fd(open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.fd < 0) throw SystemError("cannot read " + p.string(), errno);
+    std::string out;
+    char buf[65536];
+    while (true) {
+        ssize_t r = read(fd.fd, buf, sizeof buf);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            throw SystemError("cannot read " + p.string(), errno);
+        }
+        if (r == 0) break;
+        out.append(buf, size_t(r));
+    }
+    return out;
+}
+
+void write_file_atomic(const fs::path& p, std::string_view content, mode_t mode) {
+    auto [fd, tmp] = temp_beside(p);
+    try {
+        write_all(fd, content, p);
+    } catch (...) {
+        close(fd);
+        unlink(tmp.c_str());
+        throw;
+    }
+    finish_temp(fd, tmp, p, mode);
+}
+
+void copy_file_atomic(const fs::path& src, const fs::path& dst, mode_t mode) {
+    Fd in(open(src.c_str(), O_RDONLY | O_CLOEXEC));
+    if (in.fd < 0) throw SystemError("cannot read " + src.string(), errno);
+    auto [fd, tmp] = temp_beside(dst);
+    try {
+        char buf[65536];
+        while (true) {
+            ssize_t r = read(in.fd, buf, sizeof buf);
+            if (r < 0) {
+                if (errno == EINTR) continue;
+                throw SystemError("cannot read " + src.string(), errno);
+            }
+            if (r == 0) break;
+            write_all(fd, std::string_view(buf, size_t(r)), dst);
+        }
+    } catch (...) {
+        close(fd);
+        unlink(tmp.c_str());
+        throw;
+    }
+    finish_temp(fd, tmp, dst, mode);
+}
+
+void copy_tree(const fs::path& src, const fs::path& dst) {
+    struct stat st;
+    if (lstat(src.c_str(), &st) != 0) throw SystemError("cannot read " + src.string(), errno);
+    if (S_ISLNK(st.st_mode)) {
+        std::error_code ec;
+        auto target = fs::read_symlink(src, ec);
+        if (ec) throw SystemError("cannot read link " + src.string(), ec.value());
+        if (symlink(target.c_str(), dst.c_str()) != 0) throw SystemError("cannot create " + dst.string(), errno);
+        return;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (mkdir(dst.c_str(), 0700) != 0) throw SystemError("cannot create " + dst.string(), errno);
+        std::error_code ec;
+        for (fs::directory_iterator it(src, ec), end; !ec && it != end; it.increment(ec))
+            copy_tree(it->path(), dst / it->path().filename());
+        if (ec) throw SystemError("cannot list " + src.string(), ec.value());
+    } else if (S_ISREG(st.st_mode)) {
+        copy_file_atomic(src, dst, st.st_mode & 07777);
+    } else {
+        return;  // sockets, fifos, devices: dkms sources never need them
+    }
+    chmod(dst.c_str(), st.st_mode & 07777);
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    utimensat(AT_FDCWD, dst.c_str(), times, AT_SYMLINK_NOFOLLOW);
+}
+
+fs::path make_temp_dir(const fs::path& parent, const std::string& prefix) {
+    std::string tmpl = (parent / (prefix + "XXXXXX")).string();
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    if (!mkdtemp(buf.data())) throw SystemError("cannot create a temporary directory in " + parent.string(), errno);
+    return fs::path(buf.data());
+}
+
+bool remove_tree(const fs::path& p) noexcept {
+    std::error_code ec;
+    fs::remove_all(p, ec);
+    return !ec;
+}
+
+void remove_empty_parents(fs::path dir, const fs::path& stop) noexcept {
+    std::error_code ec;
+    auto stop_c = fs::weakly_canonical(stop, ec);
+    while (!dir.empty() && dir != stop && dir != stop_c && dir.has_relative_path()) {
+        if (rmdir(dir.c_str()) != 0) break;
+        dir = dir.parent_path();
+    }
+}
+
+std::string sha256_file(const fs::path& p) {
+    Fd fd(open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.fd < 0) throw SystemError("cannot read " + p.string(), errno);
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+    char buf[65536];
+    while (true) {
+        ssize_t r = read(fd.fd, buf, sizeof buf);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            throw SystemError("cannot read " + p.string(), errno);
+        }
+        if (r == 0) break;
+        EVP_DigestUpdate(ctx.get(), buf, size_t(r));
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    EVP_DigestFinal_ex(ctx.get(), md, &len);
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned i = 0; i < len; ++i) {
+        out += hex[md[i] >> 4];
+        out += hex[md[i] & 15];
+    }
+    return out;
+}
+
+bool link_exists(const fs::path& p) noexcept {
+    struct stat st;
+    return lstat(p.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+bool dir_exists(const fs::path& p) noexcept {
+    struct stat st;
+    return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool path_exists(const fs::path& p) noexcept {
+    struct stat st;
+    return lstat(p.c_str(), &st) == 0;
+}
+
+void symlink_atomic(const fs::path& target, const fs::path& link) {
+    fs::path tmp = link.parent_path() / ("." + link.filename().string() + ".tmp-" + std::to_string(getpid()));
+    unlink(tmp.c_str());
+    if (symlink(target.c_str(), tmp.c_str()) != 0) throw SystemError("cannot create " + link.string(), errno);
+    if (rename(tmp.c_str(), link.c_str()) != 0) {
+        int e = errno;
+        unlink(tmp.c_str());
+        throw SystemError("cannot create " + link.string(), e);
+    }
+}
+
+}  // namespace dkms

@@ -1,1 +1,60 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+// The YAML manifest of a built instance; the only yaml-cpp user.
+#include <yaml-cpp/yaml.h>
+
+#include "dkms/error.hpp"
+#include "dkms/fs.hpp"
+#include "dkms/tree.hpp"
+
+namespace dkms {
+
+bool read_manifest(const fs::path& built_dir, Manifest& m) {
+    fs::path p = built_dir / manifest_name;
+    if (!fs::exists(p)) return false;
+    try {
+        YAML::Node n = YAML::Load(read_file(p));
+        m.schema = n["schema"].as<int>();
+        m.module = n["module"].as<std::string>();
+        m.version = n["version"].as<std::string>();
+        m.kernel = n["kernel"].as<std::string>();
+        m.arch = n["arch"].as<std::string>();
+        m.make_command = n["make"] ? n["make"].as<std::string>() : "";
+        m.files.clear();
+        for (const auto& f : n["files"]) {
+            ManifestFile mf;
+            mf.name = f["name"].as<std::string>();
+            mf.sha256 = f["sha256"].as<std::string>();
+            mf.installed_to = f["installed_to"] ? f["installed_to"].as<std::string>() : "";
+            if (mf.name.empty() || mf.name.find('/') != std::string::npos || mf.name == "..")
+                throw Error(ExitCode::Error, p.string() + ": bad file name '" + mf.name + "'");
+            m.files.push_back(mf);
+        }
+    } catch (const YAML::Exception& e) {
+        throw Error(ExitCode::Error, p.string() + ": corrupt manifest: " + e.what());
+    }
+    return true;
+}
+
+void write_manifest(const fs::path& built_dir, const Manifest& m) {
+    YAML::Emitter out;
+    out << YAML::BeginMap;
+    out << YAML::Key << "schema" << YAML::Value << m.schema;
+    out << YAML::Key << "module" << YAML::Value << YAML::DoubleQuoted << m.module;
+    out << YAML::Key << "version" << YAML::Value << YAML::DoubleQuoted << m.version;
+    out << YAML::Key << "kernel" << YAML::Value << YAML::DoubleQuoted << m.kernel;
+    out << YAML::Key << "arch" << YAML::Value << YAML::DoubleQuoted << m.arch;
+    out << YAML::Key << "make" << YAML::Value << YAML::DoubleQuoted << m.make_command;
+    out << YAML::Key << "files" << YAML::Value << YAML::BeginSeq;
+    for (auto& f : m.files) {
+        out << YAML::BeginMap;
+        out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << f.name;
+        out << YAML::Key << "sha256" << YAML::Value << f.sha256;
+        if (!f.installed_to.empty())
+            out << YAML::Key << "installed_to" << YAML::Value << YAML::DoubleQuoted << f.installed_to;
+        out << YAML::EndMap;
+    }
+    out << YAML::EndSeq << YAML::EndMap;
+    write_file_atomic(built_dir / manifest_name, std::string(out.c_str()) + "\n", 0644);
+}
+
+}  // namespace dkms

@@ -2,6 +2,7 @@
 // Typed errors thrown by the engine; each carries the exit code dkms 3.4 uses for it.
 #pragma once
 
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -37,6 +38,7 @@ class Error : public std::runtime_error {
 public:
     Error(ExitCode code, std::vector<std::string> lines)
         : std::runtime_error(lines.empty() ? std::string() : lines.front()), code_(code), lines_(std::move(lines)) {}
+    Error(ExitCode code, std::initializer_list<std::string> lines) : Error(code, std::vector<std::string>(lines)) {}
     Error(ExitCode code, std::string line) : Error(code, std::vector<std::string>{std::move(line)}) {}
 
     ExitCode code() const noexcept { return code_; }

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Filesystem primitives: atomic writes, tree copies, safe temporary directories, checksums.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace dkms {
+
+namespace fs = std::filesystem;
+
+/// Whole file as bytes; throws SystemError naming the path.
+std::string read_file(const fs::path& p);
+
+/// Write `content` to a temporary name next to `p`, fsync, then rename over `p`.
+/// A crash leaves either the old or the new file, never a half-written one.
+void write_file_atomic(const fs::path& p, std::string_view content, mode_t mode = 0644);
+
+/// Copy `src` to `dst` through a temporary name in dst's directory and rename; keeps `mode`.
+void copy_file_atomic(const fs::path& src, const fs::path& dst, mode_t mode);
+
+/// Recursive copy that keeps modes, times and symlinks (as `cp -a`); `dst` must not exist.
+void copy_tree(const fs::path& src, const fs::path& dst);
+
+/// mkdtemp under `parent` with the given prefix ("prefix" + "XXXXXX"); returns the new path.
+fs::path make_temp_dir(const fs::path& parent, const std::string& prefix);
+
+/// rm -rf that never throws; returns false if something could not be removed.
+bool remove_tree(const fs::path& p) noexcept;
+
+/// Remove `dir` and its parents while they are empty, stopping at (and keeping) `stop`.
+void remove_empty_parents(fs::path dir, const fs::path& stop) noexcept;
+
+/// Hex SHA-256 of a file's bytes.
+std::string sha256_file(const fs::path& p);
+
+/// lstat-based tests that never throw.
+bool link_exists(const fs::path& p) noexcept;   ///< p itself is a symlink
+bool dir_exists(const fs::path& p) noexcept;       ///< follows symlinks
+bool path_exists(const fs::path& p) noexcept;
+
+/// Create `link` -> `target` atomically (replacing an existing link).
+void symlink_atomic(const fs::path& target, const fs::path& link);
+
+/// A directory removed on destruction unless released.
+class TempDir {
+public:
+    TempDir(const fs::path& parent, const std::string& prefix) : path_(make_temp_dir(parent, prefix)) {}
+    ~TempDir() { if (!path_.empty()) remove_tree(path_); }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const fs::path& path() const { return path_; }
+    fs::path release() { auto p = path_; path_.clear(); return p; }
+
+private:
+    fs::path path_;
+};
+
+}  // namespace dkms

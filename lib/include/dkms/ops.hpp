@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The dkms actions over one tree: add, build, install, uninstall, unbuild, remove, status.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dkms/context.hpp"
+#include "dkms/dkms_conf.hpp"
+#include "dkms/error.hpp"
+#include "dkms/tree.hpp"
+
+namespace dkms {
+
+/// Check that a module name or version is safe as a path component; throws Error(1) naming it.
+void check_identifier(const std::string& what, const std::string& value);
+
+/// One status row.
+struct StatusEntry {
+    ModuleId id;
+    std::optional<Target> target;   ///< empty for "added" and "broken"
+    std::string state;              ///< added, built, installed, broken
+    std::vector<std::string> notes; ///< dkms's suffixes, e.g. "Original modules exist"
+};
+
+/// Filters for status: any empty field matches everything.
+struct StatusFilter {
+    std::string module, version, kver, arch;
+};
+
+class Ops {
+public:
+    explicit Ops(Context& ctx) : ctx_(ctx), tree_(ctx.settings) {}
+
+    const Tree& tree() const { return tree_; }
+
+    /// add <dir>: copy the source into <source_tree>/<name>-<version> and add it. Returns the id.
+    ModuleId add_path(const fs::path& dir_or_conf, const Target& conf_target);
+    /// add m/v. Returns POST_ADD's exit status (0 without POST_ADD).
+    int add(const ModuleId& id, const Target& conf_target);
+    /// build m/v for one kernel (adds first when needed).
+    void build(const ModuleId& id, const Target& t);
+    /// install m/v on one kernel (builds first when needed).
+    void install(const ModuleId& id, const Target& t);
+    /// uninstall m/v from one kernel; `quiet_skip` hides the "not installed" line.
+    void uninstall(const ModuleId& id, const Target& t, bool run_depmod = true);
+    /// unbuild m/v for one kernel (uninstalls first).
+    void unbuild(const ModuleId& id, const Target& t);
+    /// remove m/v: unbuild for each target, then delete m/v from the tree if nothing is left.
+    void remove(const ModuleId& id, const std::vector<Target>& targets);
+    /// Rows of `dkms status`, read without spawning any process.
+    std::vector<StatusEntry> status(const StatusFilter& f) const;
+    /// Package helper (dh_dkms postinst): (re)add, then build and install for the right kernels.
+    ExitCode postinst(const ModuleId& id);
+    /// Kernels of the install tree that have headers (<install_tree>/<K>/build/include), sorted.
+    std::vector<std::string> kernels_with_headers() const;
+
+    /// Run depmod for a kernel as dkms 3.4 does (skipped without modules.dep). Returns false on failure.
+    bool depmod(const std::string& kver);
+
+private:
+    void require_added(const ModuleId& id) const;
+    void check_headers(const Target& t) const;
+    ModuleConfig read_conf(const ModuleId& id, const Target& t, ConfMode mode) const;
+    void run_script(const ModuleId& id, const std::string& which, const std::string& script, const fs::path& dir,
+                    bool must_succeed);
+
+    Context& ctx_;
+    Tree tree_;
+};
+
+/// "m/v, K, A: installed (notes)" / "m/v: added".
+std::string format_status_line(const StatusEntry& e);
+/// JSON document for `status --json` (schema documented in docs/status-json.md).
+std::string format_status_json(const std::vector<StatusEntry>& rows);
+
+}  // namespace dkms

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The table of commands; --help is generated from it.
+#include "../command.hpp"
+
+namespace dkms::cli {
+
+extern const Command add_command, build_command, install_command, uninstall_command, unbuild_command,
+    remove_command, status_command, postinst_command;
+
+const std::vector<const Command*>& commands() {
+    static const std::vector<const Command*> table{&add_command,     &build_command,  &install_command,
+                                                   &uninstall_command, &unbuild_command, &remove_command,
+                                                   &status_command,  &postinst_command};
+    return table;
+}
+
+const Command* find_command(const std::string& name) {
+    for (auto* c : commands())
+        if (name == c->name) return c;
+    return nullptr;
+}
+
+void print_error(Reporter& r, const Error& e) {
+    if (e.lines().empty()) return;
+    r.err("");
+    bool first = true;
+    for (auto& l : e.lines()) {
+        r.err(first ? "Error! " + l : l);
+        first = false;
+    }
+}
+
+ModuleId require_module_version(const Invocation& inv) {
+    if (inv.module.empty() || inv.version.empty())
+        throw Error(ExitCode::Error, {"Arguments <module> and <module-version> are not specified.",
+                                      "Usage: " + inv.action + " <module>/<module-version> or",
+                                      "       " + inv.action + " -m <module>/<module-version> or",
+                                      "       " + inv.action + " -m <module> -v <module-version>"});
+    return {inv.module, inv.version};
+}
+
+int for_each_target(Invocation& inv, const std::function<void(const Target&)>& fn) {
+    int rc = 0;
+    for (auto& t : inv.targets) {
+        try {
+            fn(t);
+            rc = 0;
+        } catch (const Error& e) {
+            print_error(inv.ctx.report, e);
+            rc = int(e.code());
+        }
+    }
+    return rc;
+}
+
+}  // namespace dkms::cli

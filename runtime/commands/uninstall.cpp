@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// dkms-run uninstall: remove a module from kernels' module trees (it stays built).
+#include "../command.hpp"
+
+namespace dkms::cli {
+
+static int run_uninstall(Invocation& inv) {
+    Ops ops(inv.ctx);
+    ModuleId id = require_module_version(inv);
+    if (!ops.tree().is_added(id) && !ops.tree().is_broken(id))
+        throw Error(ExitCode::NotFound, "The module/version combo: " + id.str() + " is not located in the DKMS tree.");
+    if (inv.ctx.settings.all) inv.targets = ops.tree().built_targets(id);
+    return for_each_target(inv, [&](const Target& t) { ops.uninstall(id, t); });
+}
+
+extern const Command uninstall_command{"uninstall", "uninstall a module from kernels",
+                                     "uninstall module/version [-k kernel[/arch]]... | --all", true, true, run_uninstall};
+
+}  // namespace dkms::cli

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// dkms-run: dkms's command line (actions and options in any order) -> Context -> command -> exit code.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+#include <regex>
+
+#include "command.hpp"
+#include "config.h"
+#include "dkms/fs.hpp"
+
+namespace po = boost::program_options;
+using namespace dkms;
+using namespace dkms::cli;
+
+namespace {
+
+class StdReporter : public Reporter {
+public:
+    void out(std::string_view line) override {
+        std::fwrite(line.data(), 1, line.size(), stdout);
+        std::fputc('\n', stdout);
+        std::fflush(stdout);
+    }
+    void out_partial(std::string_view text) override {
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        std::fflush(stdout);
+    }
+    void err(std::string_view line) override {
+        std::fflush(stdout);
+        std::fwrite(line.data(), 1, line.size(), stderr);
+        std::fputc('\n', stderr);
+        std::fflush(stderr);
+    }
+    bool interactive() const override { return isatty(1); }
+};
+
+void print_usage(Reporter& r) {
+    r.out("Usage: dkms-run [action] [options] [module/version | source-dir | dkms.conf]");
+    r.out("  [action]  = { add | build | install | uninstall | unbuild | remove | status }");
+    r.out("  [options] = [-m module] [-v module-version] [-k kernel-version[/arch]] [-a arch] [--all]");
+    r.out("              [--force] [--force-version-override] [--dkmstree path] [--sourcetree path]");
+    r.out("              [--installtree path] [--kernelsourcedir path] [-c dkms.conf] [--directive 'NAME=value']");
+    r.out("              [-j jobs] [--no-depmod] [--verbose] [-q] [--json] [--root path] [--version] [--help]");
+    r.out("");
+    r.out("Actions:");
+    for (auto* c : commands()) {
+        if (!*c->summary) continue;
+        std::string line = "  ";
+        line += c->name;
+        line.resize(14, ' ');
+        r.out(line + c->summary);
+    }
+}
+
+po::options_description option_table() {
+    po::options_description d;
+    d.add_options()
+        ("module,m", po::value<std::string>())
+        ("v", po::value<std::string>())
+        ("kernelver,k", po::value<std::vector<std::string>>())
+        ("arch,a", po::value<std::vector<std::string>>())
+        ("all", po::bool_switch())
+        ("force", po::bool_switch())
+        ("force-version-override", po::bool_switch())
+        ("kernelsourcedir", po::value<std::string>())
+        ("config", po::value<std::string>())
+        ("c", po::value<std::string>())
+        ("directive", po::value<std::vector<std::string>>())
+        ("templatekernel", po::value<std::string>())
+        ("archive", po::value<std::string>())
+        ("binaries-only", po::bool_switch())
+        ("source-only", po::bool_switch())
+        ("dkmstree", po::value<std::string>())
+        ("sourcetree", po::value<std::string>())
+        ("installtree", po::value<std::string>())
+        ("root", po::value<std::string>())
+        ("symlink-modules", po::bool_switch())
+        ("j", po::value<std::string>())
+        ("no-depmod", po::bool_switch())
+        ("modprobe-on-install", po::bool_switch())
+        ("verbose", po::bool_switch())
+        ("quiet,q", po::bool_switch())
+        ("version,V", po::bool_switch())
+        ("help,h", po::bool_switch())
+        ("json", po::bool_switch())
+        ("rpm_safe_upgrade", po::bool_switch())
+        ("no-initrd", po::bool_switch())
+        ("no-clean-kernel", po::bool_switch())
+        ("no-prepare-kernel", po::bool_switch())
+        ("debug", po::bool_switch())
+        ("args", po::value<std::vector<std::string>>());
+    return d;
+}
+
+bool ends_with(const std::string& s, const std::string& suf) {
+    return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
+}
+
+int run(int argc, char** argv, StdReporter& rep) {
+    umask(022);
+    Settings s;
+    s.dkms_tree = DKMS_DEFAULT_DKMS_TREE;
+    s.source_tree = DKMS_DEFAULT_SOURCE_TREE;
+    s.install_tree = DKMS_DEFAULT_INSTALL_TREE;
+    if (const char* t = getenv("TMPDIR"); t && *t) s.tmp_location = t;
+    if (const char* pj = getenv("parallel_jobs"); pj && *pj) s.parallel_jobs = pj;
+
+    po::positional_options_description pos;
+    pos.add("args", -1);
+    auto style = po::command_line_style::allow_long | po::command_line_style::long_allow_adjacent |
+                 po::command_line_style::long_allow_next | po::command_line_style::allow_short |
+                 po::command_line_style::short_allow_next | po::command_line_style::allow_dash_for_short |
+                 po::command_line_style::allow_guessing;
+    auto desc = option_table();
+    po::parsed_options parsed(&desc);
+    try {
+        parsed = po::command_line_parser(argc, argv).options(desc).positional(pos).style(style).run();
+    } catch (const po::unknown_option& e) {
+        rep.err("");
+        rep.err("Error! Unknown option: " + e.get_option_name());
+        print_usage(rep);
+        return 2;
+    } catch (const po::error& e) {
+        rep.err("");
+        rep.err(std::string("Error! ") + e.what());
+        print_usage(rep);
+        return 2;
+    }
+
+    Context ctx{s, rep};
+    Invocation inv{ctx, "", "", "", std::nullopt, {}, false, false, {}};
+    std::vector<std::string> kernels, arches;
+    std::optional<std::string> root, dkmstree, sourcetree, installtree;
+    bool quiet = false;
+    for (auto& o : parsed.options) {
+        const std::string& k = o.string_key;
+        const std::string v = o.value.empty() ? "" : o.value.front();
+        if (k == "module") {
+            auto slash = v.find('/');
+            inv.module = v.substr(0, slash);
+            if (slash != std::string::npos) inv.version = v.substr(slash + 1);
+        } else if (k == "v") inv.version = v;
+        else if (k == "kernelver") {
+            auto slash = v.find('/');
+            kernels.push_back(v.substr(0, slash));
+            if (slash != std::string::npos) arches.push_back(v.substr(slash + 1));
+        } else if (k == "arch") arches.push_back(v);
+        else if (k == "all") s.all = true;
+        else if (k == "force") s.force = true;
+        else if (k == "force-version-override") s.force_version_override = true;
+        else if (k == "kernelsourcedir") s.kernel_source_dir = v;
+        else if (k == "c") s.conf_override = fs::absolute(v);
+        else if (k == "directive") s.directives.push_back(v);
+        else if (k == "dkmstree") dkmstree = v;
+        else if (k == "sourcetree") sourcetree = v;
+        else if (k == "installtree") installtree = v;
+        else if (k == "root") root = v;
+        else if (k == "symlink-modules") s.symlink_modules = true;
+        else if (k == "j") {
+            try {
+                s.jobs = std::stoi(v);
+            } catch (...) {
+                rep.err("");
+                rep.err("Error! -j needs a number, not '" + v + "'.");
+                return 2;
+            }
+            s.jobs_given = true;
+        } else if (k == "no-depmod") s.no_depmod = true;
+        else if (k == "verbose") s.verbose = true;
+        else if (k == "quiet") quiet = true;
+        else if (k == "json") inv.json = true;
+        else if (k == "no-initrd" || k == "no-clean-kernel" || k == "no-prepare-kernel")
+            rep.err("Deprecated feature: --" + k);
+        else if (k == "version") {
+            rep.out("dkms-run-" DKMS_RUN_VERSION);
+            return 0;
+        } else if (k == "help") {
+            print_usage(rep);
+            return 0;
+        } else if (k == "args") {
+            for (auto& word : o.value) {
+                static const std::regex action_re("^[a-z_]+$");
+                if (find_command(word) || (inv.action.empty() && std::regex_match(word, action_re) &&
+                                           (word == "lint" || word == "autoinstall" || word == "match" ||
+                                            word == "mktarball" || word == "ldtarball" || word == "generate_mok" ||
+                                            word.rfind("kernel_", 0) == 0))) {
+                    if (!inv.action.empty()) {
+                        rep.err("");
+                        rep.err("Error! Cannot specify more than one action.");
+                        return 4;
+                    }
+                    inv.action = word;
+                } else if (!inv.action.empty() && inv.action == "lint") {
+                    inv.extra_args.push_back(word);
+                } else if (ends_with(word, "dkms.conf") && fs::is_regular_file(word)) {
+                    inv.source_path = fs::absolute(word);
+                } else if (fs::is_directory(word) && fs::exists(fs::path(word) / "dkms.conf")) {
+                    inv.source_path = fs::absolute(word);
+                } else if (inv.module.empty()) {
+                    auto slash = word.find('/');
+                    inv.module = word.substr(0, slash);
+                    if (slash != std::string::npos) inv.version = word.substr(slash + 1);
+                } else {
+                    rep.err("Warning: I do not know how to handle " + word + ".");
+                }
+            }
+        }
+    }
+    if (quiet) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) {
+            dup2(null, 1);
+            dup2(null, 2);
+            close(null);
+        }
+    }
+    if (root) s.root = *root;
+    if (s.root != "/") {
+        // With --root, the default trees live inside it.
+        s.dkms_tree = s.root / fs::path(DKMS_DEFAULT_DKMS_TREE).relative_path();
+        s.source_tree = s.root / fs::path(DKMS_DEFAULT_SOURCE_TREE).relative_path();
+        s.install_tree = s.root / fs::path(DKMS_DEFAULT_INSTALL_TREE).relative_path();
+    }
+    try {
+        load_framework(s);
+    } catch (const Error& e) {
+        print_error(rep, e);
+        return int(e.code());
+    }
+    if (dkmstree) s.dkms_tree = fs::absolute(*dkmstree);
+    if (sourcetree) s.source_tree = fs::absolute(*sourcetree);
+    if (installtree) s.install_tree = fs::absolute(*installtree);
+    rep.set_verbose(s.verbose);
+
+    const Command* cmd = find_command(inv.action);
+    if (!cmd) {
+        rep.err("");
+        rep.err("Error! Unknown action specified: \"" + inv.action + "\"");
+        print_usage(rep);
+        return 0;
+    }
+    if (s.all && !cmd->accepts_all) {
+        rep.err("");
+        rep.err("Error! The action " + inv.action + " does not support the --all parameter.");
+        return 5;
+    }
+    if (s.all && !kernels.empty()) {
+        rep.err("");
+        rep.err("Error! You cannot specify a kernel version and also specify");
+        rep.err("--all on the command line.");
+        return 2;
+    }
+    if (s.all && !arches.empty()) {
+        rep.err("");
+        rep.err("Error! You cannot specify an arch and also specify");
+        rep.err("--all on the command line.");
+        return 3;
+    }
+    if (arches.size() > 1 && arches.size() != kernels.size()) {
+        rep.err("");
+        rep.err("Error! If more than one arch is specified on the command line, then there");
+        rep.err("must be an equal number of kernel versions also specified (1:1 relationship).");
+        return 1;
+    }
+    for (auto& k : kernels)
+        if (k.empty()) {
+            rep.err("");
+            rep.err("Error! Empty kernel version given with -k.");
+            return 16;
+        }
+    inv.kernels_given = !kernels.empty();
+    if (kernels.empty() && cmd->needs_targets && !s.all) kernels.push_back(running_kernel());
+    std::string default_arch = arches.size() == 1 ? arches.front() : machine_arch();
+    for (size_t i = 0; i < kernels.size(); ++i)
+        inv.targets.push_back({kernels[i], arches.size() > 1 ? arches[i] : default_arch});
+    if (kernels.empty() && !arches.empty()) inv.targets.push_back({"", arches.front()});
+
+    try {
+        for (auto* name : {&inv.module, &inv.version})
+            if (!name->empty()) check_identifier(name == &inv.module ? "module name" : "module version", *name);
+        return cmd->run(inv);
+    } catch (const Error& e) {
+        print_error(rep, e);
+        return int(e.code());
+    } catch (const std::filesystem::filesystem_error& e) {
+        print_error(rep, Error(ExitCode::Error, e.what()));
+        return 1;
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    StdReporter rep;
+    try {
+        return run(argc, argv, rep);
+    } catch (const std::exception& e) {
+        rep.err("");
+        rep.err(std::string("Error! internal error: ") + e.what());
+        return 1;
+    }
+}
