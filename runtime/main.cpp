@@ -61,7 +61,7 @@ po::options_description option_table() {
     po::options_description d;
     d.add_options()
         ("module,m", po::value<std::string>())
-        ("v", po::value<std::string>())
+        (",v", po::value<std::string>())
         ("kernelver,k", po::value<std::vector<std::string>>())
         ("arch,a", po::value<std::vector<std::string>>())
         ("all", po::bool_switch())
@@ -69,7 +69,7 @@ po::options_description option_table() {
         ("force-version-override", po::bool_switch())
         ("kernelsourcedir", po::value<std::string>())
         ("config", po::value<std::string>())
-        ("c", po::value<std::string>())
+        (",c", po::value<std::string>())
         ("directive", po::value<std::vector<std::string>>())
         ("templatekernel", po::value<std::string>())
         ("archive", po::value<std::string>())
@@ -80,7 +80,7 @@ po::options_description option_table() {
         ("installtree", po::value<std::string>())
         ("root", po::value<std::string>())
         ("symlink-modules", po::bool_switch())
-        ("j", po::value<std::string>())
+        (",j", po::value<std::string>())
         ("no-depmod", po::bool_switch())
         ("modprobe-on-install", po::bool_switch())
         ("verbose", po::bool_switch())
@@ -103,7 +103,9 @@ bool ends_with(const std::string& s, const std::string& suf) {
 
 int run(int argc, char** argv, StdReporter& rep) {
     umask(022);
-    Settings s;
+    Settings settings;
+    Context ctx{settings, rep};
+    Settings& s = ctx.settings;
     s.dkms_tree = DKMS_DEFAULT_DKMS_TREE;
     s.source_tree = DKMS_DEFAULT_SOURCE_TREE;
     s.install_tree = DKMS_DEFAULT_INSTALL_TREE;
@@ -132,7 +134,6 @@ int run(int argc, char** argv, StdReporter& rep) {
         return 2;
     }
 
-    Context ctx{s, rep};
     Invocation inv{ctx, "", "", "", std::nullopt, {}, false, false, {}};
     std::vector<std::string> kernels, arches;
     std::optional<std::string> root, dkmstree, sourcetree, installtree;
@@ -140,11 +141,11 @@ int run(int argc, char** argv, StdReporter& rep) {
     for (auto& o : parsed.options) {
         const std::string& k = o.string_key;
         const std::string v = o.value.empty() ? "" : o.value.front();
-        if (k == "module") {
+        if (k == "module") {  // keys of short-only options are "-v", "-c", "-j"
             auto slash = v.find('/');
             inv.module = v.substr(0, slash);
             if (slash != std::string::npos) inv.version = v.substr(slash + 1);
-        } else if (k == "v") inv.version = v;
+        } else if (k == "-v") inv.version = v;
         else if (k == "kernelver") {
             auto slash = v.find('/');
             kernels.push_back(v.substr(0, slash));
@@ -154,14 +155,14 @@ int run(int argc, char** argv, StdReporter& rep) {
         else if (k == "force") s.force = true;
         else if (k == "force-version-override") s.force_version_override = true;
         else if (k == "kernelsourcedir") s.kernel_source_dir = v;
-        else if (k == "c") s.conf_override = fs::absolute(v);
+        else if (k == "-c") s.conf_override = fs::absolute(v);
         else if (k == "directive") s.directives.push_back(v);
         else if (k == "dkmstree") dkmstree = v;
         else if (k == "sourcetree") sourcetree = v;
         else if (k == "installtree") installtree = v;
         else if (k == "root") root = v;
         else if (k == "symlink-modules") s.symlink_modules = true;
-        else if (k == "j") {
+        else if (k == "-j") {
             try {
                 s.jobs = std::stoi(v);
             } catch (...) {
@@ -199,7 +200,8 @@ int run(int argc, char** argv, StdReporter& rep) {
                     inv.extra_args.push_back(word);
                 } else if (ends_with(word, "dkms.conf") && fs::is_regular_file(word)) {
                     inv.source_path = fs::absolute(word);
-                } else if (fs::is_directory(word) && fs::exists(fs::path(word) / "dkms.conf")) {
+                } else if (fs::is_directory(word) || (ends_with(word, "dkms.conf") && word.find('/') != std::string::npos)) {
+                    // A source directory (add_path says so if it has no dkms.conf).
                     inv.source_path = fs::absolute(word);
                 } else if (inv.module.empty()) {
                     auto slash = word.find('/');

@@ -1,0 +1,75 @@
+#!/bin/bash
+# The example module through add, build, install, status, uninstall, unbuild, remove against real headers.
+. "$(dirname "$0")/lib.sh"
+new_root life
+copy_example hello
+M=dkms-run-hello/1.0
+DT=$T/var/lib/dkms/dkms-run-hello
+KO=$T/lib/modules/$KVER/updates/dkms/dkms_run_hello.ko
+
+expect_rc 0 "add by path" R add "$WORK/hello" -k "$KVER"
+out_has "Creating symlink $DT/1.0/source -> $T/usr/src/dkms-run-hello-1.0"
+check "source copied to the source tree" test -f "$T/usr/src/dkms-run-hello-1.0/hello.c"
+check "source link is a symlink" test -L "$DT/1.0/source"
+expect_rc 0 "status after add" R status
+same "status line after add" "$(cat "$WORK/out")" "$M: added"
+
+expect_rc 0 "build" R build $M -k "$KVER"
+out_has "Building module(s)... done."
+check "built module stored" test -f "$DT/1.0/$KVER/$ARCH/module/dkms_run_hello.ko"
+check "make.log kept in log/" grep -q "make.log for $M for kernel $KVER" "$DT/1.0/$KVER/$ARCH/log/make.log"
+check "no staging directory left" bash -c "! ls -d '$DT/1.0/$KVER'/.tmp_* 2>/dev/null"
+check "manifest names the module and its checksum" grep -q "$(sha256sum "$DT/1.0/$KVER/$ARCH/module/dkms_run_hello.ko" | cut -d' ' -f1)" "$DT/1.0/$KVER/$ARCH/.dkms-run.yaml"
+check "the built module is for this kernel" bash -c "modinfo -F vermagic '$DT/1.0/$KVER/$ARCH/module/dkms_run_hello.ko' | grep -q '^$KVER '"
+expect_rc 0 "status after build" R status
+same "status line after build" "$(cat "$WORK/out")" "$M, $KVER, $ARCH: built"
+expect_rc 0 "second build skips" R build $M -k "$KVER"
+out_has "Module $M already built for kernel $KVER ($ARCH), skip. You may override by specifying --force."
+
+expect_rc 0 "install" R install $M -k "$KVER"
+out_has "Installing $KO"
+check "installed into updates/dkms" test -f "$KO"
+check "installed copy equals the built one" cmp -s "$KO" "$DT/1.0/$KVER/$ARCH/module/dkms_run_hello.ko"
+check "kernel link is relative" test "$(readlink "$DT/kernel-$KVER-$ARCH")" = "1.0/$KVER/$ARCH"
+check "installed module version 1.0" test "$(modinfo -F version "$KO")" = "1.0"
+expect_rc 0 "status after install" R status
+same "status line after install" "$(cat "$WORK/out")" "$M, $KVER, $ARCH: installed"
+expect_rc 0 "status --json" R status --json
+check "json is valid and says installed" python3 -c "import json,sys; d=json.load(open('$WORK/out')); assert d['schema']==1 and d['modules'][0]['state']=='installed' and d['modules'][0]['kernel']=='$KVER'"
+
+printf 'junk' >> "$KO"
+expect_rc 0 "status notices a changed installed file" R status
+out_has "installed (Differences between built and installed modules)"
+expect_rc 0 "install --force reinstalls" R install $M -k "$KVER" --force
+check "reinstalled copy equals the built one" cmp -s "$KO" "$DT/1.0/$KVER/$ARCH/module/dkms_run_hello.ko"
+
+expect_rc 0 "uninstall" R uninstall $M -k "$KVER"
+out_has "Before uninstall, this module version was ACTIVE on this kernel."
+out_has "Deleting $KO"
+check "installed file gone" test ! -e "$KO"
+check "empty updates/ directories removed" test ! -e "$T/lib/modules/$KVER/updates"
+check "kernel link gone" test ! -L "$DT/kernel-$KVER-$ARCH"
+expect_rc 0 "status after uninstall" R status
+same "status line after uninstall" "$(cat "$WORK/out")" "$M, $KVER, $ARCH: built"
+expect_rc 0 "uninstall again skips" R uninstall $M -k "$KVER"
+out_has "Module $M is not installed for kernel $KVER ($ARCH). Skipping..."
+
+expect_rc 0 "unbuild" R unbuild $M -k "$KVER"
+check "build directory gone" test ! -e "$DT/1.0/$KVER"
+expect_rc 0 "install builds first" R install $M -k "$KVER"
+out_has "Building module(s)... done."
+check "installed again" test -f "$KO"
+
+expect_rc 0 "remove --all" R remove $M --all
+out_has "Deleting module $M completely from the DKMS tree."
+check "module gone from the dkms tree" test ! -e "$DT"
+check "module gone from the install tree" test ! -e "$KO"
+check "source kept in the source tree" test -f "$T/usr/src/dkms-run-hello-1.0/dkms.conf"
+expect_rc 0 "status after remove" R status
+same "status is empty" "$(cat "$WORK/out")" ""
+
+# build m/v adds first when the source is in the source tree
+expect_rc 0 "build adds first" R build $M -k "$KVER"
+out_has "Creating symlink"
+expect_rc 0 "remove -k" R remove $M -k "$KVER"
+finish

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared helpers for scenario tests: a temporary root whose install tree points at the real
+# kernel headers, and wrappers for dkms-run (R) and, side by side, Debian's dkms (D).
+set -eu
+
+: "${DKMS_RUN:?DKMS_RUN must point at the built dkms-run}"
+: "${SRCDIR:?SRCDIR must point at the source tree}"
+
+# The newest installed linux-headers-*-amd64 (or another flavour) with a complete include/.
+KVER=${DKMS_TEST_KERNEL:-}
+if [ -z "$KVER" ]; then
+    for d in /usr/src/linux-headers-*; do
+        [ -d "$d/include" ] && [ -f "$d/Makefile" ] && [ -e "$d/include/config/auto.conf" ] || continue
+        KVER=${d#/usr/src/linux-headers-}
+    done
+fi
+[ -n "$KVER" ] || { echo "FAIL: no kernel headers installed (apt-get install linux-headers-amd64)"; exit 1; }
+HEADERS=/usr/src/linux-headers-$KVER
+ARCH=$(uname -m)
+
+FAILS=0
+CHECKS=0
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/dkms-run-test.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+# new_root NAME: a fresh root with var/lib/dkms, usr/src and lib/modules/$KVER/build -> headers
+new_root() {
+    T=$WORK/$1
+    mkdir -p "$T/var/lib/dkms" "$T/usr/src" "$T/lib/modules/$KVER" "$T/etc/dkms"
+    ln -s "$HEADERS" "$T/lib/modules/$KVER/build"
+    cp /etc/os-release "$T/etc/os-release" 2>/dev/null || printf 'ID=debian\n' > "$T/etc/os-release"
+}
+
+R() { "$DKMS_RUN" --root "$T" "$@"; }
+D() { dkms --dkmstree "$T/var/lib/dkms" --sourcetree "$T/usr/src" --installtree "$T/lib/modules" --no-depmod "$@"; }
+
+pass() { CHECKS=$((CHECKS + 1)); echo "ok - $*"; }
+fail() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
+
+# check DESCRIPTION COMMAND...: passes when the command succeeds
+check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+
+# expect_rc N DESCRIPTION COMMAND...: runs the command (output to $WORK/out), compares the exit status
+expect_rc() {
+    local want=$1 d=$2; shift 2
+    local rc=0
+    "$@" > "$WORK/out" 2>&1 || rc=$?
+    if [ "$rc" = "$want" ]; then pass "$d (exit $rc)"; else fail "$d: exit $rc, wanted $want"; sed 's/^/    | /' "$WORK/out"; fi
+}
+
+# out_has TEXT: the last expect_rc output contains TEXT (fixed string)
+out_has() { if grep -qF -- "$1" "$WORK/out"; then pass "output has: $1"; else fail "output lacks: $1"; sed 's/^/    | /' "$WORK/out"; fi; }
+out_lacks() { if grep -qF -- "$1" "$WORK/out"; then fail "output has unexpected: $1"; else pass "output lacks: $1"; fi; }
+
+same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: '$2' != '$3'"; fi; }
+
+# copy_example NAME: the example module source in $WORK/NAME
+copy_example() { rm -rf "$WORK/$1"; cp -r "$SRCDIR/examples/hello-dkms" "$WORK/$1"; rm -rf "$WORK/$1/debian"; }
+
+finish() {
+    echo "$((CHECKS - FAILS)) passed, $FAILS failed"
+    [ "$FAILS" = 0 ]
+}
