@@ -179,7 +179,8 @@ void Ops::build(const ModuleId& id, const Target& t) {
     // Fresh build directory: a copy of the source (dkms.conf files refer to <dkms_tree>/m/v/build).
     fs::path build = tree_.build_dir(id);
     remove_tree(build);
-    copy_tree(src, build);
+    // cp -a source/ build: the link is followed, the sources are copied, never modified in place.
+    copy_tree(fs::canonical(src), build);
     {
         fs::path overlay = s.etc_dkms() / id.name / "patches";
         if (dir_exists(overlay)) {
@@ -220,7 +221,8 @@ void Ops::build(const ModuleId& id, const Target& t) {
             ctx_.report.warning("The " + which + " script is not executable.");
             return;
         }
-        int rc = step.run("Running the " + which + " script", "exec " + script, build, env);
+        std::string rest = script.size() > first.size() ? script.substr(first.size()) : "";
+        int rc = step.run("Running the " + which + " script", "exec " + shell_quote(prog.string()) + rest, build, env);
         if (rc != 0) fail_consult(ExitCode(rc), "The " + which + " script failed for module " + id.str() + ".");
     };
     script_step("pre_build", c.pre_build);
