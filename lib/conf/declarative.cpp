@@ -695,11 +695,12 @@ private:
         std::vector<Item> items;
         std::string problem;
         int problem_line = first.line;
+        int redir_line = 0;   // reported only if nothing more telling is found
         while (!is_separator(cur_)) {
             Tok t = cur_;
             if (t.kind == Tok::Op) {
                 if (is_redirection(t)) {
-                    if (problem.empty()) problem = "redirection", problem_line = t.line;
+                    if (!redir_line) redir_line = t.line;
                     advance();
                     if (cur_.kind == Tok::Word) advance();
                     continue;
@@ -764,6 +765,10 @@ private:
                 else problem = "command '" + shorten(w) + "'";
                 break;
             }
+        }
+        if (problem.empty() && redir_line) {
+            problem = "redirection";
+            problem_line = redir_line;
         }
         if (problem.empty() && term.kind == Tok::Op && term.text != ";") {
             problem = "operator '" + term.text + "'";
