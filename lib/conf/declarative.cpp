@@ -113,8 +113,6 @@ private:
             char c = s_[pos_];
             if (c == ' ' || c == '\t') {
                 ++pos_;
-            } else if (c == '\r' && (pos_ + 1 == s_.size() || s_[pos_ + 1] == '\n')) {
-                ++pos_;   // CRLF: the "\r" would end up at the end of a value, and dkms strips it
             } else if (c == '\\' && pos_ + 1 < s_.size() && s_[pos_ + 1] == '\n') {
                 pos_ += 2;
             } else if (c == '#') {
@@ -217,7 +215,6 @@ private:
         while (p < s_.size()) {
             char c = s_[p];
             if (is_meta(c)) break;
-            if (c == '\r' && (p + 1 == s_.size() || s_[p + 1] == '\n')) break;
             if (c == '\\') p += 2;
             else if (c == '\'') p = scan_squote(p);
             else if (c == '"') p = scan_dquote(p);
@@ -263,7 +260,10 @@ public:
     Expander(const RawVars& vars, const std::map<std::string, std::string>& presets)
         : vars_(vars), presets_(presets) {}
 
-    Expanded expand(std::string_view w, Ctx ctx) const {
+    Expanded expand(std::string_view word, Ctx ctx) const {
+        // Backslash-newline disappears before anything else (outside single quotes).
+        std::string joined = remove_continuations(word);
+        std::string_view w = joined;
         Expanded r;
         std::size_t i = 0;
         bool at_value_start = true;   // for tilde expansion
@@ -314,6 +314,26 @@ public:
     }
 
 private:
+    static std::string remove_continuations(std::string_view w) {
+        std::string o;
+        bool sq = false, dq = false;
+        for (std::size_t i = 0; i < w.size(); ++i) {
+            char c = w[i];
+            if (sq) {
+                o += c;
+                if (c == '\'') sq = false;
+            } else if (c == '\\' && i + 1 < w.size()) {
+                if (w[i + 1] != '\n') o += w.substr(i, 2);
+                ++i;
+            } else {
+                o += c;
+                if (c == '"') dq = !dq;
+                else if (c == '\'' && !dq) sq = true;
+            }
+        }
+        return o;
+    }
+
     static Expanded& fail(Expanded& r, std::string why) {
         if (r.why.empty()) r.why = std::move(why);
         return r;
@@ -371,6 +391,9 @@ private:
         std::size_t idx = 0, end;
         if (n == '(') {
             fail(r, i + 2 < w.size() && w[i + 2] == '(' ? "arithmetic expansion" : "command substitution");
+            return w.size();
+        } else if (n == '[') {
+            fail(r, "arithmetic expansion");
             return w.size();
         } else if (n == '{') {
             auto close = w.find('}', i + 2);
@@ -489,18 +512,20 @@ std::string shorten(std::string s) {
 
 class Parser {
 public:
-    Parser(std::string_view text, const ShellPresets& presets) : lx_(text) {
+    Parser(std::string_view text, const ShellPresets& presets) : text_(text), lx_(text) {
         for (auto& [k, v] : presets) presets_[k] = v;
         advance();
     }
 
     DeclConf run() {
         while (cur_.kind != Tok::End) {
-            if (cur_.kind == Tok::Newline || (cur_.kind == Tok::Op && cur_.text == ";")) {
+            if (cur_.kind == Tok::Newline) {
                 advance();
                 continue;
             }
             statement();
+            // `;` ends a command; one more right after it, or at the start, is a syntax error.
+            if (cur_.kind == Tok::Op && cur_.text == ";") advance();
         }
         // Final values, with dkms's CRLF rule applied: one trailing "\r" is dropped.
         for (auto& [name, idxs] : raw_)
@@ -650,6 +675,15 @@ private:
 
     void statement() {
         Tok first = cur_;
+        if (first.kind == Tok::Word && first.text == "\r") {
+            // The "\r" of an empty CRLF line: bash fails to run the command $'\r' and
+            // moves on, which changes no variable. Treat it as a blank line.
+            const Tok& p = peek();
+            if (p.kind == Tok::Newline || p.kind == Tok::End) {
+                advance();
+                return;
+            }
+        }
         if (first.kind == Tok::Op) {
             if (first.text == "(") {
                 const Tok& p = peek();
@@ -725,8 +759,11 @@ private:
                         it.elems.push_back(cur_);
                         advance();
                     } else if (cur_.kind == Tok::Op && cur_.text == ")") {
+                        // bash glues text right after the ")" to the word, which then is
+                        // no compound assignment at all (`A=(x)y`, or `A=(x)\r` in CRLF files).
+                        std::size_t after = cur_.end;
+                        closed = after >= text_.size() || is_meta(text_[after]);
                         advance();
-                        closed = true;
                         break;
                     } else {
                         break;
@@ -786,13 +823,20 @@ private:
                 if (ro) readonly_.insert(it.tok.text);
                 continue;
             }
-            if (it.kind == Item::Assign) assign(it);
+            if (decl && it.head.index) {
+                // bash: "export: `A[1]': not a valid identifier"
+                needs(it.tok.line, "'" + items[0].tok.text + "' of an array element");
+                continue;
+            }
+            // Arguments of export/readonly also undergo brace expansion: be as strict as
+            // with array elements.
+            if (it.kind == Item::Assign) assign(it, decl ? Ctx::ArrayElem : Ctx::Scalar);
             else assign_array(it);
             if (ro) readonly_.insert(it.head.name);
         }
     }
 
-    void assign(const Item& it) {
+    void assign(const Item& it, Ctx ctx) {
         const AssignHead& h = it.head;
         int line = it.tok.line;
         if (readonly_.count(h.name)) return needs(line, "assignment to readonly variable '" + h.name + "'");
@@ -803,7 +847,7 @@ private:
             idx = *p;
         }
         Expander ex(raw_, presets_);
-        Expanded e = ex.expand(std::string_view(it.tok.text).substr(h.value_off), Ctx::Scalar);
+        Expanded e = ex.expand(std::string_view(it.tok.text).substr(h.value_off), ctx);
         if (!e.why.empty()) return needs(line, e.why);
         std::string& slot = raw_[h.name][idx];
         if (h.append) slot += e.value;
@@ -851,6 +895,7 @@ private:
         for (auto& d : done) out_.assignments.push_back(std::move(d));
     }
 
+    std::string_view text_;
     Lexer lx_;
     Tok cur_;
     std::vector<Tok> look_;

@@ -131,6 +131,13 @@ TEST_CASE("declarative: arrays, sparse indexes, compound assignments", "[declara
     CHECK(raw_get(c.vars, "Z") == "ro");
 }
 
+TEST_CASE("declarative: a continuation disappears before expansion", "[declarative]") {
+    DeclConf c = read_declarative("A=x\nB=$\\\nA\\\n.\nC='$\\\nA'\n");
+    CHECK(c.plain());
+    CHECK(raw_get(c.vars, "B") == "x.");
+    CHECK(raw_get(c.vars, "C") == "$\\\nA");
+}
+
 TEST_CASE("declarative: CRLF lines give the same values as LF lines", "[declarative]") {
     DeclConf c = read_declarative("PACKAGE_NAME=\"foo\"\r\nPACKAGE_VERSION=1.0\r\n# c\r\n\r\nMAKE[1]='x'\r\n");
     CHECK(c.plain());
@@ -179,6 +186,13 @@ TEST_CASE("declarative: shell constructs are reported with their line", "[declar
         {"readonly A=1\nA=2\n", 2, "assignment to readonly variable 'A'"},
         {"export -n A\n", 1, "command 'export -n'"},
         {"fi\n", 1, "unexpected 'fi'"},
+        {"A=1\n;\n", 2, "unexpected ';'"},
+        {"A=$[1+1]\n", 1, "arithmetic expansion"},
+        {"A=(x y)z\n", 1, "array assignment"},
+        {"A=(x y)\r\n", 1, "array assignment"},
+        {"A=1 \r\n", 1, "command '\r'"},
+        {"export A[1]=x\n", 1, "'export' of an array element"},
+        {"readonly D={a,b}x\n", 1, "brace expansion"},
     };
     for (const Case& k : cases) {
         INFO(k.text);
