@@ -190,7 +190,7 @@ TEST_CASE("declarative: shell constructs are reported with their line", "[declar
         {"A=$[1+1]\n", 1, "arithmetic expansion"},
         {"A=(x y)z\n", 1, "array assignment"},
         {"A=(x y)\r\n", 1, "array assignment"},
-        {"A=1 \r\n", 1, "command '\r'"},
+        {"A=1 \r\n", 1, "command ' '"},   // the lone "\r" is a command
         {"export A[1]=x\n", 1, "'export' of an array element"},
         {"readonly D={a,b}x\n", 1, "brace expansion"},
     };
