@@ -138,6 +138,7 @@ int run(int argc, char** argv, StdReporter& rep) {
     std::vector<std::string> kernels, arches;
     std::optional<std::string> root, dkmstree, sourcetree, installtree;
     bool quiet = false;
+    bool want_help = false;
     for (auto& o : parsed.options) {
         const std::string& k = o.string_key;
         const std::string v = o.value.empty() ? "" : o.value.front();
@@ -181,8 +182,7 @@ int run(int argc, char** argv, StdReporter& rep) {
             rep.out("dkms-run-" DKMS_RUN_VERSION);
             return 0;
         } else if (k == "help") {
-            print_usage(rep);
-            return 0;
+            want_help = true;
         } else if (k == "args") {
             for (auto& word : o.value) {
                 static const std::regex action_re("^[a-z_]+$");
@@ -240,6 +240,16 @@ int run(int argc, char** argv, StdReporter& rep) {
     rep.set_verbose(s.verbose);
 
     const Command* cmd = find_command(inv.action);
+    if (want_help) {
+        if (!cmd) {
+            print_usage(rep);
+        } else {
+            rep.out(std::string("Usage: dkms-run ") + cmd->usage);
+            rep.out(std::string("  ") + cmd->summary);
+            rep.out("Run 'dkms-run --help' for the options.");
+        }
+        return 0;
+    }
     if (!cmd) {
         rep.err("");
         rep.err("Error! Unknown action specified: \"" + inv.action + "\"");
