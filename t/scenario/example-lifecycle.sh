@@ -43,7 +43,14 @@ out_has "installed (Differences between built and installed modules)"
 expect_rc 0 "install --force reinstalls" R install $M -k "$KVER" --force
 check "reinstalled copy equals the built one" cmp -s "$KO" "$DT/1.0/$KVER/$ARCH/module/dkms_run_hello.ko"
 
+# status reads the tree: not a single process is spawned
+strace -f -qq -e trace=execve -o "$WORK/strace" "$DKMS_RUN" --root "$T" status > /dev/null
+same "status spawns no process (execve calls)" "$(grep -c execve "$WORK/strace")" "1"
+# a file we did not install in the same directory is left alone by uninstall
+echo foreign > "$T/lib/modules/$KVER/updates/dkms/foreign.ko"
 expect_rc 0 "uninstall" R uninstall $M -k "$KVER"
+check "a file dkms-run did not install is kept" test -f "$T/lib/modules/$KVER/updates/dkms/foreign.ko"
+rm -rf "$T/lib/modules/$KVER/updates"
 out_has "Before uninstall, this module version was ACTIVE on this kernel."
 out_has "Deleting $KO"
 check "installed file gone" test ! -e "$KO"
