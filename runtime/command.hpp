@@ -32,6 +32,7 @@ struct Command {
     const char* usage;       ///< "add [module/version | source-dir]" etc.
     bool accepts_all;        ///< --all allowed
     bool needs_targets;      ///< default kernel (uname -r) filled in when none given
+    bool writes;             ///< takes the tree's writer lock
     int (*run)(Invocation&);
 };
 

@@ -12,6 +12,7 @@
 #include "command.hpp"
 #include "config.h"
 #include "dkms/fs.hpp"
+#include "dkms/lock.hpp"
 
 namespace po = boost::program_options;
 using namespace dkms;
@@ -295,6 +296,8 @@ int run(int argc, char** argv, StdReporter& rep) {
     try {
         for (auto* name : {&inv.module, &inv.version})
             if (!name->empty()) check_identifier(name == &inv.module ? "module name" : "module version", *name);
+        std::optional<TreeLock> lock;
+        if (cmd->writes) lock.emplace(s.dkms_tree, rep);
         return cmd->run(inv);
     } catch (const Error& e) {
         print_error(rep, e);

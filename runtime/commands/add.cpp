@@ -16,6 +16,6 @@ static int run_add(Invocation& inv) {
 }
 
 extern const Command add_command{"add", "add a module source to the dkms tree", "add [module/version | source-dir]",
-                                 false, true, run_add};
+                                 false, true, true, run_add};
 
 }  // namespace dkms::cli

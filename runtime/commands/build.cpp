@@ -16,6 +16,6 @@ static int run_build(Invocation& inv) {
 }
 
 extern const Command build_command{"build", "build a module for kernels",
-                                   "build [module/version | source-dir] [-k kernel[/arch]]...", false, true, run_build};
+                                   "build [module/version | source-dir] [-k kernel[/arch]]...", false, true, true, run_build};
 
 }  // namespace dkms::cli

@@ -16,6 +16,6 @@ static int run_install(Invocation& inv) {
 }
 
 extern const Command install_command{"install", "install a module into kernels",
-                                   "install [module/version | source-dir] [-k kernel[/arch]]...", false, true, run_install};
+                                   "install [module/version | source-dir] [-k kernel[/arch]]...", false, true, true, run_install};
 
 }  // namespace dkms::cli

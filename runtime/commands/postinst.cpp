@@ -10,6 +10,6 @@ static int run_postinst(Invocation& inv) {
 }
 
 extern const Command postinst_command{"postinst", "package helper: add, build and install for the right kernels",
-                                      "postinst module/version", false, false, run_postinst};
+                                      "postinst module/version", false, false, true, run_postinst};
 
 }  // namespace dkms::cli

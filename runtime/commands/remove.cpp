@@ -15,6 +15,6 @@ static int run_remove(Invocation& inv) {
 }
 
 extern const Command remove_command{"remove", "remove a module version from the dkms tree",
-                                    "remove module/version [-k kernel[/arch]]... | --all", true, true, run_remove};
+                                    "remove module/version [-k kernel[/arch]]... | --all", true, true, true, run_remove};
 
 }  // namespace dkms::cli

@@ -28,6 +28,6 @@ static int run_status(Invocation& inv) {
 }
 
 extern const Command status_command{"status", "show what is added, built and installed",
-                                    "status [module[/version]] [-k kernel[/arch]] [--json]", true, false, run_status};
+                                    "status [module[/version]] [-k kernel[/arch]] [--json]", true, false, false, run_status};
 
 }  // namespace dkms::cli

@@ -14,6 +14,6 @@ static int run_unbuild(Invocation& inv) {
 }
 
 extern const Command unbuild_command{"unbuild", "unbuild a module for kernels",
-                                     "unbuild module/version [-k kernel[/arch]]... | --all", true, true, run_unbuild};
+                                     "unbuild module/version [-k kernel[/arch]]... | --all", true, true, true, run_unbuild};
 
 }  // namespace dkms::cli

@@ -14,6 +14,6 @@ static int run_uninstall(Invocation& inv) {
 }
 
 extern const Command uninstall_command{"uninstall", "uninstall a module from kernels",
-                                     "uninstall module/version [-k kernel[/arch]]... | --all", true, true, run_uninstall};
+                                     "uninstall module/version [-k kernel[/arch]]... | --all", true, true, true, run_uninstall};
 
 }  // namespace dkms::cli
