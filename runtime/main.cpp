@@ -296,6 +296,11 @@ int run(int argc, char** argv, StdReporter& rep) {
     try {
         for (auto* name : {&inv.module, &inv.version})
             if (!name->empty()) check_identifier(name == &inv.module ? "module name" : "module version", *name);
+        // Refuse hostile kernel and arch names before anything touches the disk (the lock included).
+        for (auto& t : inv.targets) {
+            if (!t.kver.empty()) check_identifier("kernel version", t.kver);
+            if (!t.arch.empty()) check_identifier("architecture", t.arch);
+        }
         std::optional<TreeLock> lock;
         if (cmd->writes) lock.emplace(s.dkms_tree, rep);
         return cmd->run(inv);
