@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Dh_Lib port: package selection, pkgfile lookup, autoscript blocks, substvars, installing files.
+#include <glob.h>
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <regex>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -10,6 +15,7 @@
 #include "config.h"
 #include "dkms/debhelper.hpp"
 #include "dkms/error.hpp"
+#include "dkms/process.hpp"
 
 namespace fs = std::filesystem;
 
@@ -68,6 +74,11 @@ std::string joined_archs(const std::vector<dpkg::BinaryPackage>& pkgs) {
 }
 
 }  // namespace
+
+bool looks_like_dkms_conf(const std::string& text) {
+    static const std::regex re(R"((^|\n)[ \t]*(export[ \t]+)?PACKAGE_NAME=)");
+    return std::regex_search(text, re);
+}
 
 void apply_environment(Options& o) {
     if (env_on("DH_VERBOSE")) o.verbose = true;
@@ -246,6 +257,57 @@ void Helper::install_file(const fs::path& from, const fs::path& to, fs::perms mo
     fs::permissions(d, mode, ec);
     if (!ec) fs::last_write_time(d, fs::last_write_time(s), ec);
     if (ec) throw SystemError("cannot set mode or time of " + to.string(), ec.value());
+}
+
+std::vector<std::string> Helper::filearray(const fs::path& file, const std::string& pkg) {
+    std::string text;
+    struct stat st {};
+    if (compat_ >= 9 && ::stat(src(file).c_str(), &st) == 0 && (st.st_mode & S_IXUSR)) {
+        ProcessSpec spec;
+        spec.argv = {fs::absolute(src(file)).string()};
+        spec.cwd = srcdir_;
+        spec.set_env = {{"DH_CONFIG_ACT_ON_PACKAGES", pkg}};
+        auto r = run_process(spec);
+        if (!r.ok()) throw Error(ExitCode::Error, "Error executing " + file.string() + ": exit status " + std::to_string(r.status));
+        text = r.out;
+    } else {
+        text = read_file(src(file));
+    }
+    std::vector<std::string> words;
+    for (auto& l : split_lines(text)) {
+        auto b = l.find_first_not_of(" \t\r");
+        if (b == std::string::npos || l[b] == '#') continue;
+        std::istringstream in(l);
+        for (std::string w; in >> w;) words.push_back(w);
+    }
+    std::vector<std::string> out;
+    for (const auto& w : words) {
+        bool found = false;
+        for (const char* dir : {".", "debian/tmp"}) {
+            glob_t g{};
+            std::string pat = (srcdir_ / dir / w).string();
+            if (::glob(pat.c_str(), 0, nullptr, &g) == 0) {
+                for (size_t i = 0; i < g.gl_pathc; ++i)
+                    out.push_back((fs::path(dir) / fs::path(g.gl_pathv[i]).lexically_relative(srcdir_ / dir)).string());
+                found = true;
+            }
+            globfree(&g);
+            if (found) break;
+        }
+        if (!found) throw Error(ExitCode::Error, "Cannot find (any matches for) \"" + w + "\" (tried in ., debian/tmp)");
+    }
+    return out;
+}
+
+std::string Helper::upstream_version(const std::string& pkg) const {
+    fs::path cl = fs::path("debian") / (pkg + ".changelog");
+    std::error_code ec;
+    if (!fs::is_regular_file(src(cl), ec)) cl = "debian/changelog";
+    try {
+        return dpkg::strip_revision(dpkg::read_changelog_head(src(cl)).version);
+    } catch (const SystemError& e) {
+        throw Error(ExitCode::Error, "cannot open file " + cl.string() + ": " + std::strerror(e.err()));
+    }
 }
 
 void Helper::write_log() {

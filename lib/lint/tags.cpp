@@ -40,10 +40,14 @@ char severity_letter(Severity s) {
     return '?';
 }
 
-std::string format_finding(const Finding& f) {
+std::string describe(const Finding& f) {
     std::string where = f.file;
     if (f.line > 0) where += ":" + std::to_string(f.line);
-    return std::string(1, severity_letter(f.severity)) + ": " + where + ": " + f.tag + ": " + f.message;
+    return where + ": " + f.tag + ": " + f.message;
+}
+
+std::string format_finding(const Finding& f) {
+    return std::string(1, severity_letter(f.severity)) + ": " + describe(f);
 }
 
 bool has_errors(const std::vector<Finding>& fs) {

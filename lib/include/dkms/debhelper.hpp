@@ -21,6 +21,9 @@ using Tokens = std::map<std::string, std::string>;
 /// `name` is the template's name, used in messages. Values are inserted literally.
 std::string render_autoscript(const std::string& name, const std::string& tmpl, const Tokens& tokens);
 
+/// True if `text` is a dkms.conf rather than a list naming one: some line assigns PACKAGE_NAME.
+bool looks_like_dkms_conf(const std::string& text);
+
 /// The options every dh_* tool understands (see debhelper(7)).
 struct Options {
     std::vector<std::string> packages;      ///< -p / --package (may repeat)
@@ -82,6 +85,14 @@ public:
     /// Record the tool in debian/<pkg>.debhelper.log where debhelper would (compat <= 9 or
     /// inside a dh override) so that --remaining-packages works.
     void write_log();
+
+    /// debhelper's filearray: the words of a file list (blank lines and '#' comments skipped;
+    /// an executable file is run (compat >= 9) and its stdout used), each glob-expanded in "."
+    /// (giving "./path") and, if that matches nothing, in "debian/tmp". Throws dkms::Error
+    /// 'Cannot find (any matches for) "<word>" (tried in ., debian/tmp)' for a word matching nothing.
+    std::vector<std::string> filearray(const std::filesystem::path& file, const std::string& pkg);
+    /// The upstream version from debian/<pkg>.changelog or debian/changelog (revision removed, epoch kept).
+    std::string upstream_version(const std::string& pkg) const;
 
     /// Absolute (or srcdir-relative) path of a source-tree-relative path.
     std::filesystem::path src(const std::filesystem::path& rel) const { return srcdir_ / rel; }

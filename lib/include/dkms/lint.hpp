@@ -71,7 +71,10 @@ std::vector<Finding> lint_debian(const std::filesystem::path& srcdir, const std:
 /// source package (a directory holding debian/control). Throws dkms::Error if PATH is none of these.
 std::vector<Finding> lint_path(const std::filesystem::path& path);
 
-/// "E: file:line: tag: message" (the letter is E, W or I; ":line" is left out for line 0).
+/// "file:line: tag: message" (":line" is left out for line 0).
+std::string describe(const Finding& f);
+
+/// "E: file:line: tag: message" (the letter is E, W or I).
 std::string format_finding(const Finding& f);
 
 /// Single letter for a severity: 'E', 'W', 'I'.
