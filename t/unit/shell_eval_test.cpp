@@ -1,2 +1,282 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+// evaluate_shell: one bash per read, whitelist only, functions and other variables discarded.
 #include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "dkms/error.hpp"
+#include "dkms/raw_conf.hpp"
+
+namespace fs = std::filesystem;
+using namespace dkms;
+
+namespace {
+
+// A private temporary directory, removed at the end of the test case.
+struct TempDir {
+    fs::path dir;
+    TempDir() {
+        static std::atomic<int> n{0};
+        dir = fs::temp_directory_path() /
+              ("dkms-shell-eval-" + std::to_string(getpid()) + "-" + std::to_string(n++));
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+    fs::path write(const std::string& name, const std::string& text) const {
+        fs::path p = dir / name;
+        std::ofstream(p, std::ios::binary) << text;
+        return p;
+    }
+};
+
+// Run fn with our stdout redirected to a file; return what was written to it.
+template <class F>
+std::string capture_stdout(const TempDir& t, F fn) {
+    fs::path p = t.dir / "captured-stdout";
+    fflush(stdout);
+    int saved = dup(1);
+    int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 1);
+    close(fd);
+    try {
+        fn();
+    } catch (...) {
+        fflush(stdout);
+        dup2(saved, 1);
+        close(saved);
+        throw;
+    }
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+const std::vector<std::string> kWl = {"PACKAGE_NAME", "PACKAGE_VERSION", "MAKE", "BUILT_MODULE_NAME",
+                                      "DEST_MODULE_LOCATION", "CLEAN", "STRIP"};
+
+}  // namespace
+
+TEST_CASE("evaluate_shell reads scalars and sparse arrays", "[shell]") {
+    TempDir t;
+    auto f = t.write("dkms.conf",
+                     "PACKAGE_NAME=foo\n"
+                     "PACKAGE_VERSION=\"1.0\"\n"
+                     "BUILT_MODULE_NAME[0]=a\n"
+                     "BUILT_MODULE_NAME[5]=b\n"
+                     "BUILT_MODULE_NAME[12]=c\n"
+                     "DEST_MODULE_LOCATION=(/extra '' /updates)\n");
+    RawVars v = evaluate_shell({f}, {}, kWl);
+    CHECK(raw_get(v, "PACKAGE_NAME") == "foo");
+    CHECK(raw_get(v, "PACKAGE_VERSION") == "1.0");
+    REQUIRE(v.count("BUILT_MODULE_NAME"));
+    CHECK(v.at("BUILT_MODULE_NAME") == std::map<std::size_t, std::string>{{0, "a"}, {5, "b"}, {12, "c"}});
+    CHECK(v.at("DEST_MODULE_LOCATION") ==
+          std::map<std::size_t, std::string>{{0, "/extra"}, {1, ""}, {2, "/updates"}});
+    CHECK(raw_get(v, "BUILT_MODULE_NAME", 4) == "");
+    CHECK_FALSE(v.count("MAKE"));   // never set: absent, not empty
+    CHECK_FALSE(v.count("CLEAN"));
+}
+
+TEST_CASE("evaluate_shell discards functions, other variables and stdout", "[shell]") {
+    TempDir t;
+    auto f = t.write("dkms.conf",
+                     "PACKAGE_NAME=foo\n"
+                     "PRIVATE=secret\n"
+                     "printf() { echo HIJACKED; }\n"
+                     "builtin() { echo HIJACKED; }\n"
+                     "do_status() { echo HIJACKED; }\n"
+                     "echo 'noise on stdout'\n"
+                     "MAKE=\"make $PRIVATE\"\n");
+    std::string out;
+    RawVars v;
+    out = capture_stdout(t, [&] { v = evaluate_shell({f}, {}, {"PACKAGE_NAME", "MAKE", "PRIVATE_NOT_LISTED"}); });
+    CHECK(out.empty());
+    CHECK(v == RawVars{{"PACKAGE_NAME", {{0, "foo"}}}, {"MAKE", {{0, "make secret"}}}});
+    CHECK_FALSE(v.count("PRIVATE"));
+}
+
+TEST_CASE("a function from one file has no effect on the next file or on the result", "[shell]") {
+    TempDir t;
+    // Same shape as upstream's "framework file hijacking" test.
+    auto a = t.write("a.conf", "do_status() { dkms_tree=/hijacked; }\nprintf() { :; }\nsource_tree=/srv/src\n");
+    auto b = t.write("b.conf",
+                     "if declare -F do_status >/dev/null || declare -F printf >/dev/null; then\n"
+                     "  dkms_tree=/function-leaked\n"
+                     "fi\n"
+                     "do_status 2>/dev/null\n");
+    RawVars v = evaluate_shell({a, b}, {}, framework_conf_settings());
+    CHECK(v == RawVars{{"source_tree", {{0, "/srv/src"}}}});
+}
+
+TEST_CASE("later files see earlier whitelisted values only", "[shell]") {
+    TempDir t;
+    auto a = t.write("a.conf", "PACKAGE_NAME=foo\nHELPER=xyz\nMAKE[3]=m3\n");
+    auto b = t.write("b.conf",
+                     "PACKAGE_VERSION=\"seen:${PACKAGE_NAME}:${HELPER-unset}:${MAKE[3]}\"\n"
+                     "CLEAN=\"$(declare -p HELPER 2>&1 >/dev/null | wc -l)\"\n");
+    RawVars v = evaluate_shell({a, t.dir / "missing.conf", b}, {}, kWl);
+    CHECK(raw_get(v, "PACKAGE_NAME") == "foo");
+    CHECK(raw_get(v, "PACKAGE_VERSION") == "seen:foo:unset:m3");
+    CHECK(raw_get(v, "CLEAN") == "1");   // declare -p failed: HELPER does not exist
+    CHECK(raw_get(v, "MAKE", 3) == "m3");
+}
+
+TEST_CASE("a later file overrides per index, and cannot unset", "[shell]") {
+    TempDir t;
+    auto a = t.write("a.conf", "MAKE[0]=a0\nMAKE[1]=a1\nCLEAN=c\n");
+    auto b = t.write("b.conf", "MAKE[1]=b1\nunset CLEAN\n");
+    RawVars v = evaluate_shell({a, b}, {}, kWl);
+    CHECK(v.at("MAKE") == std::map<std::size_t, std::string>{{0, "a0"}, {1, "b1"}});
+    // As in dkms: the values of each file are added to the parent shell, never removed.
+    CHECK(raw_get(v, "CLEAN") == "c");
+}
+
+TEST_CASE("presets are visible, plain and unexported; whitelisted presets start unset", "[shell]") {
+    TempDir t;
+    auto f = t.write("dkms.conf",
+                     "MAKE=\"make -C ${kernel_source_dir} KVER=$kernelver\"\n"
+                     "CLEAN=\"$(bash -c 'echo \"[${kernelver-notexported}]\"')\"\n"
+                     "STRIP=\"${PACKAGE_NAME-was-unset}\"\n");
+    ShellPresets p = {{"kernelver", "6.1.0-56-amd64"},
+                      {"kernel_source_dir", "/lib/modules/6.1.0-56-amd64/build"},
+                      {"PACKAGE_NAME", "preset-value"}};
+    RawVars v = evaluate_shell({f}, p, kWl);
+    CHECK(raw_get(v, "MAKE") == "make -C /lib/modules/6.1.0-56-amd64/build KVER=6.1.0-56-amd64");
+    CHECK(raw_get(v, "CLEAN") == "[notexported]");
+    CHECK(raw_get(v, "STRIP") == "was-unset");
+    CHECK_FALSE(v.count("PACKAGE_NAME"));
+}
+
+TEST_CASE("preset values are quoted, never evaluated", "[shell]") {
+    TempDir t;
+    auto f = t.write("dkms.conf", "MAKE=\"$weird\"\n");
+    std::string weird = "a'b\"c $(touch " + (t.dir / "pwned").string() + ") `x` \\ \n end";
+    RawVars v = evaluate_shell({f}, {{"weird", weird}}, kWl);
+    CHECK(raw_get(v, "MAKE") == weird);
+    CHECK_FALSE(fs::exists(t.dir / "pwned"));
+}
+
+TEST_CASE("file names are passed as arguments, not script text", "[shell]") {
+    TempDir t;
+    std::string name = "we ird $(touch pwned) ';\n.conf";
+    auto f = t.write(name, "PACKAGE_NAME=\"$(basename \"$BASH_SOURCE\")\"\n");
+    RawVars v = evaluate_shell({f}, {}, kWl);
+    CHECK(raw_get(v, "PACKAGE_NAME") == name);
+    CHECK_FALSE(fs::exists("pwned"));
+    CHECK_FALSE(fs::exists(t.dir / "pwned"));
+}
+
+TEST_CASE("hostile values round-trip exactly", "[shell]") {
+    TempDir t;
+    std::string bytes;
+    for (int c = 1; c < 256; ++c) bytes += char(c);
+    // Written as $'\ooo' escapes so the file itself stays plain ASCII.
+    std::string esc;
+    for (unsigned char c : bytes) {
+        char buf[8];
+        snprintf(buf, sizeof buf, "\\%03o", c);
+        esc += buf;
+    }
+    auto f = t.write("dkms.conf",
+                     "MAKE[0]=$'" + esc + "'\n"
+                     "MAKE[1]='multi\nline\n\n'\n"
+                     "MAKE[2]=\"it's \\\"quoted\\\" \\$(not run) \\`nor this\\`\"\n"
+                     "MAKE[3]='$(echo no) ${PACKAGE_NAME} \\'\n"
+                     "MAKE[4]=''\n"
+                     "CLEAN=$'\\x01\\x7f\\x01\\x7f'\n");
+    RawVars v = evaluate_shell({f}, {}, kWl);
+    REQUIRE(v.count("MAKE"));
+    CHECK(v.at("MAKE").size() == 5);
+    CHECK(raw_get(v, "MAKE", 0) == bytes);
+    CHECK(raw_get(v, "MAKE", 1) == "multi\nline\n\n");
+    CHECK(raw_get(v, "MAKE", 2) == "it's \"quoted\" $(not run) `nor this`");
+    CHECK(raw_get(v, "MAKE", 3) == "$(echo no) ${PACKAGE_NAME} \\");
+    CHECK(raw_get(v, "MAKE", 4) == "");
+    CHECK(raw_get(v, "CLEAN") == "\x01\x7f\x01\x7f");
+}
+
+TEST_CASE("one trailing carriage return is stripped (CRLF files)", "[shell]") {
+    TempDir t;
+    auto f = t.write("dkms.conf",
+                     "PACKAGE_NAME=\"foo\"\r\n"
+                     "PACKAGE_VERSION=1.0\r\n"
+                     "MAKE[0]=$'two\\r\\r'\n"
+                     "MAKE[1]=$'in\\rside'\r\n");
+    RawVars v = evaluate_shell({f}, {}, kWl);
+    CHECK(raw_get(v, "PACKAGE_NAME") == "foo");
+    CHECK(raw_get(v, "PACKAGE_VERSION") == "1.0");
+    CHECK(raw_get(v, "MAKE", 0) == "two\r");
+    CHECK(raw_get(v, "MAKE", 1) == "in\rside");
+}
+
+TEST_CASE("a failing or exiting file does not abort evaluation", "[shell]") {
+    TempDir t;
+    auto a = t.write("a.conf", "PACKAGE_NAME=foo\nfalse\nreturn 3\nPACKAGE_NAME=bar\n");
+    auto b = t.write("b.conf", "PACKAGE_VERSION=2\nfalse\n");
+    // A file whose subshell exits (exit, or set -e and a failure) contributes nothing,
+    // exactly as with dkms's safe_source, but the files after it are still read.
+    auto c = t.write("c.conf", "CLEAN=lost\nexit 1\n");
+    auto c2 = t.write("c2.conf", "MAKE=lost\nset -e\nfalse\n");
+    auto d = t.write("d.conf", "set -u -o pipefail\nSTRIP[2]=no\nreadonly STRIP\n");
+    auto e = t.write("e.conf", "STRIP[3]=$((${#STRIP[@]} + 1))\n");
+    RawVars v = evaluate_shell({a, b, c, c2, d, e}, {}, kWl);
+    CHECK(v == RawVars{{"PACKAGE_NAME", {{0, "foo"}}},
+                       {"PACKAGE_VERSION", {{0, "2"}}},
+                       {"STRIP", {{2, "no"}, {3, "2"}}}});
+}
+
+TEST_CASE("compiler variables are not in the environment of the file", "[shell]") {
+    TempDir t;
+    auto f = t.write("dkms.conf", "MAKE=\"${CC-none} ${CFLAGS-none} ${DKMS_SHELL_EVAL_TEST_VAR-none}\"\n");
+    setenv("CC", "clang", 1);
+    setenv("CFLAGS", "-O3", 1);
+    setenv("DKMS_SHELL_EVAL_TEST_VAR", "kept", 1);
+    setenv("MAKE", "gmake", 1);   // whitelisted names start unset, even from the environment
+    RawVars v = evaluate_shell({f}, {}, {"MAKE", "CLEAN"});
+    unsetenv("CC");
+    unsetenv("CFLAGS");
+    unsetenv("DKMS_SHELL_EVAL_TEST_VAR");
+    unsetenv("MAKE");
+    CHECK(raw_get(v, "MAKE") == "none none kept");
+}
+
+TEST_CASE("non-numeric array keys and empty inputs", "[shell]") {
+    TempDir t;
+    auto f = t.write("dkms.conf", "declare -A MAKE=([x]=1 [y]=2)\nCLEAN=ok\n");
+    CHECK(evaluate_shell({f}, {}, kWl) == RawVars{{"CLEAN", {{0, "ok"}}}});
+    CHECK(evaluate_shell({}, {}, kWl).empty());
+    CHECK(evaluate_shell({t.dir / "nope.conf"}, {}, kWl).empty());
+}
+
+TEST_CASE("output on the result channel that is not ours is rejected", "[shell]") {
+    TempDir t;
+    // Writing garbage into the parent's fd 3 is impossible from the file (fd 3 is closed
+    // in its subshell), so the closest hostile thing is writing through /proc.
+    auto f = t.write("dkms.conf",
+                     "PACKAGE_NAME=foo\n"
+                     "printf 'NOT_WHITELISTED\\0' > /proc/$PPID/fd/3 2>/dev/null\n");
+    CHECK_THROWS_AS(evaluate_shell({f}, {}, kWl), Error);
+    try {
+        evaluate_shell({f}, {}, kWl);
+    } catch (const Error& e) {
+        CHECK(e.code() == ExitCode::BadConf);
+    }
+}
+
+TEST_CASE("bad whitelist or preset names are refused", "[shell]") {
+    CHECK_THROWS_AS(evaluate_shell({}, {}, {"BAD NAME"}), Error);
+    CHECK_THROWS_AS(evaluate_shell({}, {{"x;rm", "1"}}, {"MAKE"}), Error);
+    CHECK_THROWS_AS(evaluate_shell({}, {}, {"__dkms_f"}), Error);
+}
