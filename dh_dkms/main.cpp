@@ -70,16 +70,16 @@ Cli parse(int argc, char** argv) {
         "no-package,N", po::value<std::vector<std::string>>()->composing(), "")("arch,a", "")("indep,i", "")(
         "remaining-packages", "")("tmpdir,P", po::value<std::string>(), "")("name", po::value<std::string>(), "")(
         "mainpackage", po::value<std::string>(), "")("verbose,v", "")("no-act", "")(
-        "V", po::value<std::string>()->implicit_value(""), "")("legacy,l", "")("no-scripts,n", "")(
-        "only-scripts,o", "")("O", po::value<std::vector<std::string>>()->composing(), "")(
+        ",V", po::value<std::string>()->implicit_value(""), "")("legacy,l", "")("no-scripts,n", "")(
+        "only-scripts,o", "")(",O", po::value<std::vector<std::string>>()->composing(), "")(
         "files", po::value<std::vector<std::string>>()->composing(), "");
     po::positional_options_description pos;
     pos.add("files", -1);
     const int style = po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
     po::variables_map vm;
     po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).style(style).run(), vm);
-    if (vm.count("O"))  // dh's passthrough: apply what we know, ignore the rest silently
-        for (const auto& o : vm["O"].as<std::vector<std::string>>()) {
+    if (vm.count("-O"))  // dh's passthrough: apply what we know, ignore the rest silently
+        for (const auto& o : vm["-O"].as<std::vector<std::string>>()) {
             auto w = words(o.c_str());
             auto p = po::command_line_parser(w).options(desc).style(style).allow_unregistered().run();
             po::store(p, vm);
@@ -113,7 +113,7 @@ Cli parse(int argc, char** argv) {
     c.dh.verbose = vm.count("verbose");
     c.dh.no_act = vm.count("no-act");
     dh::apply_environment(c.dh);
-    if (vm.count("V")) c.V = str("V");
+    if (vm.count("-V")) c.V = str("-V");
     c.files = list("files");
     if (vm.count("legacy")) message("warning", "-l/--legacy is not supported by this dh_dkms and is ignored");
     return c;
@@ -145,15 +145,12 @@ bool do_package(dh::Helper& h, const Cli& cli, const std::string& pkg) {
         in.expected_version_origin = cli.V->empty() ? "debian/changelog" : "-V";
         for (size_t p; (p = in.text.find("#MODULE_VERSION#")) != std::string::npos;)
             in.text.replace(p, 16, in.expected_version);
-    } else if (fs::exists(h.src("debian/changelog"))) {
-        in.expected_version = h.upstream_version(pkg);
-        in.expected_version_origin = "debian/changelog";
-        in.loose_version = true;
     }
     auto rep = lint::lint_conf(in);
     const fs::path dest = h.tmpdir(pkg) / "usr/src" / (rep.name.value_or("") + "-" + rep.version.value_or(""));
     if (!lint::has_errors(rep.findings))
-        for (auto& f : lint::lint_source_dir(h.src(dest), dest.string())) rep.findings.push_back(f);
+        for (auto& f : lint::lint_source_dir(h.src(dest), dest.string(), *rep.name, *rep.version))
+            rep.findings.push_back(f);
     for (const auto& f : rep.findings) {
         if (f.severity == lint::Severity::Error) message("error", lint::describe(f));
         if (f.severity == lint::Severity::Warning && !h.options().quiet) message("warning", lint::describe(f));

@@ -194,12 +194,7 @@ std::vector<Finding> lint_path(const fs::path& path) {
     if (!fs::is_directory(path, ec)) throw SystemError("cannot read " + path.string(), ENOENT);
     const bool package = fs::is_regular_file(path / "debian/control", ec);
     if (fs::is_regular_file(path / "dkms.conf", ec)) {
-        std::string ver;
-        if (package) try {
-                ver = dpkg::strip_revision(dpkg::read_changelog_head(path / "debian/changelog").version);
-            } catch (const Error&) {
-            }
-        conf_file(path / "dkms.conf", (path / "dkms.conf").string(), path, ver);
+        conf_file(path / "dkms.conf", (path / "dkms.conf").string(), path, "");
     }
     if (package) append(out, lint_debian(path));
     if (!package && !fs::is_regular_file(path / "dkms.conf", ec))

@@ -64,13 +64,25 @@ void check_rules(const fs::path& srcdir, std::vector<Finding>& out) {
 
 }  // namespace
 
-std::vector<Finding> lint_source_dir(const fs::path& dir, const std::string& label) {
+std::vector<Finding> lint_source_dir(const fs::path& dir, const std::string& label, const std::string& name,
+                                     const std::string& version) {
+    auto has_source = [](const fs::path& d) {
+        std::error_code ec;
+        if (fs::is_directory(d, ec))
+            for (const auto& e : fs::directory_iterator(d, ec))
+                if (e.path().filename() != "dkms.conf") return true;
+        return false;
+    };
+    if (has_source(dir)) return {};
     std::error_code ec;
-    bool found = false;
-    if (fs::is_directory(dir, ec))
-        for (const auto& e : fs::directory_iterator(dir, ec))
-            if (e.path().filename() != "dkms.conf") found = true;
-    if (found) return {};
+    if (!name.empty() && fs::is_directory(dir.parent_path(), ec))
+        for (const auto& e : fs::directory_iterator(dir.parent_path(), ec)) {
+            std::string other = e.path().filename().string();
+            if (other.starts_with(name + "-") && other != name + "-" + version && has_source(e.path()))
+                return {make("version-mismatch", label, 0,
+                             "the module source is installed in " + other + " but PACKAGE_VERSION is " + version +
+                                 "; install it into " + name + "-" + version + " or fix PACKAGE_VERSION")};
+        }
     return {make("missing-module-source", label, 0,
                  "no module source next to dkms.conf in " + label +
                      "; install the sources there (debian/<package>.install: 'src/* " + label + "')")};

@@ -60,7 +60,10 @@ ConfReport lint_conf(const ConfInput& in);
 
 /// Check that `dir` (usr/src/<name>-<version>/ in the package, or the directory of an
 /// upstream dkms.conf) holds module source besides dkms.conf. `label` names it in findings.
-std::vector<Finding> lint_source_dir(const std::filesystem::path& dir, const std::string& label);
+/// With `name` and `version` given, sources found in a sibling "<name>-<other version>"
+/// directory are reported as version-mismatch instead of missing-module-source.
+std::vector<Finding> lint_source_dir(const std::filesystem::path& dir, const std::string& label,
+                                     const std::string& name = {}, const std::string& version = {});
 
 /// Checks of a source package's debian/ directory (`srcdir` holds debian/): dh_auto_build
 /// building the module at package build time, ${misc:Depends}, #DEBHELPER# in user scripts.
