@@ -163,6 +163,16 @@ TEST_CASE("lint_path on a file, a source dir and a source package", "[lint]") {
     CHECK_THROWS_AS(lint::lint_path(t.dir / "empty"), Error);
 }
 
+TEST_CASE("every tag is documented in docs/dh_dkms-checks.md", "[lint]") {
+    std::ifstream in(std::string(DKMS_SOURCE_ROOT) + "/docs/dh_dkms-checks.md");
+    REQUIRE(in);
+    std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const auto& t : lint::lint_tags()) {
+        INFO("tag " << t.tag);
+        CHECK(doc.find("| `" + std::string(t.tag) + "` |") != std::string::npos);
+    }
+}
+
 TEST_CASE("every tag has a test that triggers it", "[lint][zz]") {
     // Catch2 runs test cases in declaration order by default; this one is last.
     for (const auto& t : lint::lint_tags()) {
