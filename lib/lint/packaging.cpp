@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Checks of the module source directory and of the source package's debian/ directory.
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "dkms/dpkg.hpp"
+#include "dkms/error.hpp"
+#include "internal.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dkms::lint {
+namespace {
+
+std::optional<std::string> slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// Line (1-based) of the first line matching `re`, 0 if none.
+int find_line(const std::string& text, const std::regex& re) {
+    std::istringstream in(text);
+    int n = 0;
+    for (std::string l; std::getline(in, l);) {
+        ++n;
+        if (std::regex_search(l, re)) return n;
+    }
+    return 0;
+}
+
+void check_rules(const fs::path& srcdir, std::vector<Finding>& out) {
+    fs::path makefile;
+    for (const char* m : {"GNUmakefile", "makefile", "Makefile", "Kbuild"}) {
+        std::error_code ec;
+        if (fs::is_regular_file(srcdir / m, ec)) {
+            makefile = m;
+            break;
+        }
+    }
+    auto rules = slurp(srcdir / "debian/rules");
+    if (makefile.empty() || !rules) return;
+    if (std::regex_search(*rules, std::regex(R"(--buildsystem[= ]none|\s-Snone\b)"))) return;
+    auto has_override = [&](const std::string& step) {
+        return find_line(*rules, std::regex("^override_dh_auto_" + step + "(-arch|-indep)?\\s*:")) > 0;
+    };
+    std::vector<std::string> missing;
+    for (const char* step : {"build", "clean"})
+        if (!has_override(step)) missing.push_back(step);
+    auto mk = slurp(srcdir / makefile);
+    if (mk && find_line(*mk, std::regex(R"(^install\s*:)")) > 0 && !has_override("install")) missing.push_back("install");
+    if (missing.empty()) return;
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + ("override_dh_auto_" + m);
+    int line = find_line(*rules, std::regex(R"(^%\s*:)"));
+    out.push_back(make("dh-auto-build-builds-module", "debian/rules", line,
+                       "the source package has a top-level " + makefile.string() +
+                           ", so dh_auto_* will run it against the build machine's kernel; add empty " + list +
+                           " targets (the module is built on the user's machine by dkms)"));
+}
+
+}  // namespace
+
+std::vector<Finding> lint_source_dir(const fs::path& dir, const std::string& label, const std::string& name,
+                                     const std::string& version) {
+    auto has_source = [](const fs::path& d) {
+        std::error_code ec;
+        if (fs::is_directory(d, ec))
+            for (const auto& e : fs::directory_iterator(d, ec))
+                if (e.path().filename() != "dkms.conf") return true;
+        return false;
+    };
+    if (has_source(dir)) return {};
+    std::error_code ec;
+    if (!name.empty() && fs::is_directory(dir.parent_path(), ec))
+        for (const auto& e : fs::directory_iterator(dir.parent_path(), ec)) {
+            std::string other = e.path().filename().string();
+            if (other.starts_with(name + "-") && other != name + "-" + version && has_source(e.path()))
+                return {make("version-mismatch", label, 0,
+                             "the module source is installed in " + other + " but PACKAGE_VERSION is " + version +
+                                 "; install it into " + name + "-" + version + " or fix PACKAGE_VERSION")};
+        }
+    return {make("missing-module-source", label, 0,
+                 "no module source next to dkms.conf in " + label +
+                     "; install the sources there (debian/<package>.install: 'src/* " + label + "')")};
+}
+
+std::vector<Finding> lint_debian(const fs::path& srcdir, const std::vector<std::string>& packages) {
+    std::vector<Finding> out;
+    check_rules(srcdir, out);
+    dpkg::Control control;
+    try {
+        control = dpkg::read_control(srcdir / "debian/control");
+    } catch (const Error&) {
+        return out;  // no or broken debian/control: dpkg-source will say so
+    }
+    const std::string main = control.packages.empty() ? "" : control.packages.front().name;
+    for (const auto& p : control.packages) {
+        bool wanted = packages.empty() ? p.name.ends_with("-dkms")
+                                       : std::find(packages.begin(), packages.end(), p.name) != packages.end();
+        if (!wanted) continue;
+        if (p.depends.find("${misc:Depends}") == std::string::npos)
+            out.push_back(make("missing-misc-depends", "debian/control", p.line,
+                               "package " + p.name + " does not have ${misc:Depends} in Depends, so it will not "
+                               "depend on the dkms runtime"));
+        for (const char* script : {"postinst", "prerm"}) {
+            fs::path f = fs::path("debian") / (p.name + "." + script);
+            if (!fs::exists(srcdir / f) && p.name == main) f = fs::path("debian") / script;
+            auto text = slurp(srcdir / f);
+            if (text && text->find("#DEBHELPER#") == std::string::npos)
+                out.push_back(make("maintainer-script-lacks-debhelper-token", f.string(), 0,
+                                   "no #DEBHELPER# line: the module will not be built or removed by this script"));
+        }
+    }
+    return out;
+}
+
+}  // namespace dkms::lint

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Every lint tag is triggered by at least one test here; a clean conf gives no finding.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "dkms/error.hpp"
+#include "dkms/lint.hpp"
+
+namespace fs = std::filesystem;
+using namespace dkms;
+
+namespace {
+
+std::set<std::string> triggered;  // tags seen by the tests below
+
+const char* kGood =
+    "PACKAGE_NAME=\"foo\"\nPACKAGE_VERSION=\"1.0\"\nBUILT_MODULE_NAME[0]=\"foo\"\n"
+    "DEST_MODULE_LOCATION[0]=\"/updates/dkms\"\nAUTOINSTALL=\"yes\"\n";
+
+std::vector<lint::Finding> conf(const std::string& text, const std::string& expected = "") {
+    auto r = lint::lint_conf({text, "dkms.conf", expected, expected.empty() ? "" : "-V", false});
+    for (const auto& f : r.findings) triggered.insert(f.tag);
+    return r.findings;
+}
+
+// The only finding with `tag`, its line checked.
+void expect_tag(const std::vector<lint::Finding>& fs, const std::string& tag, int line) {
+    int n = 0;
+    for (const auto& f : fs)
+        if (f.tag == tag) {
+            ++n;
+            CHECK(f.line == line);
+        }
+    INFO("tag " << tag);
+    CHECK(n == 1);
+}
+
+struct TempDir {
+    fs::path dir;
+    TempDir() {
+        char t[] = "/tmp/lint-unit-XXXXXX";
+        dir = mkdtemp(t);
+    }
+    ~TempDir() { fs::remove_all(dir); }
+    void write(const std::string& rel, const std::string& text) const {
+        fs::create_directories((dir / rel).parent_path());
+        std::ofstream(dir / rel) << text;
+    }
+};
+
+void record(const std::vector<lint::Finding>& fs) {
+    for (const auto& f : fs) triggered.insert(f.tag);
+}
+
+}  // namespace
+
+TEST_CASE("a clean dkms.conf has no finding", "[lint]") {
+    CHECK(conf(kGood).empty());
+    CHECK(conf(kGood, "1.0").empty());
+}
+
+TEST_CASE("identity checks", "[lint]") {
+    expect_tag(conf("PACKAGE_VERSION=1.0\nAUTOINSTALL=yes\n"), "missing-package-name", 0);
+    expect_tag(conf("PACKAGE_NAME=foo\nAUTOINSTALL=yes\n"), "missing-package-version", 0);
+    expect_tag(conf("PACKAGE_NAME=\"../foo\"\nPACKAGE_VERSION=1.0\nAUTOINSTALL=yes\n"), "unsafe-package-name", 1);
+    expect_tag(conf("PACKAGE_NAME=foo\nPACKAGE_VERSION=\"1.0 beta\"\nAUTOINSTALL=yes\n"), "unsafe-package-version", 2);
+    expect_tag(conf("PACKAGE_NAME=foo\nPACKAGE_VERSION=\"#MODULE_VERSION#\"\nAUTOINSTALL=yes\n"),
+               "module-version-placeholder", 2);
+    expect_tag(conf(kGood, "2.0"), "version-mismatch", 2);
+    auto sh = conf("PACKAGE_NAME=$(echo foo)\nPACKAGE_VERSION=1.0\nAUTOINSTALL=yes\n");
+    expect_tag(sh, "missing-package-name", 0);
+    expect_tag(sh, "conf-needs-shell", 1);
+}
+
+TEST_CASE("module record checks", "[lint]") {
+    std::string base = "PACKAGE_NAME=foo\nPACKAGE_VERSION=1.0\nAUTOINSTALL=yes\n";
+    expect_tag(conf(base + "BUILT_MODULE_NAME[0]=foo.ko\nDEST_MODULE_LOCATION[0]=/updates\n"),
+               "module-name-has-extension", 4);
+    expect_tag(conf(base + "BUILT_MODULE_NAME[0]=foo\nDEST_MODULE_NAME[0]=bar.o\nDEST_MODULE_LOCATION[0]=/extra\n"),
+               "module-name-has-extension", 5);
+    expect_tag(conf(base + "BUILT_MODULE_NAME[0]=foo\nDEST_MODULE_LOCATION[0]=/lib/modules\n"),
+               "bad-dest-module-location", 5);
+    expect_tag(conf(base + "BUILT_MODULE_NAME[0]=foo\nBUILT_MODULE_NAME[1]=bar\nDEST_MODULE_LOCATION[0]=/kernel\n"),
+               "missing-dest-module-location", 5);
+    auto dup = conf(base +
+                    "BUILT_MODULE_NAME[0]=foo\nDEST_MODULE_LOCATION[0]=/updates\n"
+                    "BUILT_MODULE_NAME[1]=foo\nDEST_MODULE_LOCATION[1]=/updates\n");
+    int n = 0;
+    for (const auto& f : dup) n += f.tag == "duplicate-module";
+    CHECK(n == 2);  // same built module and same installed name
+    auto ok = conf(base +
+                   "BUILT_MODULE_NAME[0]=foo\nBUILT_MODULE_LOCATION[0]=a\nDEST_MODULE_NAME[0]=foo_a\n"
+                   "DEST_MODULE_LOCATION[0]=/updates\nBUILT_MODULE_NAME[1]=foo\nBUILT_MODULE_LOCATION[1]=b\n"
+                   "DEST_MODULE_NAME[1]=foo_b\nDEST_MODULE_LOCATION[1]=/updates\n");
+    CHECK(ok.empty());
+}
+
+TEST_CASE("directive checks", "[lint]") {
+    std::string base = "PACKAGE_NAME=foo\nPACKAGE_VERSION=1.0\n";
+    expect_tag(conf(base), "missing-autoinstall", 0);
+    expect_tag(conf(base + "AUTOINSTALL=Y\n"), "invalid-yes-no-value", 3);
+    expect_tag(conf(base + "AUTOINSTALL=yes\nREMAKE_INITRD=yes\n"), "deprecated-directive", 4);
+    expect_tag(conf(base + "AUTOINSTALL=yes\nCLEAN=\"make clean\"\n"), "deprecated-directive", 4);
+    CHECK(conf(base + "AUTOINSTALL=yes\nCLEAN=true\n").empty());
+    expect_tag(conf(base + "AUTOINSTALL=yes\nMAKE[0]=\"make -C /lib/modules/`uname -r`/build M=$PWD\"\n"),
+               "make-uses-uname-r", 4);
+    CHECK(conf(base + "AUTOINSTALL=yes\n# MAKE uses uname -r in the old days\n").empty());
+}
+
+TEST_CASE("source directory checks", "[lint]") {
+    TempDir t;
+    t.write("usr/src/foo-1.0/dkms.conf", kGood);
+    auto miss = lint::lint_source_dir(t.dir / "usr/src/foo-1.0", "usr/src/foo-1.0", "foo", "1.0");
+    record(miss);
+    expect_tag(miss, "missing-module-source", 0);
+    t.write("usr/src/foo-1.1/foo.c", "");
+    auto mism = lint::lint_source_dir(t.dir / "usr/src/foo-1.0", "usr/src/foo-1.0", "foo", "1.0");
+    record(mism);
+    expect_tag(mism, "version-mismatch", 0);
+    t.write("usr/src/foo-1.0/foo.c", "");
+    CHECK(lint::lint_source_dir(t.dir / "usr/src/foo-1.0", "x", "foo", "1.0").empty());
+}
+
+TEST_CASE("debian/ packaging checks", "[lint]") {
+    TempDir t;
+    t.write("Makefile", "obj-m := foo.o\ninstall:\n\ttrue\n");
+    t.write("debian/rules", "#!/usr/bin/make -f\n%:\n\tdh $@\n\noverride_dh_auto_build:\n");
+    t.write("debian/control",
+            "Source: foo\n\nPackage: foo-dkms\nArchitecture: all\nDescription: x\n\n"
+            "Package: foo-doc\nArchitecture: all\nDescription: x\n");
+    t.write("debian/foo-dkms.postinst", "#!/bin/sh\nset -e\n");
+    auto fs = lint::lint_debian(t.dir);
+    record(fs);
+    expect_tag(fs, "dh-auto-build-builds-module", 2);
+    CHECK_THAT(fs[0].message, Catch::Contains("override_dh_auto_clean, override_dh_auto_install"));
+    expect_tag(fs, "missing-misc-depends", 3);
+    expect_tag(fs, "maintainer-script-lacks-debhelper-token", 0);
+    CHECK(fs.size() == 3);
+    t.write("debian/rules", "%:\n\tdh $@ --buildsystem=none\n");
+    t.write("debian/control", "Source: foo\n\nPackage: foo-dkms\nArchitecture: all\nDepends: ${misc:Depends}\n");
+    t.write("debian/foo-dkms.postinst", "#!/bin/sh\n#DEBHELPER#\n");
+    CHECK(lint::lint_debian(t.dir).empty());
+}
+
+TEST_CASE("lint_path on a file, a source dir and a source package", "[lint]") {
+    TempDir t;
+    t.write("m/dkms.conf", kGood);
+    t.write("m/foo.c", "");
+    CHECK(lint::lint_path(t.dir / "m/dkms.conf").empty());
+    CHECK(lint::lint_path(t.dir / "m").empty());
+    t.write("m/debian/control", "Source: foo\n\nPackage: foo-dkms\nArchitecture: all\n");
+    auto fs = lint::lint_path(t.dir / "m");
+    REQUIRE(fs.size() == 1);
+    CHECK(lint::format_finding(fs[0]) ==
+          "W: debian/control:3: missing-misc-depends: package foo-dkms does not have ${misc:Depends} in Depends, so it "
+          "will not depend on the dkms runtime");
+    CHECK_THROWS_AS(lint::lint_path(t.dir / "nowhere"), Error);
+    fs::create_directories(t.dir / "empty");
+    CHECK_THROWS_AS(lint::lint_path(t.dir / "empty"), Error);
+}
+
+TEST_CASE("every tag is documented in docs/dh_dkms-checks.md", "[lint]") {
+    std::ifstream in(std::string(DKMS_SOURCE_ROOT) + "/docs/dh_dkms-checks.md");
+    REQUIRE(in);
+    std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const auto& t : lint::lint_tags()) {
+        INFO("tag " << t.tag);
+        CHECK(doc.find("| `" + std::string(t.tag) + "` |") != std::string::npos);
+    }
+}
+
+TEST_CASE("every tag has a test that triggers it", "[lint][zz]") {
+    // Catch2 runs test cases in declaration order by default; this one is last.
+    for (const auto& t : lint::lint_tags()) {
+        INFO("tag " << t.tag);
+        CHECK(triggered.count(std::string(t.tag)));
+    }
+}
