@@ -2,7 +2,9 @@
 # Names and versions that would escape the trees are refused before anything is written.
 . "$(dirname "$0")/lib.sh"
 new_root hostile
-snapshot() { (cd "$WORK" && find . \( -path ./out -o -path ./before -o -path ./after \) -prune -o -print | LC_ALL=C sort) > "$WORK/$1"; }
+# The tree's lock file is the one thing a refused writer may leave (it is created before
+# dkms.conf is read); it holds no state.
+snapshot() { (cd "$WORK" && find . \( -path ./out -o -path ./before -o -path ./after \) -prune -o ! -name .dkms-run.lock -print | LC_ALL=C sort) > "$WORK/$1"; }
 
 refused() {  # refused DESCRIPTION ARGS...: non-zero exit, an Error! line, nothing changed under $WORK
     local d=$1; shift
