@@ -45,7 +45,8 @@ void check_rules(const fs::path& srcdir, std::vector<Finding>& out) {
     if (makefile.empty() || !rules) return;
     if (std::regex_search(*rules, std::regex(R"(--buildsystem[= ]none|\s-Snone\b)"))) return;
     auto has_override = [&](const std::string& step) {
-        return find_line(*rules, std::regex("^override_dh_auto_" + step + "(-arch|-indep)?\\s*:")) > 0;
+        // The target may share its rule line with others ("override_dh_auto_build override_dh_auto_clean:").
+        return find_line(*rules, std::regex("^([^:#=\\s]+\\s+)*override_dh_auto_" + step + "(-arch|-indep)?(\\s+[^:#=\\s]+)*\\s*:")) > 0;
     };
     std::vector<std::string> missing;
     for (const char* step : {"build", "clean"})

@@ -5,12 +5,12 @@
 namespace dkms::cli {
 
 extern const Command add_command, build_command, install_command, uninstall_command, unbuild_command,
-    remove_command, status_command, postinst_command;
+    remove_command, status_command, postinst_command, lint_command;
 
 const std::vector<const Command*>& commands() {
     static const std::vector<const Command*> table{&add_command,     &build_command,  &install_command,
                                                    &uninstall_command, &unbuild_command, &remove_command,
-                                                   &status_command,  &postinst_command};
+                                                   &status_command,  &postinst_command, &lint_command};
     return table;
 }
 

@@ -140,6 +140,13 @@ TEST_CASE("debian/ packaging checks", "[lint]") {
     expect_tag(fs, "missing-misc-depends", 3);
     expect_tag(fs, "maintainer-script-lacks-debhelper-token", 0);
     CHECK(fs.size() == 3);
+    // Several overrides sharing one rule line count, each of them.
+    t.write("debian/rules", "%:\n\tdh $@\n\noverride_dh_auto_build override_dh_auto_install override_dh_auto_clean:\n");
+    CHECK(lint::lint_debian(t.dir).size() == 2);
+    t.write("debian/rules", "%:\n\tdh $@\n\noverride_dh_auto_build override_dh_auto_install:\n");
+    auto partial = lint::lint_debian(t.dir);
+    expect_tag(partial, "dh-auto-build-builds-module", 1);
+    CHECK_THAT(partial[0].message, Catch::Contains("add empty override_dh_auto_clean targets"));
     t.write("debian/rules", "%:\n\tdh $@ --buildsystem=none\n");
     t.write("debian/control", "Source: foo\n\nPackage: foo-dkms\nArchitecture: all\nDepends: ${misc:Depends}\n");
     t.write("debian/foo-dkms.postinst", "#!/bin/sh\n#DEBHELPER#\n");
