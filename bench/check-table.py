@@ -17,7 +17,7 @@ for line in text.splitlines():
         rows[cells[0]] = cells
 errors = []
 want = ["status-small", "status-large", "status-growth", "add", "install", "uninstall", "remove",
-        "autoinstall-noop", "dh_dkms"] + ([] if smoke else ["autoinstall-six"])
+        "autoinstall-scratch", "autoinstall-noop", "dh_dkms"]
 want_procs = ["procs-status", "procs-add", "procs-install", "procs-uninstall", "procs-remove",
               "procs-autoinstall", "procs-dh_dkms"] + ([] if smoke else ["procs-build"])
 overheads = [k for k in rows if k.startswith("build-overhead-")]
