@@ -5,12 +5,13 @@
 namespace dkms::cli {
 
 extern const Command add_command, build_command, install_command, uninstall_command, unbuild_command,
-    remove_command, status_command, postinst_command, lint_command;
+    remove_command, status_command, postinst_command, lint_command, generate_mok_command;
 
 const std::vector<const Command*>& commands() {
     static const std::vector<const Command*> table{&add_command,     &build_command,  &install_command,
                                                    &uninstall_command, &unbuild_command, &remove_command,
-                                                   &status_command,  &postinst_command, &lint_command};
+                                                   &status_command,  &postinst_command, &lint_command,
+                                                   &generate_mok_command};
     return table;
 }
 
