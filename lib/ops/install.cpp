@@ -140,6 +140,10 @@ void Ops::install(const ModuleId& id, const Target& t) {
         force_version = true;
     }
     ModuleConfig c = read_conf(id, t, ConfMode::Strict);
+    // Every module must be there before anything is copied: never a partial install.
+    for (auto& m : c.modules)
+        if (!m.excluded && find_module_file(tree_.built_dir(id, t) / "module", m.dest_name).empty())
+            throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + (tree_.built_dir(id, t) / "module").string());
     if (!c.pre_install.empty()) {
         try {
             run_script(id, "pre_install", c.pre_install, tree_.source_link(id), true);
