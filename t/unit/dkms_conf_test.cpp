@@ -271,3 +271,33 @@ TEST_CASE("kernel_in_range uses dkms's version order", "[dkms_conf]") {
     CHECK_FALSE(kernel_in_range("6.10.0", "", "6.9.99"));
     CHECK(kernel_in_range("5.4", "5.4", "5.4"));
 }
+
+TEST_CASE("every dkms.conf of the bookworm corpus validates for the installed 6.1 kernel", "[dkms_conf][corpus]") {
+    std::string kver;
+    for (auto& e : fs::directory_iterator("/usr/src")) {
+        auto n = e.path().filename().string();
+        if (n.rfind("linux-headers-6.1.", 0) == 0 && n.size() > 6 && n.substr(n.size() - 6) == "-amd64")
+            kver = n.substr(14);
+    }
+    REQUIRE_FALSE(kver.empty());
+    Fixture f;
+    fs::create_directories(f.settings.install_tree / kver);
+    fs::create_symlink("/usr/src/linux-headers-" + kver, f.settings.install_tree / kver / "build");
+    size_t n = 0;
+    for (auto& e : fs::directory_iterator(DKMS_CORPUS_DIR)) {
+        auto name = e.path().filename().string();
+        if (name.size() <= 10 || name.substr(name.size() - 10) != ".dkms.conf") continue;
+        ++n;
+        INFO(name);
+        f.report.err_lines.clear();
+        ModuleConfig c;
+        REQUIRE_NOTHROW(c = load_module_config(f.ctx, e.path(), ConfTarget{"", "", Target{kver, "x86_64"}},
+                                               ConfMode::Strict));
+        CHECK_FALSE(c.package_name.empty());
+        CHECK_FALSE(c.package_version.empty());
+        CHECK_FALSE(c.make_command.empty());
+        for (auto& m : c.modules) CHECK(m.dest_location == "/updates/dkms");
+        for (auto& l : f.report.err_lines) CHECK(l.find("Error!") == std::string::npos);
+    }
+    CHECK(n >= 30);
+}
