@@ -12,6 +12,15 @@
 
 using namespace dkms;
 
+namespace {
+/// gcc -c: an ELF relocatable object, which is what a .ko is.
+ProcessResult compile(const fs::path& c, const fs::path& out) {
+    ProcessSpec spec;
+    spec.argv = {"gcc", "-c", "-o", out.string(), c.string()};
+    return run_process(spec);
+}
+}  // namespace
+
 TEST_CASE("dkms_ver_key pads digit runs to three places", "[kernel]") {
     CHECK(dkms_ver_key("6.1.0-9-amd64") == "006.001.000-009-amd064");
     CHECK(dkms_ver_key("1.10") == "001.010");
@@ -91,7 +100,7 @@ TEST_CASE("read_modinfo reads the .modinfo section of an ELF object in order", "
                       "__attribute__((section(\".modinfo\"), used)) static const char b[] = \"license=GPL\";\n"
                       "__attribute__((section(\".modinfo\"), used)) static const char c[] = \"alias=x=y\";\n"
                       "int f(void) { return 0; }\n");
-    auto r = run_process(ProcessSpec{{"gcc", "-c", "-o", (t.path() / "m.ko").string(), (t.path() / "m.c").string()}});
+    auto r = compile(t.path() / "m.c", t.path() / "m.ko");
     REQUIRE(r.status == 0);
     auto mi = read_modinfo(t.path() / "m.ko");
     CHECK(modinfo_get(mi, "version") == std::optional<std::string>("1.2.3"));
@@ -111,7 +120,7 @@ TEST_CASE("read_modinfo refuses what is not an ELF module, truncated or not", "[
     write_file_atomic(t.path() / "text.ko", "this is not ELF\n");
     CHECK_THROWS_AS(read_modinfo(t.path() / "text.ko"), Error);
     write_file_atomic(t.path() / "m.c", "int f(void) { return 1; }\n");
-    REQUIRE(run_process(ProcessSpec{{"gcc", "-c", "-o", (t.path() / "m.ko").string(), (t.path() / "m.c").string()}}).status == 0);
+    REQUIRE(compile(t.path() / "m.c", t.path() / "m.ko").status == 0);
     std::string img = read_file(t.path() / "m.ko");
     CHECK(read_modinfo(t.path() / "m.ko").empty());   // ELF without .modinfo: no fields
     for (size_t cut : {size_t(4), size_t(20), size_t(63), img.size() / 2}) {
