@@ -45,7 +45,20 @@ class Bench:
             base["PATH"] = stub + ":" + base.get("PATH", "/usr/bin:/bin")
         self.base_env = base
         self.run_env = base
-        self.dkms_env = dict(base, sign_file="/nonexistent/sign-file")  # dkms-run does not sign: same work
+        # Both tools sign every module with the same MOK pair and sign-file (made once, not timed):
+        # dkms takes them from the environment, dkms-run from the root's framework.conf.
+        self.signing = {"sign_file": self.sign_file(), "mok_signing_key": os.path.join(self.work, "mok.key"),
+                        "mok_certificate": os.path.join(self.work, "mok.pub")}
+        subprocess.run(["openssl", "req", "-new", "-x509", "-nodes", "-days", "36500", "-subj", "/CN=dkms-run bench",
+                        "-newkey", "rsa:2048", "-keyout", self.signing["mok_signing_key"], "-outform", "DER",
+                        "-out", self.signing["mok_certificate"]], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        self.dkms_env = dict(base, **self.signing)
+
+    def sign_file(self):
+        """The sign-file dkms picks on Debian."""
+        kbuild = "/usr/lib/linux-kbuild-" + ".".join(self.kver.split("-")[0].split(".")[:2]) + "/scripts/sign-file"
+        return kbuild if os.path.exists(kbuild) else os.path.join(self.headers, "scripts/sign-file")
 
     # ---- roots and tool invocations ---------------------------------------------------------
     def new_root(self, name, kernels=None):
@@ -57,6 +70,8 @@ class Bench:
             os.makedirs(os.path.join(t, "lib/modules", k))
             os.symlink(self.headers, os.path.join(t, "lib/modules", k, "build"))
         shutil.copy("/etc/os-release", os.path.join(t, "etc/os-release"))
+        with open(os.path.join(t, "etc/dkms/framework.conf"), "w") as f:
+            f.write("".join(f'{k}="{v}"\n' for k, v in self.signing.items()))
         return t
 
     def cmd(self, tool, root, *args):
@@ -305,6 +320,15 @@ class Bench:
             if e != "build":
                 shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.remove(p)
 
+    def check_signed(self, tool, root, name, version):
+        """Both tools must have done the same work: the built modules carry a signature."""
+        mdir = os.path.join(root, "var/lib/dkms", name, version, self.kver, self.arch, "module")
+        for ko in os.listdir(mdir):
+            with open(os.path.join(mdir, ko), "rb") as f:
+                data = f.read()
+            if ko.endswith(".ko") and not data.endswith(b"~Module signature appended~\n"):
+                self.notes.append(f"{tool} did not sign {ko}: the comparison is not like for like")
+
     # ---- add, install, uninstall, remove of a built module -----------------------------------
     def bench_lifecycle(self):
         pkg = "example" if self.a.smoke else "acpi-call-dkms"
@@ -317,6 +341,7 @@ class Bench:
             self.install_source(roots[t], src, name, version)
             self.tool(t, roots[t], "add", mv)
             self.tool(t, roots[t], "build", mv, "-k", self.kver)
+            self.check_signed(t, roots[t], name, version)
             snaps[t] = os.path.join(self.work, f"life-{t}.snapshot")
             shutil.copytree(os.path.join(roots[t], "var/lib/dkms"), snaps[t], symlinks=True)
         steps = {"install": ("install", mv, "-k", self.kver), "uninstall": ("uninstall", mv, "-k", self.kver),
