@@ -45,8 +45,10 @@ class Bench:
             base["PATH"] = stub + ":" + base.get("PATH", "/usr/bin:/bin")
         self.base_env = base
         self.run_env = base
-        # Both tools sign every module with the same MOK pair and sign-file (made once, not timed):
-        # dkms takes them from the environment, dkms-run from the root's framework.conf.
+        # Both tools sign every module with the same MOK pair and sign-file (made once, not timed): dkms-run
+        # finds a copy of the pair where it looks by default (<root>/var/lib/dkms/mok.{key,pub}), dkms (whose
+        # default is the system's /var/lib/dkms) is pointed at it through the environment. framework.conf
+        # is Debian's default one (all comments) for both.
         self.signing = {"sign_file": self.sign_file(), "mok_signing_key": os.path.join(self.work, "mok.key"),
                         "mok_certificate": os.path.join(self.work, "mok.pub")}
         subprocess.run(["openssl", "req", "-new", "-x509", "-nodes", "-days", "36500", "-subj", "/CN=dkms-run bench",
@@ -70,8 +72,9 @@ class Bench:
             os.makedirs(os.path.join(t, "lib/modules", k))
             os.symlink(self.headers, os.path.join(t, "lib/modules", k, "build"))
         shutil.copy("/etc/os-release", os.path.join(t, "etc/os-release"))
-        with open(os.path.join(t, "etc/dkms/framework.conf"), "w") as f:
-            f.write("".join(f'{k}="{v}"\n' for k, v in self.signing.items()))
+        shutil.copy(os.path.join(self.a.debian_dkms_root, "etc/dkms/framework.conf"), os.path.join(t, "etc/dkms"))
+        for k in ("mok_signing_key", "mok_certificate"):
+            shutil.copy(self.signing[k], os.path.join(t, "var/lib/dkms"))
         return t
 
     def cmd(self, tool, root, *args):
@@ -385,7 +388,8 @@ class Bench:
         def fresh(t):
             root = roots[t]
             for m in os.listdir(os.path.join(root, "var/lib/dkms")):
-                shutil.rmtree(os.path.join(root, "var/lib/dkms", m))
+                if os.path.isdir(os.path.join(root, "var/lib/dkms", m)):
+                    shutil.rmtree(os.path.join(root, "var/lib/dkms", m))
             self.clear_kernel_dir(root)
             for src, n, v in mods:
                 self.install_source(root, src, n, v)
@@ -544,6 +548,7 @@ def main():
     p.add_argument("--runs", type=int, default=0)
     p.add_argument("--only", default="status,build,lifecycle,autoinstall,dh_dkms")
     a = p.parse_args()
+    a.debian_dkms_root = os.path.dirname(os.path.dirname(os.path.dirname(a.dkms)))  # .../usr/sbin/dkms
     a.runs_fast = a.runs or (1 if a.smoke else 7)
     a.runs_slow = a.runs or (1 if a.smoke else 3)
     a.runs_auto = min(a.runs, 3) if a.runs else (1 if a.smoke else 3)
