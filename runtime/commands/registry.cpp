@@ -6,11 +6,14 @@ namespace dkms::cli {
 
 extern const Command add_command, build_command, install_command, uninstall_command, unbuild_command,
     remove_command, status_command, postinst_command, lint_command;
+extern const Command autoinstall_command, kernel_postinst_command, kernel_preinst_command, kernel_prerm_command;
 
 const std::vector<const Command*>& commands() {
     static const std::vector<const Command*> table{&add_command,     &build_command,  &install_command,
                                                    &uninstall_command, &unbuild_command, &remove_command,
-                                                   &status_command,  &postinst_command, &lint_command};
+                                                   &status_command,  &postinst_command, &lint_command,
+                                                   &autoinstall_command, &kernel_postinst_command,
+                                                   &kernel_preinst_command, &kernel_prerm_command};
     return table;
 }
 
