@@ -153,6 +153,10 @@ void Ops::install(const ModuleId& id, const Target& t) {
                             {"pre_install failed, aborting install.", "You may override by specifying --force."});
         }
     }
+    // An earlier install of this build killed before its kernel link was switched left files
+    // that would now fail the version sanity check against themselves: take them away first.
+    if (!tree_.is_installed(id, t)) repair_interrupted_install(id, t);
+
     fs::path bdir = tree_.built_dir(id, t);
     Manifest man;
     bool have_manifest = read_manifest(bdir, man);
