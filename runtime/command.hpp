@@ -24,6 +24,11 @@ struct Invocation {
     bool kernels_given = false;
     bool json = false;
     std::vector<std::string> extra_args;      ///< words the action takes itself (lint PATH...)
+    /// Archive and package options (mktarball, ldtarball, match, mkbmdeb/mkdeb/mkdsc).
+    std::optional<std::string> archive;       ///< --archive, or a positional existing regular file
+    std::optional<std::string> template_kernel;  ///< --templatekernel
+    std::optional<std::string> output_dir;    ///< --output-dir
+    bool binaries_only = false, source_only = false;
 };
 
 struct Command {

@@ -76,6 +76,7 @@ po::options_description option_table() {
         ("archive", po::value<std::string>())
         ("binaries-only", po::bool_switch())
         ("source-only", po::bool_switch())
+        ("output-dir", po::value<std::string>())
         ("dkmstree", po::value<std::string>())
         ("sourcetree", po::value<std::string>())
         ("installtree", po::value<std::string>())
@@ -135,7 +136,7 @@ int run(int argc, char** argv, StdReporter& rep) {
         return 2;
     }
 
-    Invocation inv{ctx, "", "", "", std::nullopt, {}, false, false, {}};
+    Invocation inv{ctx, "", "", "", std::nullopt, {}, false, false, {}, {}, {}, {}, false, false};
     std::vector<std::string> kernels, arches;
     std::optional<std::string> root, dkmstree, sourcetree, installtree;
     bool quiet = false;
@@ -159,6 +160,11 @@ int run(int argc, char** argv, StdReporter& rep) {
         else if (k == "kernelsourcedir") s.kernel_source_dir = v;
         else if (k == "-c") s.conf_override = fs::absolute(v);
         else if (k == "directive") s.directives.push_back(v);
+        else if (k == "archive") inv.archive = v;
+        else if (k == "templatekernel") inv.template_kernel = v;
+        else if (k == "output-dir") inv.output_dir = v;
+        else if (k == "binaries-only") inv.binaries_only = true;
+        else if (k == "source-only") inv.source_only = true;
         else if (k == "dkmstree") dkmstree = v;
         else if (k == "sourcetree") sourcetree = v;
         else if (k == "installtree") installtree = v;
@@ -204,6 +210,8 @@ int run(int argc, char** argv, StdReporter& rep) {
                 } else if (fs::is_directory(word) || (ends_with(word, "dkms.conf") && word.find('/') != std::string::npos)) {
                     // A source directory (add_path says so if it has no dkms.conf).
                     inv.source_path = fs::absolute(word);
+                } else if (fs::is_regular_file(word) && !inv.archive) {
+                    inv.archive = word;  // an archive, as dkms takes any other existing file
                 } else if (inv.module.empty()) {
                     auto slash = word.find('/');
                     inv.module = word.substr(0, slash);

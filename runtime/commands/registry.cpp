@@ -6,11 +6,15 @@ namespace dkms::cli {
 
 extern const Command add_command, build_command, install_command, uninstall_command, unbuild_command,
     remove_command, status_command, postinst_command, lint_command;
+extern const Command mktarball_command, ldtarball_command, match_command,  // archives (tarball.cpp, match.cpp)
+    mkbmdeb_command, mkdeb_command, mkdsc_command;                          // packages (mkbmdeb.cpp)
 
 const std::vector<const Command*>& commands() {
     static const std::vector<const Command*> table{&add_command,     &build_command,  &install_command,
                                                    &uninstall_command, &unbuild_command, &remove_command,
-                                                   &status_command,  &postinst_command, &lint_command};
+                                                   &status_command,  &postinst_command, &lint_command,
+                                                   &mktarball_command, &ldtarball_command, &match_command,
+                                                   &mkbmdeb_command, &mkdeb_command, &mkdsc_command};
     return table;
 }
 

@@ -1,2 +1,175 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+// The dkms tree read without processes: state predicates, listings, manifests and status rows,
+// on synthetic trees laid out as dkms 3.x lays them out.
 #include <catch2/catch.hpp>
+
+#include "dkms/error.hpp"
+#include "dkms/ops.hpp"
+#include "dkms/tree.hpp"
+#include "support.hpp"
+
+using namespace dkms;
+using dkms::test::FakeRoot;
+
+namespace {
+
+const Target T1{"6.1.0-9-amd64", "x86_64"};
+const Target T2{"6.1.0-10-amd64", "x86_64"};
+
+/// A tree with foo/1.0 added (source link), optionally built and installed for targets.
+struct TreeFixture : FakeRoot {
+    Tree tree{settings};
+    void add(const ModuleId& id) {
+        fs::path src = tree.source_dir(id);
+        fs::create_directories(src);
+        write(src / "dkms.conf", "PACKAGE_NAME=" + id.name + "\nPACKAGE_VERSION=" + id.version + "\n");
+        fs::create_directories(tree.version_dir(id));
+        fs::create_symlink(src, tree.source_link(id));
+    }
+    void build(const ModuleId& id, const Target& t) {
+        fs::create_directories(tree.built_dir(id, t) / "module");
+        write(tree.built_dir(id, t) / "module" / (id.name + ".ko"), "ko");
+    }
+    void install(const ModuleId& id, const Target& t) {
+        fs::path link = tree.installed_link(id.name, t);
+        fs::remove(link);
+        fs::create_symlink(fs::path(id.version) / t.kver / t.arch, link);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("added, built, installed: the dkms 3.4 predicates", "[tree]") {
+    TreeFixture f;
+    ModuleId id{"foo", "1.0"};
+    CHECK_FALSE(f.tree.is_added(id));
+    f.add(id);
+    CHECK(f.tree.is_added(id));
+    CHECK_FALSE(f.tree.is_broken(id));
+    CHECK_FALSE(f.tree.is_built(id, T1));
+    f.build(id, T1);
+    CHECK(f.tree.is_built(id, T1));
+    CHECK_FALSE(f.tree.is_built(id, T2));
+    CHECK_FALSE(f.tree.is_installed(id, T1));
+    f.install(id, T1);
+    CHECK(f.tree.is_installed(id, T1));
+    CHECK(f.tree.installed_version("foo", T1) == "1.0");
+    CHECK(f.tree.installed_version("foo", T2) == "");
+    // Installed means built too: a link to a build that is gone is not an installation.
+    fs::remove_all(f.tree.built_dir(id, T1) / "module");
+    CHECK_FALSE(f.tree.is_installed(id, T1));
+}
+
+TEST_CASE("a dangling source link, or a source without its link, is broken", "[tree]") {
+    TreeFixture f;
+    ModuleId id{"foo", "1.0"};
+    f.add(id);
+    fs::remove_all(f.tree.source_dir(id));
+    CHECK(f.tree.is_broken(id));
+    CHECK_FALSE(f.tree.is_added(id));
+    TreeFixture g;
+    g.add(id);
+    fs::remove(g.tree.source_link(id));
+    CHECK(g.tree.is_broken(id));
+}
+
+TEST_CASE("installed_version only trusts links of the form <v>/<K>/<A>", "[tree]") {
+    TreeFixture f;
+    ModuleId id{"foo", "1.0"};
+    f.add(id);
+    f.build(id, T1);
+    fs::path link = f.tree.installed_link("foo", T1);
+    fs::create_symlink("../../../etc", link);
+    CHECK(f.tree.installed_version("foo", T1) == "");
+    fs::remove(link);
+    fs::create_symlink(fs::path("1.0") / T2.kver / T1.arch, link);   // another kernel's build
+    CHECK(f.tree.installed_version("foo", T1) == "");
+    fs::remove(link);
+    fs::create_symlink(f.tree.built_dir(id, T1), link);               // absolute
+    CHECK(f.tree.installed_version("foo", T1) == "");
+}
+
+TEST_CASE("listings: modules, versions and built targets", "[tree]") {
+    TreeFixture f;
+    f.add({"foo", "1.0"});
+    f.add({"foo", "1.10"});
+    f.add({"bar", "2"});
+    f.build({"foo", "1.0"}, T2);
+    f.build({"foo", "1.0"}, T1);
+    f.build({"foo", "1.0"}, {T1.kver, "i686"});
+    f.install({"foo", "1.0"}, T1);
+    fs::create_directories(f.tree.module_dir("foo") / "original_module");
+    fs::create_directories(f.tree.version_dir({"foo", "1.0"}) / "build");      // not a kernel
+    fs::create_directories(f.tree.version_dir({"foo", "1.0"}) / "log");        // not a kernel
+    fs::create_symlink("/etc", f.settings.dkms_tree / "evil");                 // a link, not a module
+    FakeRoot::write(f.settings.dkms_tree / ".dkms-run.lock", "");
+    CHECK(f.tree.modules() == std::vector<std::string>{"bar", "foo"});
+    CHECK(f.tree.versions("foo") == std::vector<std::string>{"1.0", "1.10"});
+    CHECK(f.tree.versions("nope").empty());
+    auto bt = f.tree.built_targets({"foo", "1.0"});
+    REQUIRE(bt.size() == 3);
+    CHECK(bt[0] == Target{T1.kver, "i686"});
+    CHECK(bt[1] == T1);
+    CHECK(bt[2] == T2);   // 6.1.0-10 after 6.1.0-9
+}
+
+TEST_CASE("manifests round-trip and corrupt ones are refused", "[tree]") {
+    FakeRoot f;
+    fs::path dir = f.path() / "built";
+    fs::create_directories(dir);
+    Manifest none;
+    CHECK_FALSE(read_manifest(dir, none));
+    Manifest m;
+    m.module = "foo";
+    m.version = "1.0";
+    m.kernel = T1.kver;
+    m.arch = T1.arch;
+    m.make_command = "make -j2 KERNELRELEASE=" + T1.kver + " 'quoted: yes'";
+    m.files = {{"foo.ko", std::string(64, 'a'), "/lib/modules/x/updates/dkms/foo.ko"}, {"bar.ko", std::string(64, 'b'), ""}};
+    write_manifest(dir, m);
+    Manifest back;
+    REQUIRE(read_manifest(dir, back));
+    CHECK(back.schema == 1);
+    CHECK(back.module == "foo");
+    CHECK(back.kernel == T1.kver);
+    CHECK(back.make_command == m.make_command);
+    REQUIRE(back.files.size() == 2);
+    CHECK(back.files[0].name == "foo.ko");
+    CHECK(back.files[0].installed_to == m.files[0].installed_to);
+    CHECK(back.files[1].installed_to.empty());
+
+    FakeRoot::write(dir / manifest_name, "schema: [unclosed\n");
+    CHECK_THROWS_AS(read_manifest(dir, back), Error);
+    FakeRoot::write(dir / manifest_name, "schema: 1\nmodule: foo\nfiles:\n  - name: ../../etc/passwd\n    sha256: x\n");
+    CHECK_THROWS_AS(read_manifest(dir, back), Error);
+}
+
+TEST_CASE("status rows come from the tree alone, in dkms's order and words", "[tree][status]") {
+    TreeFixture f;
+    f.add({"foo", "1.0"});
+    f.build({"foo", "1.0"}, T1);
+    f.build({"foo", "1.0"}, T2);
+    f.install({"foo", "1.0"}, T2);
+    // The installed copy, where Debian puts it; status compares it with the build.
+    fs::path installed = f.settings.install_tree / T2.kver / "updates/dkms/foo.ko";
+    FakeRoot::write(installed, "ko");
+    f.add({"bar", "3"});
+    f.add({"gone", "1"});
+    fs::remove_all(f.tree.source_dir({"gone", "1"}));
+    Ops ops(f.ctx);
+    auto rows = ops.status({});
+    std::vector<std::string> lines;
+    for (auto& r : rows) lines.push_back(format_status_line(r));
+    CHECK(lines == std::vector<std::string>{"bar/3: added", "foo/1.0, 6.1.0-9-amd64, x86_64: built",
+                                            "foo/1.0, 6.1.0-10-amd64, x86_64: installed", "gone/1: broken"});
+    auto only = ops.status({"foo", "", T2.kver, ""});
+    REQUIRE(only.size() == 1);
+    CHECK(only[0].state == "installed");
+    CHECK(ops.status({"nothing", "", "", ""}).empty());
+    FakeRoot::write(installed, "changed by hand");
+    CHECK(format_status_line(ops.status({"foo", "", T2.kver, ""}).at(0)) ==
+          "foo/1.0, 6.1.0-10-amd64, x86_64: installed (Differences between built and installed modules)");
+    auto json = format_status_json(only);
+    CHECK(json.find("\"installed\"") != std::string::npos);
+    CHECK(json.find(T2.kver) != std::string::npos);
+}

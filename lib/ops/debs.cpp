@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// mkbmdeb / mkdeb / mkdsc: packages staged in a private directory and built by dpkg-deb/dpkg-source.
+#include "dkms/debs.hpp"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
+
+#include "dkms/archive.hpp"
+#include "dkms/debhelper.hpp"
+#include "dkms/dpkg.hpp"
+#include "dkms/fs.hpp"
+#include "dkms/kernel.hpp"
+#include "dkms/process.hpp"
+
+namespace dkms {
+
+namespace {
+
+// A package tree being staged: <tmp>/pkg, mode 0755 as dpkg-deb wants.
+class Staging {
+public:
+    explicit Staging(const Settings& s) : tmp_(s.tmp_location, "dkms-run.deb.") {
+        root_ = tmp_.path() / "pkg";
+        if (mkdir(root_.c_str(), 0755) != 0) throw SystemError("cannot create " + root_.string(), errno);
+        chmod(root_.c_str(), 0755);
+    }
+    const fs::path& root() const { return root_; }
+    const fs::path& tmp() const { return tmp_.path(); }
+
+    void dirs(const fs::path& rel) {
+        fs::path cur = root_;
+        for (auto& c : rel) {
+            cur /= c;
+            if (mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) throw SystemError("cannot create " + cur.string(), errno);
+            chmod(cur.c_str(), 0755);
+        }
+    }
+    void file(const fs::path& rel, std::string_view data, mode_t mode) {
+        dirs(rel.parent_path());
+        write_file_atomic(root_ / rel, data, mode);
+    }
+
+private:
+    TempDir tmp_;
+    fs::path root_;
+};
+
+std::int64_t epoch_or(std::int64_t fallback) {
+    const char* e = getenv("SOURCE_DATE_EPOCH");
+    if (!e || !*e) return fallback;
+    char* end = nullptr;
+    long long v = std::strtoll(e, &end, 10);
+    if (*end || v < 0)
+        throw Error(ExitCode::Error, {std::string("SOURCE_DATE_EPOCH='") + e + "' is not a number of seconds.",
+                                      "Unset it or give e.g. SOURCE_DATE_EPOCH=$(date +%s)."});
+    return v;
+}
+
+std::string md5_hex(const std::string& data) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
+    static const char* hex = "0123456789abcdef";
+    std::string r;
+    for (unsigned i = 0; i < len; ++i) r += hex[md[i] >> 4], r += hex[md[i] & 15];
+    return r;
+}
+
+std::string rfc2822(std::int64_t t) {
+    time_t tt = time_t(t);
+    struct tm tm{};
+    gmtime_r(&tt, &tm);
+    static const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
+                  months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return buf;
+}
+
+std::string maintainer_of(const DebOptions& o) {
+    if (!o.maintainer.empty()) return o.maintainer;
+    const char* name = getenv("DEBFULLNAME");
+    const char* mail = getenv("DEBEMAIL");
+    if (mail && *mail) {
+        std::string m = mail;
+        if (m.find('<') != std::string::npos) return m;
+        return (name && *name ? std::string(name) : std::string("dkms-run")) + " <" + m + ">";
+    }
+    return "Local dkms-run build <root@localhost>";
+}
+
+void check_version(const ModuleId& id) {
+    std::string why;
+    if (!dpkg::valid_version(id.version, &why))
+        throw Error(ExitCode::Error, {"Module version '" + id.version + "' of " + id.name + " is not a valid Debian version: " + why + ".",
+                                      "Set PACKAGE_VERSION in its dkms.conf to a Debian version (digits first, no '_')."});
+}
+
+// Every file and directory below root (and root) gets time t, so that the package bytes do not depend
+// on when it was staged; dpkg-deb clamps to SOURCE_DATE_EPOCH as well.
+void set_times(const fs::path& root, std::int64_t t) {
+    struct timespec ts[2] = {{time_t(t), 0}, {time_t(t), 0}};
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec))
+        utimensat(AT_FDCWD, it->path().c_str(), ts, AT_SYMLINK_NOFOLLOW);
+    utimensat(AT_FDCWD, root.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+}
+
+// DEBIAN/md5sums over every regular file outside DEBIAN, sorted; returns Installed-Size in KiB.
+std::uint64_t write_md5sums(Staging& st) {
+    std::vector<std::string> files;
+    std::uint64_t kib = 0;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(st.root(), ec), end; !ec && it != end; it.increment(ec)) {
+        auto rel = it->path().lexically_relative(st.root()).string();
+        if (rel == "DEBIAN") {
+            it.disable_recursion_pending();
+            continue;
+        }
+        struct stat s{};
+        if (lstat(it->path().c_str(), &s) != 0) continue;
+        kib += S_ISREG(s.st_mode) ? (std::uint64_t(s.st_size) + 1023) / 1024 : 1;
+        if (S_ISREG(s.st_mode)) files.push_back(rel);
+    }
+    std::sort(files.begin(), files.end());
+    std::string sums;
+    for (auto& f : files) sums += md5_hex(read_file(st.root() / f)) + "  " + f + "\n";
+    st.file("DEBIAN/md5sums", sums, 0644);
+    return kib;
+}
+
+fs::path output_dir(const Tree& tree, const ModuleId& id, const DebOptions& opt) {
+    fs::path d = opt.output_dir ? fs::absolute(*opt.output_dir) : tree.version_dir(id) / "deb";
+    std::error_code ec;
+    fs::create_directories(d, ec);
+    if (!dir_exists(d) || access(d.c_str(), W_OK) != 0) throw Error(ExitCode::NoDkmsConf, "Missing write permissions for " + d.string() + ".");
+    return d;
+}
+
+fs::path dpkg_deb(Context& ctx, Staging& st, std::int64_t t, const fs::path& out) {
+    set_times(st.root(), t);
+    fs::path tmp_out = out.parent_path() / ("." + out.filename().string() + ".tmp");
+    ProcessSpec p;
+    p.argv = {"dpkg-deb", "--root-owner-group", "-Zxz", "--threads-max=1", "--build", st.root().string(), tmp_out.string()};
+    p.set_env = {{"SOURCE_DATE_EPOCH", std::to_string(t)}};
+    p.out = ProcessSpec::Out::Capture;
+    p.err_to_out = true;
+    auto r = run_process(p);
+    if (!r.ok()) {
+        unlink(tmp_out.c_str());
+        std::vector<std::string> lines{"dpkg-deb could not build " + out.filename().string() + " (exit " + std::to_string(r.status) + "):"};
+        lines.push_back(r.out);
+        throw Error(ExitCode::InstallFailed, lines);
+    }
+    if (rename(tmp_out.c_str(), out.c_str()) != 0) {
+        int e = errno;
+        unlink(tmp_out.c_str());
+        throw SystemError("cannot create " + out.string(), e);
+    }
+    ctx.report.out("Wrote " + out.string());
+    return out;
+}
+
+// usr/share/doc/<pkg>/{copyright,changelog[.Debian].gz}
+void doc_files(Staging& st, const std::string& pkg, const ModuleId& id, const std::string& license,
+               const std::string& maint, const std::string& entry, std::int64_t t) {
+    fs::path doc = fs::path("usr/share/doc") / pkg;
+    std::string copyright =
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+        "Upstream-Name: " + id.name + "\n"
+        "Comment: Made by dkms-run from the DKMS module " + id.name + " " + id.version + ".\n"
+        " The license below is the one the module declares (MODULE_LICENSE); the module's\n"
+        " source, in /usr/src/" + id.name + "-" + id.version + " on the build host, has the exact terms.\n"
+        "\n"
+        "Files: *\n"
+        "Copyright: the authors of " + id.name + "\n"
+        "License: " + license + "\n";
+    if (license.rfind("GPL", 0) == 0)
+        copyright += " On Debian systems, the complete text of the GNU General Public License version 2\n"
+                     " can be found in /usr/share/common-licenses/GPL-2.\n";
+    else
+        copyright += " See the module source.\n";
+    st.file(doc / "copyright", copyright, 0644);
+    std::string log = pkg + " (" + id.version + ") unstable; urgency=medium\n\n  * " + entry + "\n\n -- " + maint + "  " +
+                      rfc2822(t) + "\n";
+    bool native = id.version.find('-') == std::string::npos;
+    st.file(doc / (native ? "changelog.gz" : "changelog.Debian.gz"), archive::compress(log, archive::Compression::Gzip), 0644);
+}
+
+std::string depmod_script(const std::string& when, const std::string& kver) {
+    return "#!/bin/sh\n"
+           "# Made by dkms-run: refresh the module index of Linux " + kver + ".\n"
+           "set -e\n"
+           "case \"$1\" in\n"
+           "\t" + when + ")\n"
+           "\t\tif [ -e /lib/modules/" + kver + "/modules.dep ] && command -v depmod >/dev/null 2>&1; then\n"
+           "\t\t\tif [ -e /boot/System.map-" + kver + " ]; then\n"
+           "\t\t\t\tdepmod -a -F /boot/System.map-" + kver + " " + kver + "\n"
+           "\t\t\telse\n"
+           "\t\t\t\tdepmod -a " + kver + "\n"
+           "\t\t\tfi\n"
+           "\t\tfi\n"
+           "\t\t;;\n"
+           "esac\n"
+           "exit 0\n";
+}
+
+}  // namespace
+
+std::string deb_package_name(const std::string& module) {
+    std::string n;
+    for (char c : module) n += c == '_' ? '-' : char(std::tolower(static_cast<unsigned char>(c)));
+    bool ok = n.size() >= 2 && std::isalnum(static_cast<unsigned char>(n[0]));
+    for (char c : n) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.');
+    if (!ok)
+        throw Error(ExitCode::Error, {"Module name '" + module + "' cannot become a Debian package name ('" + n + "').",
+                                      "Package names use lower-case letters, digits, '+', '-' and '.', and start with a letter or digit."});
+    return n;
+}
+
+std::string deb_arch(const std::string& a) {
+    if (a == "x86_64") return "amd64";
+    if (a == "aarch64" || a == "arm64") return "arm64";
+    if (a == "i386" || a == "i486" || a == "i586" || a == "i686") return "i386";
+    if (a == "ppc64le") return "ppc64el";
+    if (a == "s390x" || a == "riscv64" || a == "mips64el") return a;
+    if (a == "armv7l") return "armhf";
+    return dpkg::host_arch();
+}
+
+std::vector<fs::path> make_binary_debs(Ops& ops, Context& ctx, const ModuleId& id, const std::vector<Target>& targets,
+                                       const DebOptions& opt) {
+    const Tree& tree = ops.tree();
+    if (!tree.is_added(id))
+        throw Error(ExitCode::NotFound, "The module/version combo: " + id.str() + " is not located in the DKMS tree.");
+    check_version(id);
+    std::string base = deb_package_name(id.name);
+    if (targets.empty()) throw Error(ExitCode::Error, "mkbmdeb needs at least one kernel (-k) or --all.");
+    for (auto& t : targets)
+        if (!dir_exists(tree.built_dir(id, t)))
+            throw Error(ExitCode::InstallFailed, {"No modules built for " + t.kver + " (" + t.arch + ").",
+                                                  "Modules must already be in the built state before using mkbmdeb."});
+    fs::path outdir = output_dir(tree, id, opt);
+    std::string maint = maintainer_of(opt);
+    std::vector<fs::path> written;
+    for (auto& t : targets) {
+        ModuleConfig c = load_module_config(ctx, tree.conf_path(id), ConfTarget{id.name, id.version, t}, ConfMode::Lenient);
+        fs::path mdir = tree.built_dir(id, t) / "module";
+        Staging st(ctx.settings);
+        std::int64_t newest = 0;
+        std::string license = "unknown";
+        int n = 0;
+        for (auto& m : c.modules) {
+            if (m.excluded) continue;
+            fs::path src;
+            for (auto suf : {".ko", ".ko.xz", ".ko.zst", ".ko.gz"})
+                if (path_exists(mdir / (m.dest_name + suf))) src = mdir / (m.dest_name + suf);
+            if (src.empty()) throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + mdir.string());
+            struct stat s{};
+            if (stat(src.c_str(), &s) == 0) newest = std::max<std::int64_t>(newest, s.st_mtime);
+            if (src.extension() == ".ko") {
+                try {
+                    if (auto l = modinfo_get(read_modinfo(src), "license"); l && license == "unknown") license = *l;
+                } catch (const Error&) {
+                }
+            }
+            fs::path rel = fs::path("lib/modules") / t.kver / fs::path(m.dest_location).relative_path() / src.filename();
+            st.file(rel, read_file(src), 0644);
+            ++n;
+        }
+        if (n == 0) throw Error(ExitCode::InstallFailed, "No module of " + id.str() + " applies to kernel " + t.kver + ".");
+        if (license == "GPL" || license == "GPL v2" || license == "Dual BSD/GPL" || license == "Dual MIT/GPL") license = "GPL-2";
+        std::int64_t when = epoch_or(newest);
+        std::string pkg = base + "-modules-" + t.kver;
+        std::string arch = deb_arch(t.arch);
+        doc_files(st, pkg, id, license, maint, "Built by dkms-run from " + id.name + " " + id.version + " for Linux " + t.kver + ".", when);
+        std::uint64_t kib = write_md5sums(st);
+        std::string control =
+            "Package: " + pkg + "\n"
+            "Source: " + base + "-dkms\n"
+            "Version: " + id.version + "\n"
+            "Architecture: " + arch + "\n"
+            "Maintainer: " + maint + "\n"
+            "Installed-Size: " + std::to_string(kib) + "\n"
+            "Depends: linux-image-" + t.kver + "\n"
+            "Provides: " + base + "-modules\n"
+            "Section: kernel\n"
+            "Priority: optional\n"
+            "Description: " + id.name + " " + id.version + " kernel modules for Linux " + t.kver + "\n"
+            " Kernel modules built by dkms-run from the DKMS source " + id.name + " " + id.version + "\n"
+            " for Linux " + t.kver + " (" + t.arch + ").\n"
+            " .\n"
+            " They are installed below /lib/modules/" + t.kver + " and need no compiler,\n"
+            " kernel headers or DKMS on the machine that installs them.\n";
+        st.file("DEBIAN/control", control, 0644);
+        st.file("DEBIAN/postinst", depmod_script("configure", t.kver), 0755);
+        st.file("DEBIAN/postrm", depmod_script("remove|purge|abort-install|abort-upgrade", t.kver), 0755);
+        ctx.report.out("Making binary module package " + pkg + " " + id.version + " (" + arch + ")...");
+        written.push_back(dpkg_deb(ctx, st, when, outdir / (pkg + "_" + id.version + "_" + arch + ".deb")));
+    }
+    return written;
+}
+
+fs::path make_source_deb(Ops& ops, Context& ctx, const ModuleId& id, const DebOptions& opt) {
+    const Tree& tree = ops.tree();
+    if (!tree.is_added(id) || !link_exists(tree.source_link(id)))
+        throw Error(ExitCode::NotFound, {"The module/version combo: " + id.str() + " is not located in the DKMS tree with its source.",
+                                         "mkdeb packages the source; add the module from its source first."});
+    check_version(id);
+    std::string pkg = deb_package_name(id.name) + "-dkms";
+    fs::path outdir = output_dir(tree, id, opt);
+    std::string maint = maintainer_of(opt);
+    fs::path src = fs::canonical(tree.source_link(id));
+    Staging st(ctx.settings);
+    std::vector<archive::Member> members;
+    archive::collect_tree(src, "", members);
+    fs::path dest = fs::path("usr/src") / (id.name + "-" + id.version);
+    st.dirs(dest);
+    for (auto& m : members) {
+        fs::path rel = dest / m.path;
+        if (m.type == archive::MemberType::Directory) st.dirs(rel);
+        else if (m.type == archive::MemberType::File) st.file(rel, m.data, (m.mode & 0111) ? 0755 : 0644);
+        else if (symlink(m.link.c_str(), (st.root() / rel).c_str()) != 0) throw SystemError("cannot create " + rel.string(), errno);
+    }
+    std::int64_t when = epoch_or(archive::newest_mtime(members));
+    doc_files(st, pkg, id, "GPL-2", maint, "Packaged by dkms-run mkdeb from " + id.name + " " + id.version + ".", when);
+    std::uint64_t kib = write_md5sums(st);
+    // The same maintainer scripts dh_dkms writes.
+    dh::Tokens tokens{{"MODULE_NAME", id.name}, {"MODULE_VERSION", id.version}};
+    for (auto [script, tmpl] : {std::pair{"postinst", "postinst-dkms"}, std::pair{"prerm", "prerm-dkms"}}) {
+        std::string text;
+        for (auto& dir : dh::autoscript_search_path())
+            if (fs::exists(dir / tmpl)) {
+                text = read_file(dir / tmpl);
+                break;
+            }
+        if (text.empty()) throw Error(ExitCode::Error, std::string("The autoscript template ") + tmpl + " was not found (set DH_AUTOSCRIPTDIR).");
+        st.file(fs::path("DEBIAN") / script, "#!/bin/sh\nset -e\n" + dh::render_autoscript(tmpl, text, tokens) + "exit 0\n", 0755);
+    }
+    std::string control =
+        "Package: " + pkg + "\n"
+        "Version: " + id.version + "\n"
+        "Architecture: all\n"
+        "Maintainer: " + maint + "\n"
+        "Installed-Size: " + std::to_string(kib) + "\n"
+        "Depends: dkms-run | dkms\n"
+        "Section: kernel\n"
+        "Priority: optional\n"
+        "Description: " + id.name + " " + id.version + " kernel module source (DKMS)\n"
+        " The source of the " + id.name + " kernel modules with its dkms.conf. The modules\n"
+        " are built and installed by dkms-run (or dkms) for each installed kernel\n"
+        " that has headers.\n";
+    st.file("DEBIAN/control", control, 0644);
+    ctx.report.out("Making source package " + pkg + " " + id.version + "...");
+    return dpkg_deb(ctx, st, when, outdir / (pkg + "_" + id.version + "_all.deb"));
+}
+
+fs::path make_source_dsc(Ops& ops, Context& ctx, const ModuleId& id, const DebOptions& opt) {
+    const Tree& tree = ops.tree();
+    if (!tree.is_added(id) || !link_exists(tree.source_link(id)))
+        throw Error(ExitCode::NotFound, {"The module/version combo: " + id.str() + " is not located in the DKMS tree with its source.",
+                                         "mkdsc packages the source; add the module from its source first."});
+    check_version(id);
+    std::string pkg = deb_package_name(id.name) + "-dkms";
+    fs::path outdir = output_dir(tree, id, opt);
+    std::string maint = maintainer_of(opt);
+    fs::path src = fs::canonical(tree.source_link(id));
+    TempDir tmp(ctx.settings.tmp_location, "dkms-run.dsc.");
+    fs::path top = tmp.path() / (pkg + "-" + id.version);
+    fs::create_directories(top);
+    copy_tree(src, top / "src");
+    std::vector<archive::Member> members;
+    archive::collect_tree(src, "", members);
+    std::int64_t when = epoch_or(archive::newest_mtime(members));
+    fs::create_directories(top / "debian/source");
+    auto put = [&](const char* rel, const std::string& text, mode_t mode = 0644) { write_file_atomic(top / rel, text, mode); };
+    put("debian/source/format", "3.0 (native)\n");
+    put("debian/changelog", pkg + " (" + id.version + ") unstable; urgency=medium\n\n  * DKMS source of " + id.name + " " +
+                                id.version + ", packaged by dkms-run mkdsc.\n\n -- " + maint + "  " + rfc2822(when) + "\n");
+    put("debian/control",
+        "Source: " + pkg + "\nSection: kernel\nPriority: optional\nMaintainer: " + maint +
+            "\nBuild-Depends: debhelper-compat (= 13), dh-sequence-dkms\nStandards-Version: 4.6.2\nRules-Requires-Root: no\n\n"
+            "Package: " + pkg + "\nArchitecture: all\nDepends: ${misc:Depends}\nDescription: " + id.name + " " + id.version +
+            " kernel module source (DKMS)\n The source of the " + id.name + " kernel modules with its dkms.conf. The modules\n"
+            " are built and installed by dkms-run (or dkms) for each installed kernel\n that has headers.\n");
+    put("debian/rules", "#!/usr/bin/make -f\n%:\n\tdh $@\n\n# The module is built on the user's machine, not here.\n"
+                        "override_dh_auto_configure override_dh_auto_build override_dh_auto_test override_dh_auto_install override_dh_auto_clean:\n", 0755);
+    put(("debian/" + pkg + ".install").c_str(), "src/* usr/src/" + id.name + "-" + id.version + "/\n");
+    put(("debian/" + pkg + ".dkms").c_str(), "src/dkms.conf\n");
+    put("debian/copyright", "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: " + id.name +
+                                "\n\nFiles: *\nCopyright: the authors of " + id.name + "\nLicense: GPL-2\n See the module source.\n");
+    set_times(top, when);
+    ProcessSpec p;
+    p.argv = {"dpkg-source", "-b", top.filename().string()};
+    p.cwd = tmp.path();
+    p.set_env = {{"SOURCE_DATE_EPOCH", std::to_string(when)}};
+    p.out = ProcessSpec::Out::Capture;
+    p.err_to_out = true;
+    auto r = run_process(p);
+    if (!r.ok()) throw Error(ExitCode::InstallFailed, {"dpkg-source could not build the source package:", r.out});
+    std::string stem = pkg + "_" + id.version;
+    fs::path dsc = outdir / (stem + ".dsc");
+    for (auto f : {stem + ".dsc", stem + ".tar.xz"}) copy_file_atomic(tmp.path() / f, outdir / f, 0644);
+    ctx.report.out("Wrote " + dsc.string());
+    return dsc;
+}
+
+}  // namespace dkms

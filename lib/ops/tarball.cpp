@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// mktarball and ldtarball over the strict in-memory archive reader and writer.
+#include "dkms/tarball.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <map>
+#include <set>
+
+#include "dkms/fs.hpp"
+
+namespace dkms {
+
+namespace {
+
+using archive::Member;
+using archive::MemberType;
+
+constexpr const char* main_tree = "dkms_main_tree";
+constexpr const char* source_tree_dir = "dkms_source_tree";
+constexpr const char* binaries_dir = "dkms_binaries_only";
+
+// $SOURCE_DATE_EPOCH if it is a plain number, else `fallback`.
+std::int64_t archive_time(std::int64_t fallback) {
+    const char* e = getenv("SOURCE_DATE_EPOCH");
+    if (!e || !*e) return fallback;
+    char* end = nullptr;
+    long long v = std::strtoll(e, &end, 10);
+    if (*end || v < 0) return fallback;
+    return v;
+}
+
+// The manifest of a built dir with every installed_to cleared (it describes another host).
+std::string portable_manifest(const fs::path& built_dir, const fs::path& scratch) {
+    Manifest man;
+    if (!read_manifest(built_dir, man)) return {};
+    for (auto& f : man.files) f.installed_to.clear();
+    fs::create_directories(scratch);
+    write_manifest(scratch, man);
+    return read_file(scratch / manifest_name);
+}
+
+Error refused(const fs::path& file, const std::string& why) {
+    return Error(ExitCode::ModuleMissing, {file.string() + " is not a safe DKMS archive: " + why + ".",
+                                           "Nothing was written. Rebuild the archive with 'dkms-run mktarball' "
+                                           "(or 'dkms mktarball') from a trusted tree."});
+}
+
+std::vector<std::string> components(const std::string& p) {
+    std::vector<std::string> v;
+    for (auto& c : fs::path(p)) v.push_back(c.string());
+    return v;
+}
+
+}  // namespace
+
+fs::path make_tarball(Ops& ops, Context& ctx, const ModuleId& id, const std::vector<Target>& targets,
+                      const MkTarballOptions& opt) {
+    if (opt.binaries_only && opt.source_only)
+        throw Error(ExitCode::BadConf, {"You have specified both --binaries-only and --source-only.", "You cannot do this."});
+    const Tree& tree = ops.tree();
+    if (!tree.is_added(id))
+        throw Error(ExitCode::NotFound, "The module/version combo: " + id.str() + " is not located in the DKMS tree.");
+    fs::path conf = tree.conf_path(id);
+    Target t0 = targets.empty() ? Target{running_kernel(), machine_arch()} : targets.front();
+    load_module_config(ctx, conf, ConfTarget{id.name, id.version, t0}, ConfMode::Lenient);
+
+    TempDir scratch(ctx.settings.tmp_location, "dkms-run.mktarball.");
+    std::vector<Member> members;
+    members.push_back({main_tree, MemberType::Directory, 0755, {}, {}, 0});
+    std::string klist;
+    if (!opt.source_only) {
+        for (auto& t : targets) {
+            fs::path b = tree.built_dir(id, t);
+            if (!dir_exists(b))
+                throw Error(ExitCode::InstallFailed, {"No modules built for " + t.kver + " (" + t.arch + ").",
+                                                      "Modules must already be in the built state before using mktarball."});
+            ctx.report.out("Marking modules for " + t.kver + " (" + t.arch + ") for archiving...");
+            klist += (klist.empty() ? "kernel" : "-kernel") + t.kver + "-" + t.arch;
+            std::string prefix = std::string(main_tree) + "/" + t.kver + "/" + t.arch;
+            members.push_back({std::string(main_tree) + "/" + t.kver, MemberType::Directory, 0755, {}, {}, 0});
+            archive::collect_tree(b, prefix, members);
+            std::string man = portable_manifest(b, scratch.path() / t.kver / t.arch);
+            for (auto& m : members)
+                if (m.path == prefix + "/" + manifest_name) m.data = man;
+        }
+    }
+    if (opt.binaries_only) {
+        ctx.report.out("");
+        ctx.report.out("Creating tarball structure to specifically accommodate binaries.");
+        struct stat st{};
+        std::int64_t t = stat(conf.c_str(), &st) == 0 ? st.st_mtime : 0;
+        members.push_back({binaries_dir, MemberType::Directory, 0755, {}, {}, t});
+        members.push_back({std::string(binaries_dir) + "/PACKAGE_NAME", MemberType::File, 0644, id.name + "\n", {}, t});
+        members.push_back({std::string(binaries_dir) + "/PACKAGE_VERSION", MemberType::File, 0644, id.version + "\n", {}, t});
+        members.push_back({std::string(binaries_dir) + "/dkms.conf", MemberType::File, 0644, read_file(conf), {}, t});
+    } else {
+        ctx.report.out("");
+        ctx.report.out("Marking " + tree.source_link(id).string() + " for archiving...");
+        archive::collect_tree(fs::canonical(tree.source_link(id)), source_tree_dir, members);
+    }
+    if (opt.source_only) klist = "source-only";
+    if (klist.size() + 1 > 200) klist = "manykernels";
+
+    std::string name = id.name + "-" + id.version + "-" + klist + ".dkms.tar.gz";
+    std::string dest = (tree.version_dir(id) / "tarball").string() + "/";
+    if (opt.archive) {
+        const std::string& a = *opt.archive;
+        auto slash = a.rfind('/');
+        name = slash == std::string::npos ? a : a.substr(slash + 1);
+        if (slash != std::string::npos) dest = a.substr(0, slash);
+        if (name.empty())
+            throw Error(ExitCode::Usage, {"--archive " + a + " names a directory.", "Give a file name, e.g. --archive " + a + "foo.dkms.tar.gz"});
+        if (dest.empty()) dest = "/";
+    }
+    ctx.report.out("");
+    ctx.report.out("Tarball location: " + dest + "/" + name);
+    std::error_code ec;
+    fs::create_directories(dest, ec);
+    if (!dir_exists(dest) || access(dest.c_str(), W_OK) != 0)
+        throw Error(ExitCode::NoDkmsConf, "Missing write permissions for " + dest + ".");
+
+    std::int64_t mtime = archive_time(archive::newest_mtime(members));
+    fs::path out = fs::path(dest) / name;
+    try {
+        std::string bytes = archive::compress(archive::write_tar(std::move(members), mtime),
+                                              archive::compression_for_name(name));
+        write_file_atomic(out, bytes, 0644);
+    } catch (const Error& e) {
+        throw Error(ExitCode::InstallFailed, {"Failed to make tarball.", e.what()});
+    }
+    return out;
+}
+
+LoadedTarball load_tarball(Ops& ops, Context& ctx, const fs::path& file, const archive::Limits& lim) {
+    const Settings& s = ctx.settings;
+    const Tree& tree = ops.tree();
+    struct stat st{};
+    if (stat(file.c_str(), &st) != 0) throw Error(ExitCode::Usage, file.string() + " does not exist.");
+    if (!S_ISREG(st.st_mode)) throw Error(ExitCode::Usage, file.string() + " is not a regular file.");
+    if (std::uint64_t(st.st_size) > lim.max_bytes) throw refused(file, "larger than the limit of " + std::to_string(lim.max_bytes) + " bytes");
+
+    // 1. Parse and check everything in memory.
+    std::vector<Member> members;
+    try {
+        members = archive::read_archive(read_file(file), lim);
+    } catch (const archive::ArchiveError& e) {
+        throw refused(file, e.what());
+    }
+    bool dkms_layout = false;
+    std::map<std::string, std::set<std::string>> kernels;  // K -> arches
+    for (auto& m : members) {
+        auto c = components(m.path);
+        if (c[0] == main_tree || c[0] == source_tree_dir || c[0] == binaries_dir) dkms_layout = true;
+        if (c[0] != main_tree || c.size() < 2) continue;
+        if (c.size() <= 3 && m.type != MemberType::Directory)
+            throw refused(file, "member '" + m.path + "': expected a directory dkms_main_tree/<kernel>/<arch>");
+        for (std::size_t i = 1; i < std::min<std::size_t>(c.size(), 3); ++i) {
+            std::string why = unsafe_name_reason(c[i]);
+            if (!why.empty()) throw refused(file, "member '" + m.path + "': the " + (i == 1 ? "kernel" : "arch") + " name " + why);
+        }
+        if (c.size() >= 3) kernels[c[1]].insert(c[2]);
+    }
+    Target conf_target{running_kernel(), machine_arch()};
+    if (!kernels.empty()) conf_target = {kernels.begin()->first, *kernels.begin()->second.begin()};
+
+    TempDir tmp(s.tmp_location, "dkms-run.ldtarball.");
+    fs::path root = tmp.path() / "x";
+    if (mkdir(root.c_str(), 0700) != 0) throw SystemError("cannot create " + root.string(), errno);
+    archive::extract(members, root);
+
+    if (!dkms_layout) {
+        // A plain source tarball: the shallowest dkms.conf names the source directory.
+        std::string best;
+        for (auto& m : members)
+            if (m.type == MemberType::File && fs::path(m.path).filename() == "dkms.conf" &&
+                (best.empty() || components(m.path).size() < components(best).size()))
+                best = m.path;
+        if (best.empty())
+            throw Error(ExitCode::NotFound, "Tarball does not appear to be a correctly formed DKMS archive. No dkms.conf found within it.");
+        ModuleId id = ops.add_path(root / fs::path(best).parent_path(), conf_target);
+        if (!tree.is_added(id)) ops.add(id, conf_target);
+        return {id, false};
+    }
+
+    std::string loc;
+    ModuleId id;
+    for (const char* cand : {source_tree_dir, binaries_dir}) {
+        fs::path conf = root / cand / "dkms.conf";
+        struct stat cs{};
+        if (lstat(conf.c_str(), &cs) != 0 || !S_ISREG(cs.st_mode)) continue;
+        try {
+            ModuleConfig c = load_module_config(ctx, conf, ConfTarget{"", "", conf_target}, ConfMode::Strict);
+            if (c.package_name.empty() || c.package_version.empty()) throw Error(ExitCode::BadConf, "no PACKAGE_NAME or PACKAGE_VERSION");
+            id = {c.package_name, c.package_version};
+        } catch (const Error&) {
+            ctx.report.err("");
+            ctx.report.err("Malformed dkms.conf, refusing to load.");
+            continue;
+        }
+        loc = cand;
+        break;
+    }
+    if (loc.empty())
+        throw Error(ExitCode::ModuleMissing, {"No valid dkms.conf in dkms_source_tree or dkms_binaries_only.",
+                                              file.string() + " is not a valid DKMS tarball."});
+    check_identifier("module name", id.name);
+    check_identifier("module version", id.version);
+    if (tree.is_added(id) && !s.force)
+        throw Error(ExitCode::BadConf, {id.name + "-" + id.version + " is already added!", "Aborting."});
+    fs::path src_dir = tree.source_dir(id);
+    if (loc == source_tree_dir && dir_exists(src_dir) && !s.force)
+        throw Error(ExitCode::NotFound, {"DKMS tree already contains: " + id.name + "-" + id.version,
+                                         "The source directory " + src_dir.string() + " exists; use --force to replace it."});
+    // Built modules must match the checksums their manifest records.
+    for (auto& [k, arches] : kernels)
+        for (auto& a : arches) {
+            fs::path b = root / main_tree / k / a;
+            if (!dir_exists(b / "module")) throw refused(file, std::string(main_tree) + "/" + k + "/" + a + " has no module/ directory");
+            Manifest man;
+            bool have = false;
+            try {
+                have = read_manifest(b, man);
+            } catch (const Error& e) {
+                throw refused(file, e.what());
+            }
+            if (!have) continue;
+            for (auto& f : man.files) {
+                fs::path p = b / "module" / f.name;
+                struct stat fs_{};
+                if (lstat(p.c_str(), &fs_) != 0 || !S_ISREG(fs_.st_mode) || sha256_file(p) != f.sha256)
+                    throw refused(file, std::string(main_tree) + "/" + k + "/" + a + "/module/" + f.name +
+                                            " does not match the checksum in its manifest");
+            }
+        }
+
+    // 2. Write: source, then each kernel (each renamed into place whole), then the "added" link.
+    ctx.report.out("");
+    ctx.report.out("Loading tarball for " + id.name + "-" + id.version);
+    std::error_code ec;
+    bool binaries = loc == binaries_dir;
+    if (!binaries) {
+        ops.add_path(root / source_tree_dir, conf_target);
+    } else if (!dir_exists(src_dir)) {
+        fs::path srclink = tree.source_link(id);
+        ctx.report.out("Creating " + srclink.string());
+        ctx.report.out("Copying dkms.conf to " + srclink.string() + " ...");
+        fs::create_directories(tree.version_dir(id), ec);
+        TempDir stub(tree.version_dir(id), ".source.tmp-");
+        fs::path d = stub.path() / "source";
+        fs::create_directories(d);
+        copy_file_atomic(root / binaries_dir / "dkms.conf", d / "dkms.conf", 0644);
+        if (link_exists(srclink) || path_exists(srclink)) {
+            if (rename(srclink.c_str(), (stub.path() / "old").c_str()) != 0) throw SystemError("cannot replace " + srclink.string(), errno);
+        }
+        if (rename(d.c_str(), srclink.c_str()) != 0) throw SystemError("cannot create " + srclink.string(), errno);
+    }
+    for (auto& [k, arches] : kernels)
+        for (auto& a : arches) {
+            fs::path dest = tree.built_dir(id, {k, a});
+            if (dir_exists(dest) && !s.force) {
+                ctx.report.warning(dest.string() + " already exists. Skipping...");
+                continue;
+            }
+            ctx.report.out("Loading " + dest.string() + "...");
+            fs::create_directories(dest.parent_path(), ec);
+            TempDir stage(dest.parent_path(), ".tmp_" + a + "_");
+            fs::path staged = stage.path() / "new";
+            copy_tree(root / main_tree / k / a, staged);
+            Manifest man, old;
+            if (read_manifest(staged, man)) {
+                // installed_to is this host's business: keep what an existing instance records (--force
+                // over an installed module), drop what the build host recorded.
+                bool have_old = false;
+                try {
+                    have_old = path_exists(dest) && read_manifest(dest, old);
+                } catch (const Error&) {
+                }
+                for (auto& f : man.files) {
+                    f.installed_to.clear();
+                    if (have_old)
+                        for (auto& o : old.files)
+                            if (o.name == f.name) f.installed_to = o.installed_to;
+                }
+                write_manifest(staged, man);
+            }
+            if (path_exists(dest) && rename(dest.c_str(), (stage.path() / "old").c_str()) != 0)
+                throw SystemError("cannot replace " + dest.string(), errno);
+            if (rename(staged.c_str(), dest.c_str()) != 0) throw SystemError("cannot create " + dest.string(), errno);
+        }
+    if (!tree.is_added(id) && dir_exists(src_dir)) ops.add(id, conf_target);
+    return {id, binaries && !dir_exists(src_dir)};
+}
+
+}  // namespace dkms

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// dkms-run match: install on kernel K the module versions installed on a template kernel T.
+#include "../command.hpp"
+
+namespace dkms::cli {
+
+static int run_match(Invocation& inv) {
+    Reporter& r = inv.ctx.report;
+    if (!inv.template_kernel || inv.template_kernel->empty())
+        throw Error(ExitCode::Error, {"Invalid number of parameters passed.",
+                                      "Usage: match --templatekernel=<kernel-version> -k <kernel-version>",
+                                      "   or: match --templatekernel=<kernel-version> -k <kernel-version> <module>"});
+    if (inv.targets.size() != 1)
+        throw Error(ExitCode::Error, "The action match requires exactly one kernel version (-k).");
+    check_identifier("kernel version", *inv.template_kernel);
+    const Target k = inv.targets.front();
+    const Target t{*inv.template_kernel, k.arch};
+    if (t.kver == k.kver)
+        throw Error(ExitCode::Usage, {"The template kernel and the kernel to match are the same (" + k.kver + ").",
+                                      "Give the kernel to install on with -k and the kernel to copy from with --templatekernel."});
+    Ops ops(inv.ctx);
+    if (!inv.module.empty() && !std::filesystem::is_directory(ops.tree().module_dir(inv.module)))
+        throw Error(ExitCode::NotFound, "The module: " + inv.module + " is not located in the DKMS tree.");
+
+    r.out("");
+    r.out("Matching modules in kernel: " + k.kver + " (" + k.arch + ")");
+    r.out("to the configuration of kernel: " + t.kver + " (" + t.arch + ")");
+    std::vector<ModuleId> todo;
+    std::vector<std::string> names = inv.module.empty() ? ops.tree().modules() : std::vector<std::string>{inv.module};
+    for (auto& m : names) {
+        std::string v = ops.tree().installed_version(m, t);
+        if (!v.empty() && (inv.version.empty() || v == inv.version)) todo.push_back({m, v});
+    }
+    if (todo.empty()) {
+        r.out("");
+        r.out("There is nothing to be done for this match.");
+        return 0;
+    }
+    int rc = 0;
+    for (auto& id : todo) {
+        r.out("");
+        r.out("Module:  " + id.name);
+        r.out("Version: " + id.version);
+        try {
+            ops.install(id, k);
+        } catch (const Error& e) {
+            print_error(r, e);
+            rc = int(e.code());
+        }
+    }
+    return rc;
+}
+
+extern const Command match_command{
+    "match", "install on a kernel the modules installed on a template kernel",
+    "match --templatekernel <kernel> -k <kernel>[/arch] [module]", false, true, true, run_match};
+
+}  // namespace dkms::cli
