@@ -156,9 +156,9 @@ dpkg-deb -c "$RUN_DEB" >"$WORK/contents.txt"
 for f in ./usr/sbin/dkms-run ./usr/sbin/dkms ./usr/lib/dkms/common.postinst ./etc/dkms/framework.conf \
     ./var/lib/dkms/ ./usr/share/man/man8/dkms-run.8.gz ./usr/share/man/man8/dkms.8.gz \
     ./usr/share/bash-completion/completions/dkms-run ./usr/share/bash-completion/completions/dkms \
-    ./usr/share/doc/dkms-run/README.md ./usr/share/doc/dkms-run/differences.md.gz \
+    ./usr/share/doc/dkms-run/README.md ./usr/share/doc/dkms-run/differences.md \
     ./etc/kernel/postinst.d/dkms-run; do
-    check "dkms-run ships $f" grep -qE " ${f//./\\.}( ->.*)?$" "$WORK/contents.txt"
+    check "dkms-run ships $f" grep -qE " ${f//./\\.}(\.gz)?( ->.*)?$" "$WORK/contents.txt"
 done
 check "dkms-run's conffiles: framework.conf" bash -c "dpkg-deb -I '$RUN_DEB' conffiles | grep -qx /etc/dkms/framework.conf"
 
