@@ -42,6 +42,9 @@ struct Settings {
     std::string autoinstall_all_kernels;
     std::string continue_on_error = "true";
     std::string post_transaction;
+    /// Set by autoinstall: MAKEFLAGS that join its jobserver ("-j --jobserver-auth=R,W");
+    /// the make command then carries no -j of its own.
+    std::string jobserver_makeflags;
 
     /// <root>/etc/dkms
     fs::path etc_dkms() const { return root / "etc/dkms"; }

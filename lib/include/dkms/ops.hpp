@@ -62,6 +62,7 @@ public:
 private:
     void require_added(const ModuleId& id) const;
     void check_headers(const Target& t) const;
+    void repair_interrupted_install(const ModuleId& id, const Target& t);
     ModuleConfig read_conf(const ModuleId& id, const Target& t, ConfMode mode) const;
     void run_script(const ModuleId& id, const std::string& which, const std::string& script, const fs::path& dir,
                     bool must_succeed);
