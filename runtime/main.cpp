@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 #include <regex>
+#include <set>
 
 #include "command.hpp"
 #include "config.h"
@@ -159,6 +160,8 @@ int run(int argc, char** argv, StdReporter& rep) {
         else if (k == "force-version-override") s.force_version_override = true;
         else if (k == "kernelsourcedir") s.kernel_source_dir = v;
         else if (k == "-c") s.conf_override = fs::absolute(v);
+        else if (k == "config") s.kernel_config = fs::absolute(v);
+        else if (k == "modprobe-on-install") s.modprobe_on_install = true;
         else if (k == "directive") s.directives.push_back(v);
         else if (k == "archive") inv.archive = v;
         else if (k == "templatekernel") inv.template_kernel = v;
@@ -311,7 +314,10 @@ int run(int argc, char** argv, StdReporter& rep) {
         }
         std::optional<TreeLock> lock;
         if (cmd->writes) lock.emplace(s.dkms_tree, rep);
-        return cmd->run(inv);
+        int rc = cmd->run(inv);
+        static const std::set<std::string> transactions{"install", "uninstall", "unbuild", "remove"};
+        if (rc == 0 && transactions.count(inv.action)) run_post_transaction(ctx, inv.targets);
+        return rc;
     } catch (const Error& e) {
         print_error(rep, e);
         return int(e.code());

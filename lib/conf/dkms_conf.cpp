@@ -92,7 +92,7 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
         throw Error(ExitCode::ConfMissing, {"Could not locate dkms.conf file.", "File: " + conf.string() + " does not exist."});
 
     fs::path ksrc = s.kernel_source_dir_for(t.target.kver);
-    fs::path kconfig = kernel_config_file(ksrc);
+    fs::path kconfig = s.kernel_config_for(t.target.kver);
     ShellPresets presets{
         {"kernelver", t.target.kver},
         {"arch", t.target.arch},

@@ -45,11 +45,14 @@ std::string_view find_modinfo(std::string_view img, const std::string& name) {
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> read_modinfo(const std::filesystem::path& ko) {
-    std::string img = read_file(ko);
+    return read_modinfo_image(read_file(ko), ko.string());
+}
+
+std::vector<std::pair<std::string, std::string>> read_modinfo_image(std::string_view img, const std::string& name) {
     if (img.size() < EI_NIDENT || std::memcmp(img.data(), ELFMAG, SELFMAG) != 0)
-        throw Error(ExitCode::Error, ko.string() + ": not a valid kernel module (no ELF magic)");
-    std::string_view sec = img[EI_CLASS] == ELFCLASS64 ? find_modinfo<Elf64_Ehdr, Elf64_Shdr>(img, ko.string())
-                                                       : find_modinfo<Elf32_Ehdr, Elf32_Shdr>(img, ko.string());
+        throw Error(ExitCode::Error, name + ": not a valid kernel module (no ELF magic)");
+    std::string_view sec = img[EI_CLASS] == ELFCLASS64 ? find_modinfo<Elf64_Ehdr, Elf64_Shdr>(img, name)
+                                                       : find_modinfo<Elf32_Ehdr, Elf32_Shdr>(img, name);
     std::vector<std::pair<std::string, std::string>> out;
     while (!sec.empty()) {
         auto end = sec.find('\0');

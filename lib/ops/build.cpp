@@ -3,12 +3,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <ctime>
 #include <fstream>
 
 #include "config.h"
+#include "dkms/compress.hpp"
 #include "dkms/fs.hpp"
 #include "dkms/kernel.hpp"
 #include "dkms/ops.hpp"
@@ -82,6 +84,58 @@ private:
     std::string jobserver_;
 };
 
+// Set or replace one variable of a child's environment (the last word wins, as in a shell).
+void set_env_var(std::vector<std::pair<std::string, std::string>>& env, const std::string& k, const std::string& v) {
+    for (auto& [name, value] : env)
+        if (name == k) {
+            value = v;
+            return;
+        }
+    env.push_back({k, v});
+}
+
+// framework.conf's build_environment: the file is sourced in a subshell and what it exports
+// reaches the build (dkms 3.4 imports its `export -p`). Only variables it sets or changes are taken.
+void import_build_environment(const fs::path& file, std::vector<std::pair<std::string, std::string>>& env) {
+    ProcessSpec p;
+    p.argv = {"bash", "-c", "source \"$1\" >/dev/null 2>&1; env -0", "dkms-build-environment", file.string()};
+    p.out = ProcessSpec::Out::Capture;
+    p.err = ProcessSpec::Out::Null;
+    ProcessResult r = run_process(p);
+    if (!r.ok()) throw Error(ExitCode::Error, {"build_environment " + file.string() + " could not be read (bash exited " +
+                                                   std::to_string(r.status) + ").",
+                                               "Fix or remove build_environment in /etc/dkms/framework.conf."});
+    for (size_t i = 0, j; i < r.out.size(); i = j + 1) {
+        j = r.out.find('\0', i);
+        if (j == std::string::npos) j = r.out.size();
+        std::string kv = r.out.substr(i, j - i);
+        auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) continue;
+        std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+        if (k == "_" || k == "SHLVL" || k == "PWD" || k == "OLDPWD") continue;
+        const char* cur = getenv(k.c_str());
+        if (cur && v == cur) continue;
+        set_env_var(env, k, v);
+    }
+}
+
+bool lower_yes(std::string v) {
+    for (auto& ch : v) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    return v == "yes";
+}
+
+}  // namespace
+
+/// The highest version of module `m` built (or installed) for a kernel, "" if none.
+std::string latest_built_version(const Tree& tree, const std::string& m, const Target& t) {
+    std::string best;
+    for (auto& v : tree.versions(m))
+        if (tree.is_built({m, v}, t) && (best.empty() || dkms_ver_compare(v, best) > 0)) best = v;
+    return best;
+}
+
+namespace {
+
 bool has_dotdot(const std::string& p) {
     return p == ".." || p.rfind("../", 0) == 0 || p.find("/../") != std::string::npos ||
            (p.size() >= 3 && p.compare(p.size() - 3, 3, "/..") == 0);
@@ -109,6 +163,13 @@ void Ops::check_headers(const Target& t) const {
                         "' (and linux-kbuild for scripts/), then build again.");
         throw Error(ExitCode::HeadersMissing, lines);
     }
+}
+
+const SigningPlan& Ops::signing_plan(const Target& t) {
+    std::string key = t.kver + "/" + t.arch;
+    auto it = signing_.find(key);
+    if (it != signing_.end()) return it->second;
+    return signing_.emplace(key, prepare_signing(ctx_, t)).first->second;
 }
 
 void Ops::build(const ModuleId& id, const Target& t) {
@@ -151,6 +212,7 @@ void Ops::build(const ModuleId& id, const Target& t) {
                                             "Build halted."});
     }
     check_headers(t);
+    const SigningPlan& signing = signing_plan(t);
     ctx_.report.out("");
 
     // BUILD_DEPENDS must be installed for this kernel.
@@ -170,7 +232,7 @@ void Ops::build(const ModuleId& id, const Target& t) {
     // Environment: the compiler the kernel was built with (CONFIG_CC_VERSION_TEXT's first word).
     std::vector<std::pair<std::string, std::string>> env;
     fs::path ksrc = s.kernel_source_dir_for(t.kver);
-    fs::path kconfig = kernel_config_file(ksrc);
+    fs::path kconfig = s.kernel_config_for(t.kver);
     if (!kconfig.empty()) {
         KernelConfig kc = read_kernel_config(kconfig);
         std::string cc = kc.count("CONFIG_CC_VERSION_TEXT") ? kc["CONFIG_CC_VERSION_TEXT"] : "";
@@ -181,6 +243,8 @@ void Ops::build(const ModuleId& id, const Target& t) {
             env.push_back({"KERNEL_CC", cc});
         }
     }
+    if (!s.build_environment.empty() && fs::is_regular_file(s.build_environment))
+        import_build_environment(s.build_environment, env);
 
     // Fresh build directory: a copy of the source (dkms.conf files refer to <dkms_tree>/m/v/build).
     fs::path build = tree_.build_dir(id);
@@ -263,6 +327,8 @@ void Ops::build(const ModuleId& id, const Target& t) {
     man.arch = t.arch;
     man.make_command = c.make_command;
     if (fs::exists(build / "Module.symvers")) copy_file_atomic(build / "Module.symvers", stage.path() / "module/Module.symvers", 0644);
+    // strip, sign, compress (in that order, as dkms 3.4), then into the staging directory.
+    std::string suffix = kernel_module_compression(s.install_tree / t.kver);
     for (auto& m : c.modules) {
         if (m.excluded) continue;
         fs::path ko = build / (m.built_location + m.built_name + ".ko");
@@ -273,10 +339,19 @@ void Ops::build(const ModuleId& id, const Target& t) {
             p.err = ProcessSpec::Out::Null;
             run_process(p);
         }
-        fs::path dst = stage.path() / "module" / (m.dest_name + ".ko");
-        copy_file_atomic(ko, dst, 0644);
-        man.files.push_back({m.dest_name + ".ko", sha256_file(dst), ""});
+        sign_module(ctx_, signing, ko);
+        fs::path result = compress_module(ctx_, ko, suffix);
+        std::string name = m.dest_name + result.filename().string().substr(m.built_name.size());
+        fs::path dst = stage.path() / "module" / name;
+        copy_file_atomic(result, dst, 0644);
+        man.files.push_back({name, sha256_file(dst), ""});
     }
+    // BUILD_DEPENDS_REBUILD: the version of each dependency this build was made against.
+    if (!s.force && lower_yes(raw_get(c.raw, "BUILD_DEPENDS_REBUILD")))
+        for (auto& d : c.build_depends) {
+            std::string v = latest_built_version(tree_, d, t);
+            if (!v.empty() && unsafe_name_reason(d).empty()) write_file_atomic(stage.path() / (".dep_" + d), v + "\n", 0644);
+        }
     script_step("post_build", c.post_build);
     copy_file_atomic(log, stage.path() / "log/make.log", 0644);
     write_manifest(stage.path(), man);

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "dkms/context.hpp"
+#include "dkms/kernel.hpp"
 #include "dkms/raw_conf.hpp"
 
 namespace dkms {
@@ -14,6 +15,11 @@ namespace dkms {
 fs::path Settings::kernel_source_dir_for(const std::string& kver) const {
     if (kernel_source_dir) return *kernel_source_dir;
     return install_tree / kver / "build";
+}
+
+fs::path Settings::kernel_config_for(const std::string& kver) const {
+    if (kernel_config) return *kernel_config;
+    return kernel_config_file(kernel_source_dir_for(kver));
 }
 
 int Settings::make_jobs() const {
@@ -29,17 +35,21 @@ int Settings::make_jobs() const {
     return n > 0 ? int(n) : 1;
 }
 
-void load_framework(Settings& s) {
-    std::vector<fs::path> files{s.etc_dkms() / "framework.conf"};
+std::vector<fs::path> framework_files(const Settings& s) {
+    std::vector<fs::path> files;
+    if (fs::exists(s.etc_dkms() / "framework.conf")) files.push_back(s.etc_dkms() / "framework.conf");
     std::error_code ec;
     std::vector<fs::path> extra;
     for (fs::directory_iterator it(s.etc_dkms() / "framework.conf.d", ec), end; !ec && it != end; it.increment(ec))
         if (it->path().extension() == ".conf") extra.push_back(it->path());
     std::sort(extra.begin(), extra.end());
     files.insert(files.end(), extra.begin(), extra.end());
-    bool any = false;
-    for (auto& f : files) any = any || fs::exists(f);
-    if (!any) return;
+    return files;
+}
+
+void load_framework(Settings& s) {
+    std::vector<fs::path> files = framework_files(s);
+    if (files.empty()) return;
     ShellPresets presets{{"kernelver", ""}, {"arch", ""}};
     RawVars v = evaluate_shell(files, presets, framework_conf_settings());
     auto set = [&](const char* name, auto&& apply) {
@@ -56,6 +66,11 @@ void load_framework(Settings& s) {
     set("autoinstall_all_kernels", [&](const std::string& x) { s.autoinstall_all_kernels = x; });
     set("continue_on_error", [&](const std::string& x) { s.continue_on_error = x; });
     set("post_transaction", [&](const std::string& x) { s.post_transaction = x; });
+    set("modprobe_on_install", [&](const std::string& x) { if (!x.empty()) s.modprobe_on_install = true; });
+    set("compress_gzip_opts", [&](const std::string& x) { s.compress_gzip_opts = x; });
+    set("compress_xz_opts", [&](const std::string& x) { s.compress_xz_opts = x; });
+    set("compress_zstd_opts", [&](const std::string& x) { s.compress_zstd_opts = x; });
+    set("build_environment", [&](const std::string& x) { s.build_environment = x; });
 }
 
 std::string running_distribution(const Settings& s) {

@@ -5,29 +5,65 @@
 
 #include <cstring>
 
+#include <sstream>
+
+#include "dkms/compress.hpp"
 #include "dkms/fs.hpp"
 #include "dkms/kernel.hpp"
 #include "dkms/ops.hpp"
+#include "dkms/originals.hpp"
 #include "dkms/process.hpp"
 
 namespace dkms {
 
 namespace {
 
-// An in-kernel module of the same name elsewhere in the kernel's tree (not under `skip`), or "".
-fs::path find_existing_module(const fs::path& kdir, const std::string& name, const fs::path& skip) {
+// /usr/share/dkms/modules_to_force_install/*: "force" for <m>, "version-override" for <m>_version-override.
+std::string forced_installation(const Settings& s, const std::string& m) {
     std::error_code ec;
-    fs::recursive_directory_iterator it(kdir, fs::directory_options::none, ec), end;
-    for (; !ec && it != end; it.increment(ec)) {
-        const fs::path& p = it->path();
-        if (it.depth() == 0 && (p.filename() == "build" || p.filename() == "source")) {
-            it.disable_recursion_pending();
-            continue;
+    std::string how;
+    for (fs::directory_iterator it(s.root / "usr/share/dkms/modules_to_force_install", ec), end; !ec && it != end;
+         it.increment(ec)) {
+        std::istringstream in(read_file(it->path()));
+        for (std::string w; in >> w;) {
+            if (w == m) return "force";
+            if (w == m + "_version-override") how = "version-override";
         }
-        if (p.parent_path() == skip) continue;
-        if (p.filename() == name + ".ko") return p;
     }
-    return {};
+    return how;
+}
+
+// OBSOLETE_BY=<upstream>[-<abi>]: obsolete on kernels above that upstream version, or at it with an
+// ABI number at or above the one given.
+bool obsoleted_by(const std::string& kver, const std::string& obs) {
+    auto split = [](const std::string& v) {
+        auto d = v.find('-');
+        std::string up = v.substr(0, d), abi;
+        if (d != std::string::npos) abi = v.substr(d + 1, v.find('-', d + 1) - d - 1);
+        return std::pair{up, abi};
+    };
+    auto [ou, oa] = split(obs);
+    auto [ku, ka] = split(kver);
+    int c = dkms_ver_compare(ku, ou);
+    if (c > 0) return true;
+    return c == 0 && (oa.empty() || dkms_ver_compare(ka, oa) >= 0);
+}
+
+// --modprobe-on-install: load the modules the present devices ask for, as dkms 3.4 does, and only
+// for the running kernel of the real root (never from inside a --root tree).
+void modprobe_on_install(const Context& ctx, const Target& t) {
+    if (t.kver != running_kernel() || ctx.settings.root.lexically_normal() != "/") {
+        ctx.report.verbose("--modprobe-on-install: " + t.kver + " is not the running kernel of this root; nothing loaded.");
+        return;
+    }
+    ProcessSpec p;
+    p.argv = {"bash", "-c",
+              "find /sys/devices -name modalias -print0 | xargs -0 cat | sort -u | xargs modprobe -a -b -q; "
+              "if [ -f /lib/systemd/system/systemd-modules-load.service ]; then "
+              "systemctl restart systemd-modules-load.service; fi"};
+    p.out = ProcessSpec::Out::Null;
+    p.err = ProcessSpec::Out::Null;
+    run_process(p);
 }
 
 }  // namespace
@@ -94,12 +130,25 @@ void Ops::install(const ModuleId& id, const Target& t) {
         ctx_.settings = saved;
     }
     require_added(id);
+    bool force = s.force, force_version = s.force || s.force_version_override;
+    std::string forced = forced_installation(s, id.name);
+    if (forced == "force") {
+        ctx_.report.out("Forcing installation of " + id.name);
+        force = force_version = true;
+    } else if (forced == "version-override") {
+        ctx_.report.out("Forcing version override of " + id.name);
+        force_version = true;
+    }
     ModuleConfig c = read_conf(id, t, ConfMode::Strict);
+    // Every module must be there before anything is copied: never a partial install.
+    for (auto& m : c.modules)
+        if (!m.excluded && find_module_file(tree_.built_dir(id, t) / "module", m.dest_name).empty())
+            throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + (tree_.built_dir(id, t) / "module").string());
     if (!c.pre_install.empty()) {
         try {
             run_script(id, "pre_install", c.pre_install, tree_.source_link(id), true);
         } catch (const Error&) {
-            if (!s.force)
+            if (!force)
                 throw Error(ExitCode::PreInstallFailed,
                             {"pre_install failed, aborting install.", "You may override by specifying --force."});
         }
@@ -122,31 +171,44 @@ void Ops::install(const ModuleId& id, const Target& t) {
         man.arch = t.arch;
     }
     int installed = 0;
-    bool force_version = s.force || s.force_version_override;
+    bool active = link_exists(tree_.installed_link(id.name, t));
+    std::string obsolete_by = raw_get(c.raw, "OBSOLETE_BY");
     for (auto& m : c.modules) {
         if (m.excluded) continue;
-        fs::path built = bdir / "module" / (m.dest_name + ".ko");
-        if (!fs::exists(built))
+        fs::path built = find_module_file(bdir / "module", m.dest_name);
+        if (built.empty())
             throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + (bdir / "module").string());
         fs::path dest_dir = kdir / fs::path(m.dest_location).relative_path();
-        // Module version sanity check against a module of the same name shipped with the kernel.
-        if (!force_version) {
-            fs::path existing = find_existing_module(kdir, m.dest_name, dest_dir);
-            if (!existing.empty()) {
+        if (!obsolete_by.empty() && !force && obsoleted_by(t.kver, obsolete_by)) {
+            ctx_.report.err("");
+            ctx_.report.err("Module has been obsoleted due to being included in kernel " + obsolete_by + ".");
+            ctx_.report.err("We will avoid installing for future kernels above " + obsolete_by + ".");
+            ctx_.report.err("You may override by specifying --force.");
+            continue;
+        }
+        // Module version sanity check against a module of the same name shipped with the kernel
+        // (plain or compressed, wherever it is in the kernel's tree).
+        std::vector<fs::path> existing = force_version ? std::vector<fs::path>{} : find_kernel_modules(kdir, m.dest_name);
+        if (existing.size() > 1) {
+            ctx_.report.warning("Cannot do version sanity checking because multiple " + m.dest_name +
+                                ".ko modules were found in kernel " + t.kver + ".");
+        } else if (existing.size() == 1) {
+            {
                 try {
-                    auto kmi = read_modinfo(existing), dmi = read_modinfo(built);
+                    auto kmi = read_modinfo_image(read_module_image(existing.front()), existing.front().string());
+                    auto dmi = read_modinfo_image(read_module_image(built), built.string());
                     auto kv = modinfo_get(kmi, "version"), dv = modinfo_get(dmi, "version");
                     if (kv && dv) {
                         int cmp = dkms_ver_compare(*dv, *kv);
                         auto ksv = modinfo_get(kmi, "srcversion"), dsv = modinfo_get(dmi, "srcversion");
-                        if (cmp < 0) {
+                        if (cmp < 0 && !force) {
                             ctx_.report.err("");
                             ctx_.report.err("Error! Module version " + *dv + " for " + m.dest_name + ".ko");
                             ctx_.report.err("is not newer than what is already found in kernel " + t.kver + " (" + *kv + ").");
                             ctx_.report.err("You may override by specifying --force.");
                             continue;
                         }
-                        if (cmp == 0 && ksv == dsv) {
+                        if (cmp == 0 && ksv == dsv && !force) {
                             ctx_.report.err("Module version " + *dv + " for " + m.dest_name + ".ko");
                             ctx_.report.err("exactly matches what is already found in kernel " + t.kver + ".");
                             ctx_.report.err("DKMS will not replace this module.");
@@ -155,20 +217,26 @@ void Ops::install(const ModuleId& id, const Target& t) {
                         }
                     }
                 } catch (const Error&) {
-                    // compressed or unreadable in-kernel module: no version to compare
+                    // unreadable in-kernel module: no version to compare
                 }
             }
         }
+        // The kernel's own module of that name is archived, to be put back on uninstall.
+        archive_originals(ctx_, id.name, t, m, active);
         std::error_code ec;
         fs::create_directories(dest_dir, ec);
         if (ec) throw SystemError("cannot create " + dest_dir.string(), ec.value());
-        fs::path dst = dest_dir / (m.dest_name + ".ko");
+        const std::string fname = built.filename().string();
+        fs::path dst = dest_dir / fname;
+        // Never leave another form of the same module beside the new one (foo.ko next to foo.ko.xz).
+        for (auto& suf : module_suffixes())
+            if (m.dest_name + suf != fname && link_exists(dest_dir / (m.dest_name + suf))) fs::remove(dest_dir / (m.dest_name + suf), ec);
         ctx_.report.out("Installing " + dst.string());
         // Record the destination before copying: a crash after the copy leaves a file that the
         // manifest names, so that the next uninstall or remove deletes it.
         for (auto& f : man.files)
-            if (f.name == m.dest_name + ".ko") f.installed_to = dst.string();
-        if (!have_manifest) man.files.push_back({m.dest_name + ".ko", sha256_file(built), dst.string()});
+            if (f.name == fname) f.installed_to = dst.string();
+        if (!have_manifest) man.files.push_back({fname, sha256_file(built), dst.string()});
         write_manifest(bdir, man);
         if (s.symlink_modules) symlink_atomic(built, dst);
         else copy_file_atomic(built, dst, 0644);
@@ -183,6 +251,8 @@ void Ops::install(const ModuleId& id, const Target& t) {
         uninstall(id, t, false);
         throw Error(ExitCode::InstallFailed, "Problems with depmod detected.  Automatically uninstalling this module.");
     }
+    if (s.modprobe_on_install) modprobe_on_install(ctx_, t);
+    if (!rebuilding_dependents_) rebuild_dependents(t);
 }
 
 // An install or uninstall killed between copying files and switching the kernel link leaves
@@ -267,6 +337,7 @@ void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
         remove_empty_parents(p.parent_path(), kdir);
     }
     if (!man.module.empty()) write_manifest(bdir, man);
+    restore_originals(ctx_, id.name, t);
     std::string post_remove;
     try {
         post_remove = read_conf(id, t, ConfMode::Lenient).post_remove;

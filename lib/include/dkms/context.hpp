@@ -28,6 +28,7 @@ struct Settings {
     fs::path install_tree;
     std::optional<fs::path> kernel_source_dir;  ///< --kernelsourcedir, for every kernel
     std::optional<fs::path> conf_override;      ///< -c FILE
+    std::optional<fs::path> kernel_config;      ///< --config FILE, for every kernel
     std::vector<std::string> directives;        ///< --directive NAME=value
     int jobs = 0;                        ///< -j; 0 = not given (use parallel_jobs or nproc)
     bool jobs_given = false;
@@ -45,11 +46,18 @@ struct Settings {
     /// Set by autoinstall: MAKEFLAGS that join its jobserver ("-j --jobserver-auth=R,W");
     /// the make command then carries no -j of its own.
     std::string jobserver_makeflags;
+    bool modprobe_on_install = false;    ///< --modprobe-on-install / framework.conf
+    std::string compress_gzip_opts;      ///< words for gzip (dkms 3.4 defaults)
+    std::string compress_xz_opts = "--check=crc32 --lzma2=dict=1MiB";
+    std::string compress_zstd_opts = "-q --rm -T0";
+    std::string build_environment;       ///< file sourced before each build; its exports reach make
 
     /// <root>/etc/dkms
     fs::path etc_dkms() const { return root / "etc/dkms"; }
     /// Headers for a kernel: --kernelsourcedir, else <install_tree>/<kver>/build.
     fs::path kernel_source_dir_for(const std::string& kver) const;
+    /// Kernel config for a kernel: --config, else include/config/auto.conf or .config of its headers ("" if none).
+    fs::path kernel_config_for(const std::string& kver) const;
     /// make -j value (never below 1 unless -j 0 was asked for).
     int make_jobs() const;
 };
@@ -57,6 +65,9 @@ struct Settings {
 /// Read framework.conf and framework.conf.d/*.conf under <root>/etc/dkms into `s`
 /// (paths are only taken from it if the command line did not set them afterwards).
 void load_framework(Settings& s);
+
+/// framework.conf, then framework.conf.d/*.conf in sorted order (only the ones that exist).
+std::vector<fs::path> framework_files(const Settings& s);
 
 /// "ID" / "ID_LIKE" of <root>/etc/os-release (falls back to usr/lib/os-release); "" if none.
 std::string running_distribution(const Settings& s);

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dkms {
@@ -31,6 +32,8 @@ std::vector<std::string> missing_generated_headers(const std::filesystem::path& 
 
 /// `.modinfo` of an ELF kernel module (key=value strings in file order); throws Error if not ELF.
 std::vector<std::pair<std::string, std::string>> read_modinfo(const std::filesystem::path& ko);
+/// The same for a module image already in memory (e.g. decompressed); `name` is used in errors.
+std::vector<std::pair<std::string, std::string>> read_modinfo_image(std::string_view img, const std::string& name);
 
 /// First value of `key` in a modinfo list.
 std::optional<std::string> modinfo_get(const std::vector<std::pair<std::string, std::string>>& mi,

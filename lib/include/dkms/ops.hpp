@@ -2,6 +2,7 @@
 // The dkms actions over one tree: add, build, install, uninstall, unbuild, remove, status.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "dkms/context.hpp"
 #include "dkms/dkms_conf.hpp"
 #include "dkms/error.hpp"
+#include "dkms/signing.hpp"
 #include "dkms/tree.hpp"
 
 namespace dkms {
@@ -66,10 +68,25 @@ private:
     ModuleConfig read_conf(const ModuleId& id, const Target& t, ConfMode mode) const;
     void run_script(const ModuleId& id, const std::string& which, const std::string& script, const fs::path& dir,
                     bool must_succeed);
+    /// The signing decision for a kernel, made (and its prologue printed) once per kernel/arch.
+    const SigningPlan& signing_plan(const Target& t);
+    /// BUILD_DEPENDS_REBUILD: rebuild and reinstall modules whose dependencies changed version.
+    void rebuild_dependents(const Target& t);
+
+    std::map<std::string, SigningPlan> signing_;
+    bool rebuilding_dependents_ = false;
 
     Context& ctx_;
     Tree tree_;
 };
+
+/// The highest version of module `m` built for a kernel, "" if none (BUILD_DEPENDS_REBUILD records).
+std::string latest_built_version(const Tree& tree, const std::string& m, const Target& t);
+
+/// framework.conf's post_transaction, run after a successful install/uninstall/unbuild/remove:
+/// evaluated by bash (with $kernelver of the first target), output in <dkms_tree>/post_transaction.log.
+/// Returns its exit status (0 when none is configured).
+int run_post_transaction(Context& ctx, const std::vector<Target>& targets);
 
 /// "m/v, K, A: installed (notes)" / "m/v: added".
 std::string format_status_line(const StatusEntry& e);

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Secure Boot module signing: the MOK key pair, the kernel's sign-file, and checking the result.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "dkms/context.hpp"
+
+namespace dkms {
+
+namespace fs = std::filesystem;
+
+/// What signing will do for one kernel, decided once per kernel/arch.
+struct SigningPlan {
+    bool enabled = false;   ///< false: modules are installed unsigned (the reason was reported)
+    fs::path sign_file;     ///< the kernel's scripts/sign-file
+    std::string hash;       ///< CONFIG_MODULE_SIG_HASH, e.g. "sha256"
+    std::string key;        ///< private key file, or a "pkcs11:" URI
+    fs::path cert;          ///< public certificate (DER or PEM)
+};
+
+/// The MOK pair as configured: framework.conf's mok_signing_key / mok_certificate, read for
+/// one kernel (so that $kernelver may be used), defaulting to <root>/var/lib/dkms/mok.{key,pub}.
+struct MokPaths {
+    std::string key;
+    fs::path cert;
+};
+
+/// The signing settings of framework.conf(.d), evaluated with `kernelver` and `arch` set.
+struct SigningSettings {
+    std::string sign_file, mok_signing_key, mok_certificate, try_sign_modules;
+};
+SigningSettings read_signing_settings(const Settings& s, const Target& t);
+
+/// The key pair to use (defaults applied).
+MokPaths mok_paths(const Settings& s, const SigningSettings& ss);
+
+/// The sign-file to use for a kernel: framework.conf's sign_file if set, else Debian's
+/// <root>/usr/lib/linux-kbuild-<major.minor>/scripts/sign-file, else the headers' scripts/sign-file.
+fs::path find_sign_file(const Settings& s, const Target& t, const SigningSettings& ss);
+
+/// Make sure the MOK pair exists. Both halves missing: a new pair is generated (key mode 0600,
+/// certificate in DER with extendedKeyUsage codeSigning) and true is returned. One half missing:
+/// Error naming the missing file and the way out; nothing is generated or overwritten.
+/// A "pkcs11:" key is never generated; only its certificate must exist.
+bool ensure_mok(const Context& ctx, const MokPaths& mok);
+
+/// Decide whether and how to sign for this kernel and print dkms 3.4's prologue
+/// ("Sign command: ...", "Signing key: ...", "Public certificate (MOK): ...") or the reason
+/// modules will not be signed. Generates the MOK when both halves are missing.
+SigningPlan prepare_signing(const Context& ctx, const Target& t);
+
+/// Sign `ko` in place with the plan's sign-file, then check the appended signature against the
+/// certificate. A failing sign-file is a warning (as in dkms 3.4: the module stays unsigned);
+/// a sign-file that succeeds without leaving a valid signature is an Error.
+void sign_module(const Context& ctx, const SigningPlan& plan, const fs::path& ko);
+
+/// The signature appended to a module image: "~Module signature appended~\n" preceded by
+/// struct module_signature and the PKCS#7 blob. Empty optional when there is none;
+/// `why` (if given) receives the reason.
+struct AppendedSignature {
+    std::string_view content;   ///< the module bytes that were signed
+    std::string_view pkcs7;     ///< DER-encoded PKCS#7/CMS signature
+};
+std::optional<AppendedSignature> find_appended_signature(std::string_view image, std::string* why = nullptr);
+
+/// Verify an appended signature against a certificate (DER or PEM). Returns "" when valid, else why not.
+std::string verify_appended_signature(std::string_view image, const fs::path& cert);
+
+/// Tell the user, once per process, whether `cert` is enrolled as a MOK (mokutil --test-key),
+/// or how to enrol it when mokutil is not available. Never enrols anything.
+void report_mok_enrolment(const Context& ctx, const fs::path& cert);
+
+/// True when running in a chroot (our "/" is not PID 1's), for try_sign_modules=not_in_chroot.
+bool running_in_chroot();
+
+}  // namespace dkms

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Archiving and restoring the kernel's own modules that a dkms module replaces.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "dkms/compress.hpp"
+#include "dkms/error.hpp"
+#include "dkms/fs.hpp"
+#include "dkms/originals.hpp"
+
+namespace dkms {
+
+namespace {
+
+const char* const origin_ext = ".origin";
+
+bool inside(const fs::path& p, const fs::path& dir) {
+    auto rel = p.lexically_normal().lexically_relative(dir.lexically_normal());
+    return !rel.empty() && *rel.begin() != ".." && *rel.begin() != ".";
+}
+
+// Move `src` to `dst`: rename when on one filesystem, else an atomic copy then unlink.
+void move_file(const fs::path& src, const fs::path& dst) {
+    std::error_code ec;
+    fs::create_directories(dst.parent_path(), ec);
+    if (rename(src.c_str(), dst.c_str()) == 0) return;
+    if (errno != EXDEV) throw SystemError("cannot move " + src.string() + " to " + dst.string(), errno);
+    struct stat st{};
+    if (stat(src.c_str(), &st) != 0) throw SystemError("cannot read " + src.string(), errno);
+    copy_file_atomic(src, dst, st.st_mode & 07777);
+    fs::remove(src, ec);
+}
+
+// Archive one file into `dir`; the .origin is written first, so the record never points nowhere
+// for long, and the original leaves the install tree last.
+void archive_one(const fs::path& file, const fs::path& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw SystemError("cannot create " + dir.string(), ec.value());
+    fs::path dst = dir / file.filename();
+    write_file_atomic(dir / (file.filename().string() + origin_ext), file.string() + "\n", 0644);
+    move_file(file, dst);
+}
+
+}  // namespace
+
+fs::path original_module_dir(const Settings& s, const std::string& m, const Target& t) {
+    return s.dkms_tree / m / "original_module" / t.kver / t.arch;
+}
+
+std::vector<fs::path> find_kernel_modules(const fs::path& kdir, const std::string& name) {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(kdir, fs::directory_options::none, ec), end; !ec && it != end;
+         it.increment(ec)) {
+        if (!it->is_regular_file(ec)) continue;
+        if (module_base_name(it->path().filename().string()) == name) out.push_back(it->path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+void archive_originals(const Context& ctx, const std::string& m, const Target& t, const ModuleRecord& rec,
+                       bool active) {
+    const Settings& s = ctx.settings;
+    Reporter& r = ctx.report;
+    fs::path kdir = s.install_tree / t.kver;
+    fs::path archive = original_module_dir(s, m, t);
+    const std::string& name = rec.dest_name;
+    std::vector<fs::path> found = find_kernel_modules(kdir, name);
+    if (active) {
+        if (!find_module_file(archive, name).empty()) r.out("An original module was already stored during a previous install");
+    } else {
+        std::vector<fs::path> prefs{find_module_file(kdir / "extra", name), find_module_file(kdir / "updates", name),
+                                    find_module_file(kdir / fs::path(rec.dest_location).relative_path(), name)};
+        if (found.size() == 1) prefs.push_back(found.front());
+        bool archived = false;
+        for (auto& p : prefs) {
+            if (p.empty() || !fs::is_regular_file(p)) continue;
+            r.out("Found pre-existing " + p.string() + ", archiving for uninstallation");
+            archive_one(p, archive);
+            archived = true;
+            break;
+        }
+        if (!archived && found.size() > 1) {
+            r.out("Multiple original modules exist, so none will be put back in place during a later uninstall");
+            r.out("All instances will be stored for reference purposes in " + (archive / "collisions").string() + "/");
+        }
+    }
+    if (found.size() > 1) {
+        r.out("Multiple same named modules! " + std::to_string(found.size()) + " named " + name + ".ko in " +
+              kdir.string() + "/");
+        for (auto& dup : find_kernel_modules(kdir, name)) {
+            fs::path rel = dup.parent_path().lexically_relative(kdir);
+            archive_one(dup, archive / "collisions" / rel);
+        }
+    }
+}
+
+int restore_originals(const Context& ctx, const std::string& m, const Target& t) {
+    const Settings& s = ctx.settings;
+    Reporter& r = ctx.report;
+    fs::path kdir = s.install_tree / t.kver;
+    fs::path archive = original_module_dir(s, m, t);
+    if (!dir_exists(archive)) return 0;
+    std::vector<fs::path> origins;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(archive, fs::directory_options::none, ec), end; !ec && it != end;
+         it.increment(ec)) {
+        const std::string n = it->path().filename().string();
+        if (n.size() > 7 && n.compare(n.size() - 7, 7, origin_ext) == 0 && it->is_regular_file(ec))
+            origins.push_back(it->path());
+    }
+    std::sort(origins.begin(), origins.end());
+    int restored = 0;
+    bool kept = false;
+    for (auto& o : origins) {
+        fs::path saved = o.string().substr(0, o.string().size() - 7);
+        if (!fs::is_regular_file(saved)) continue;
+        std::string loc = read_file(o);
+        loc = loc.substr(0, loc.find('\n'));
+        if (loc.empty() || fs::path(loc).is_relative() || !inside(loc, kdir)) {
+            r.warning("Bad original location '" + loc + "' in " + o.string());
+            kept = true;
+            continue;
+        }
+        r.out("Restoring archived original module " + loc);
+        move_file(saved, loc);
+        fs::remove(o, ec);
+        ++restored;
+    }
+    if (kept) {
+        r.warning("Keeping " + archive.string() + ": some archived modules could not be restored.");
+        return restored;
+    }
+    r.out("Removing original module(s) from DKMS tree for kernel " + t.kver + " (" + t.arch + ")");
+    remove_tree(archive);
+    remove_empty_parents(archive.parent_path(), s.dkms_tree / m);
+    return restored;
+}
+
+}  // namespace dkms

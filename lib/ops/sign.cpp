@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Module signing as dkms 3.4 does it (sign-file after strip, before compression), plus a check
+// of the signature produced and a MOK pair that is generated once and never silently replaced.
+#include <fcntl.h>
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+#include <set>
+
+#include "dkms/error.hpp"
+#include "dkms/fs.hpp"
+#include "dkms/kernel.hpp"
+#include "dkms/process.hpp"
+#include "dkms/raw_conf.hpp"
+#include "dkms/signing.hpp"
+
+namespace dkms {
+
+namespace {
+
+constexpr std::string_view sig_marker = "~Module signature appended~\n";
+constexpr size_t sig_struct_size = 12;  // struct module_signature
+constexpr unsigned pkey_id_pkcs7 = 2;
+
+std::string openssl_error() {
+    unsigned long e = ERR_get_error();
+    if (!e) return "unknown OpenSSL error";
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    ERR_clear_error();
+    return buf;
+}
+
+// A 0600 temporary file next to `final`, for a no-clobber link() into place later.
+fs::path temp_beside(const fs::path& final) {
+    std::string tmpl = (final.parent_path() / ("." + final.filename().string() + ".XXXXXX")).string();
+    int fd = mkstemp(tmpl.data());
+    if (fd < 0) throw SystemError("cannot create a temporary file beside " + final.string(), errno);
+    fchmod(fd, 0600);
+    close(fd);
+    return tmpl;
+}
+
+// link() refuses to replace an existing file, so a pair that appeared meanwhile is never overwritten.
+void link_into_place(const fs::path& tmp, const fs::path& final) {
+    if (link(tmp.c_str(), final.c_str()) != 0) throw SystemError("cannot create " + final.string(), errno);
+}
+
+}  // namespace
+
+SigningSettings read_signing_settings(const Settings& s, const Target& t) {
+    SigningSettings ss;
+    std::vector<fs::path> files = framework_files(s);
+    if (files.empty()) return ss;
+    ShellPresets presets{{"kernelver", t.kver},
+                         {"arch", t.arch},
+                         {"kernel_source_dir", s.kernel_source_dir_for(t.kver).string()},
+                         {"dkms_tree", s.dkms_tree.string()},
+                         {"source_tree", s.source_tree.string()},
+                         {"install_tree", s.install_tree.string()}};
+    RawVars v = evaluate_shell(files, presets, {"sign_file", "mok_signing_key", "mok_certificate", "try_sign_modules"});
+    ss.sign_file = raw_get(v, "sign_file");
+    ss.mok_signing_key = raw_get(v, "mok_signing_key");
+    ss.mok_certificate = raw_get(v, "mok_certificate");
+    ss.try_sign_modules = raw_get(v, "try_sign_modules");
+    return ss;
+}
+
+MokPaths mok_paths(const Settings& s, const SigningSettings& ss) {
+    MokPaths m;
+    m.key = ss.mok_signing_key.empty() ? (s.root / "var/lib/dkms/mok.key").string() : ss.mok_signing_key;
+    m.cert = ss.mok_certificate.empty() ? s.root / "var/lib/dkms/mok.pub" : fs::path(ss.mok_certificate);
+    return m;
+}
+
+fs::path find_sign_file(const Settings& s, const Target& t, const SigningSettings& ss) {
+    if (!ss.sign_file.empty()) return ss.sign_file;
+    fs::path p;
+    std::string distro = running_distribution(s);
+    if (distro.rfind("debian", 0) == 0) {
+        // /usr/lib/linux-kbuild-${kernelver%.*}: 6.1.0-56-amd64 -> 6.1
+        std::string mm = t.kver.substr(0, t.kver.rfind('.'));
+        p = s.root / ("usr/lib/linux-kbuild-" + mm) / "scripts/sign-file";
+    } else if (distro.rfind("ubuntu", 0) == 0) {
+        p = find_program("kmodsign");
+        if (p.empty()) p = s.root / ("usr/src/linux-headers-" + t.kver) / "scripts/sign-file";
+    }
+    if (p.empty() || !fs::is_regular_file(p)) p = s.kernel_source_dir_for(t.kver) / "scripts/sign-file";
+    return p;
+}
+
+bool ensure_mok(const Context& ctx, const MokPaths& mok) {
+    bool pkcs11 = mok.key.rfind("pkcs11:", 0) == 0;
+    bool have_key = pkcs11 || fs::exists(mok.key), have_cert = fs::exists(mok.cert);
+    if (have_key && have_cert) return false;
+    if (pkcs11)
+        throw Error(ExitCode::Error,
+                    {"Certificate file " + mok.cert.string() + " not found, and the key " + mok.key +
+                         " is a PKCS#11 token, so no pair can be generated.",
+                     "Export the token's certificate to " + mok.cert.string() +
+                         ", or point mok_certificate in /etc/dkms/framework.conf at it."});
+    if (have_key != have_cert) {
+        const std::string present = have_key ? mok.key : mok.cert.string();
+        const std::string missing = have_key ? mok.cert.string() : mok.key;
+        const char* what_missing = have_key ? "certificate" : "signing key";
+        throw Error(ExitCode::Error,
+                    {std::string("The MOK ") + (have_key ? "signing key " : "certificate ") + present +
+                         " exists, but its " + what_missing + " " + missing + " is missing.",
+                     "dkms-run does not generate a new pair over the remaining half, since the certificate may "
+                     "already be enrolled.",
+                     std::string("Restore ") + missing + " from a backup, or, to start over with a new pair, remove " +
+                         present + " and run 'dkms-run generate_mok' (the new certificate must then be enrolled: "
+                         "mokutil --import " + mok.cert.string() + ")."});
+    }
+    ctx.report.out("Certificate or key are missing, generating self signed certificate for MOK...");
+    if (find_program("openssl").empty())
+        throw Error(ExitCode::Error, {"openssl not found, can't generate key and certificate.",
+                                      "Install it (apt-get install openssl) and run 'dkms-run generate_mok'."});
+    std::error_code ec;
+    fs::create_directories(fs::path(mok.key).parent_path(), ec);
+    fs::create_directories(mok.cert.parent_path(), ec);
+    fs::path key_tmp = temp_beside(mok.key), cert_tmp;
+    try {
+        cert_tmp = temp_beside(mok.cert);
+    } catch (...) {
+        fs::remove(key_tmp, ec);
+        throw;
+    }
+    auto cleanup = [&] {
+        fs::remove(key_tmp, ec);
+        fs::remove(cert_tmp, ec);
+    };
+    ProcessSpec p;
+    p.argv = {"openssl", "req", "-new", "-x509", "-nodes", "-days", "36500", "-subj", "/CN=DKMS module signing key",
+              "-newkey", "rsa:2048", "-keyout", key_tmp.string(), "-addext", "extendedKeyUsage=codeSigning",
+              "-outform", "DER", "-out", cert_tmp.string()};
+    p.out = ProcessSpec::Out::Capture;
+    p.err_to_out = true;
+    ProcessResult r;
+    try {
+        r = run_process(p);
+    } catch (...) {
+        cleanup();
+        throw;
+    }
+    struct stat st{};
+    if (!r.ok() || stat(key_tmp.c_str(), &st) != 0 || st.st_size == 0 || stat(cert_tmp.c_str(), &st) != 0 ||
+        st.st_size == 0) {
+        cleanup();
+        std::vector<std::string> lines{"Key file " + mok.key + " not found and can't be generated, modules won't be signed",
+                                       "openssl said:"};
+        for (size_t i = 0, j; i < r.out.size(); i = j + 1) {
+            j = r.out.find('\n', i);
+            if (j == std::string::npos) j = r.out.size();
+            if (j > i) lines.push_back("  " + r.out.substr(i, j - i));
+        }
+        throw Error(ExitCode::Error, lines);
+    }
+    chmod(key_tmp.c_str(), 0600);
+    chmod(cert_tmp.c_str(), 0644);
+    try {
+        link_into_place(key_tmp, mok.key);
+        try {
+            link_into_place(cert_tmp, mok.cert);
+        } catch (...) {
+            fs::remove(mok.key, ec);  // never leave one half of a pair we made
+            throw;
+        }
+    } catch (...) {
+        cleanup();
+        throw;
+    }
+    cleanup();
+    return true;
+}
+
+bool running_in_chroot() {
+    struct stat a{}, b{};
+    if (stat("/", &a) != 0 || stat("/proc/1/root", &b) != 0) return false;  // cannot tell: assume not
+    return a.st_dev != b.st_dev || a.st_ino != b.st_ino;
+}
+
+SigningPlan prepare_signing(const Context& ctx, const Target& t) {
+    const Settings& s = ctx.settings;
+    Reporter& r = ctx.report;
+    SigningPlan plan;
+    SigningSettings ss = read_signing_settings(s, t);
+    std::string policy = ss.try_sign_modules.empty() ? "not_in_chroot" : ss.try_sign_modules;
+    if (policy != "true" && policy != "false" && policy != "not_in_chroot") {
+        r.warning("try_sign_modules='" + policy + "' in framework.conf is not true, false or not_in_chroot; "
+                  "using not_in_chroot.");
+        policy = "not_in_chroot";
+    }
+    if (policy == "false") {
+        r.out("Module signing is disabled by policy, modules won't be signed");
+        return plan;
+    }
+    if (policy == "not_in_chroot" && running_in_chroot()) {
+        r.out("Running in chroot, modules won't be signed");
+        return plan;
+    }
+    fs::path kconfig = s.kernel_config_for(t.kver);
+    if (kconfig.empty() || !fs::exists(kconfig)) {
+        fs::path shown = kconfig.empty() ? s.kernel_source_dir_for(t.kver) / ".config" : kconfig;
+        r.out("Kernel config " + shown.string() + " not found, modules won't be signed");
+        return plan;
+    }
+    KernelConfig kc = read_kernel_config(kconfig);
+    auto h = kc.find("CONFIG_MODULE_SIG_HASH");
+    if (h == kc.end() || h->second.empty()) {
+        r.out("The kernel is built without module signing facility, modules won't be signed");
+        return plan;
+    }
+    plan.hash = h->second;
+    plan.sign_file = find_sign_file(s, t, ss);
+    r.out("Sign command: " + plan.sign_file.string());
+    if (!fs::is_regular_file(plan.sign_file) || access(plan.sign_file.c_str(), X_OK) != 0) {
+        r.out("Binary " + plan.sign_file.string() + " not found, modules won't be signed");
+        return plan;
+    }
+    MokPaths mok = mok_paths(s, ss);
+    r.out("Signing key: " + mok.key);
+    r.out("Public certificate (MOK): " + mok.cert.string());
+    try {
+        ensure_mok(ctx, mok);
+    } catch (const Error& e) {
+        bool first = true;
+        for (auto& l : e.lines()) {
+            r.err(first ? "Warning: " + l : l);
+            first = false;
+        }
+        r.err("Modules won't be signed.");
+        return plan;
+    }
+    plan.key = mok.key;
+    plan.cert = mok.cert;
+    plan.enabled = true;
+    report_mok_enrolment(ctx, plan.cert);
+    return plan;
+}
+
+std::optional<AppendedSignature> find_appended_signature(std::string_view img, std::string* why) {
+    auto fail = [&](std::string w) -> std::optional<AppendedSignature> {
+        if (why) *why = std::move(w);
+        return std::nullopt;
+    };
+    if (img.size() < sig_marker.size() || img.substr(img.size() - sig_marker.size()) != sig_marker)
+        return fail("no '~Module signature appended~' marker at the end of the module");
+    if (img.size() < sig_marker.size() + sig_struct_size) return fail("the signature header is truncated");
+    const auto* h = reinterpret_cast<const unsigned char*>(img.data() + img.size() - sig_marker.size() - sig_struct_size);
+    unsigned id_type = h[2];
+    uint32_t sig_len = (uint32_t(h[8]) << 24) | (uint32_t(h[9]) << 16) | (uint32_t(h[10]) << 8) | uint32_t(h[11]);
+    if (id_type != pkey_id_pkcs7) return fail("the signature is of type " + std::to_string(id_type) + ", not PKCS#7");
+    size_t tail = sig_marker.size() + sig_struct_size;
+    if (sig_len == 0 || sig_len > img.size() - tail) return fail("the signature length " + std::to_string(sig_len) +
+                                                                  " does not fit in the module");
+    AppendedSignature a;
+    a.content = img.substr(0, img.size() - tail - sig_len);
+    a.pkcs7 = img.substr(img.size() - tail - sig_len, sig_len);
+    return a;
+}
+
+std::string verify_appended_signature(std::string_view img, const fs::path& cert_path) {
+    std::string why;
+    auto sig = find_appended_signature(img, &why);
+    if (!sig) return why;
+    std::string cert_bytes;
+    try {
+        cert_bytes = read_file(cert_path);
+    } catch (const Error& e) {
+        return e.what();
+    }
+    using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
+    const auto* cp = reinterpret_cast<const unsigned char*>(cert_bytes.data());
+    std::unique_ptr<X509, decltype(&X509_free)> cert(d2i_X509(nullptr, &cp, long(cert_bytes.size())), X509_free);
+    if (!cert) {
+        ERR_clear_error();
+        BioPtr b(BIO_new_mem_buf(cert_bytes.data(), int(cert_bytes.size())), BIO_free);
+        cert.reset(PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr));
+    }
+    if (!cert) return "cannot read the certificate " + cert_path.string() + ": " + openssl_error();
+    BioPtr sb(BIO_new_mem_buf(sig->pkcs7.data(), int(sig->pkcs7.size())), BIO_free);
+    std::unique_ptr<CMS_ContentInfo, decltype(&CMS_ContentInfo_free)> cms(d2i_CMS_bio(sb.get(), nullptr),
+                                                                          CMS_ContentInfo_free);
+    if (!cms) return "the appended signature is not valid PKCS#7: " + openssl_error();
+    std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> certs(sk_X509_new_null(),
+                                                                   [](STACK_OF(X509)* s) { sk_X509_free(s); });
+    sk_X509_push(certs.get(), cert.get());
+    BioPtr content(BIO_new_mem_buf(sig->content.data(), int(sig->content.size())), BIO_free);
+    int ok = CMS_verify(cms.get(), certs.get(), nullptr, content.get(), nullptr,
+                        CMS_BINARY | CMS_NOINTERN | CMS_NO_SIGNER_CERT_VERIFY);
+    if (ok != 1) return "the signature does not verify against " + cert_path.string() + ": " + openssl_error();
+    return "";
+}
+
+void sign_module(const Context& ctx, const SigningPlan& plan, const fs::path& ko) {
+    if (!plan.enabled) return;
+    ctx.report.out("Signing module " + ko.string());
+    ProcessSpec p;
+    p.argv = {plan.sign_file.string(), plan.hash, plan.key, plan.cert.string(), ko.string()};
+    p.out = ProcessSpec::Out::Capture;
+    p.err_to_out = true;
+    ProcessResult r = run_process(p);
+    if (!r.ok()) {
+        ctx.report.warning("Failed to sign module '" + ko.string() + "'!");
+        for (size_t i = 0, j; i < r.out.size(); i = j + 1) {
+            j = r.out.find('\n', i);
+            if (j == std::string::npos) j = r.out.size();
+            if (j > i) ctx.report.err(r.out.substr(i, j - i));
+        }
+        return;
+    }
+    std::string why = verify_appended_signature(read_file(ko), plan.cert);
+    if (!why.empty())
+        throw Error(ExitCode::BuildFailed,
+                    {"Signing module " + ko.string() + " did not leave a valid signature: " + why + ".",
+                     "Sign command: " + plan.sign_file.string() + " " + plan.hash + " " + plan.key + " " +
+                         plan.cert.string(),
+                     "Check sign_file, mok_signing_key and mok_certificate in " +
+                         (ctx.settings.etc_dkms() / "framework.conf").string() +
+                         ": sign_file must be the kernel's scripts/sign-file and the key and certificate a pair."});
+}
+
+void report_mok_enrolment(const Context& ctx, const fs::path& cert) {
+    // Once per process (one dkms-run transaction), however many kernels and modules are signed.
+    static std::set<std::string> reported;
+    if (!reported.insert(cert.string()).second) return;
+    Reporter& r = ctx.report;
+    const std::string enrol = "mokutil --import " + cert.string();
+    if (find_program("mokutil").empty()) {
+        r.out("mokutil is not installed, so it cannot be checked whether " + cert.string() + " is enrolled.");
+        r.out("With Secure Boot, modules signed with it load only once it is enrolled: " + enrol +
+              " (then reboot and confirm in MokManager).");
+        return;
+    }
+    ProcessSpec p;
+    p.argv = {"mokutil", "--test-key", cert.string()};
+    p.out = ProcessSpec::Out::Capture;
+    p.err_to_out = true;
+    ProcessResult res = run_process(p);
+    std::string first = res.out.substr(0, res.out.find('\n'));
+    if (res.out.find("is already enrolled") != std::string::npos) {
+        r.out("The MOK certificate " + cert.string() + " is enrolled.");
+    } else if (res.out.find("already in the enrollment request") != std::string::npos) {
+        r.out("The MOK certificate " + cert.string() +
+              " is waiting to be enrolled: reboot and confirm the enrolment in MokManager.");
+    } else if (res.out.find("is not enrolled") != std::string::npos) {
+        r.out("The MOK certificate " + cert.string() + " is not enrolled: with Secure Boot, modules signed with it "
+              "will not load.");
+        r.out("Enrol it with: " + enrol + " (then reboot and confirm in MokManager).");
+    } else {
+        r.out("Could not check whether " + cert.string() + " is enrolled (mokutil: " + first + ").");
+        r.out("If this machine uses Secure Boot, enrol it with: " + enrol);
+    }
+}
+
+}  // namespace dkms

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// dkms-run generate_mok: create the Secure Boot signing key pair (once), as dkms 3.4's generate_mok.
+#include "../command.hpp"
+#include "dkms/signing.hpp"
+
+namespace dkms::cli {
+
+static int run_generate_mok(Invocation& inv) {
+    Context& ctx = inv.ctx;
+    Target t = inv.targets.empty() ? Target{running_kernel(), machine_arch()} : inv.targets.front();
+    MokPaths mok = mok_paths(ctx.settings, read_signing_settings(ctx.settings, t));
+    ctx.report.out("Signing key: " + mok.key);
+    ctx.report.out("Public certificate (MOK): " + mok.cert.string());
+    ensure_mok(ctx, mok);  // throws, naming the missing half, if only one exists
+    report_mok_enrolment(ctx, mok.cert);
+    return 0;
+}
+
+extern const Command generate_mok_command{"generate_mok", "create the module signing key and certificate if missing",
+                                          "generate_mok", false, true, false, run_generate_mok};
+
+}  // namespace dkms::cli
