@@ -24,7 +24,16 @@ void Ops::unbuild(const ModuleId& id, const Target& t) {
     fs::remove(tree_.kernel_dir(id, t.kver), ec);  // only if empty
 }
 
+void Ops::finish_interrupted_remove(const std::string& m) {
+    // Callers hold the writer lock: nobody else is using these.
+    std::error_code ec;
+    for (fs::directory_iterator it(tree_.module_dir(m), ec), end; !ec && it != end; it.increment(ec))
+        if (it->path().filename().string().rfind(".tmp_remove_", 0) == 0) remove_tree(it->path());
+    fs::remove(tree_.module_dir(m), ec);  // only if empty
+}
+
 void Ops::remove(const ModuleId& id, const std::vector<Target>& targets) {
+    finish_interrupted_remove(id.name);
     require_added(id);
     for (auto& t : targets) {
         if (!tree_.is_built(id, t)) {

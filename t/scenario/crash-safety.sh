@@ -4,7 +4,7 @@
 # "broken", and the next run repairs the tree by itself (no stale lock, no manual step).
 . "$(dirname "$0")/lib.sh"
 MODS=$SRCDIR/t/scenario/modules
-MS="zbase auser cindep"
+MS="zbase cindep"
 new_root crash
 for m in $MS; do R add "$MODS/$m-1.0" > /dev/null; done
 ko() { echo "$T/lib/modules/$KVER/updates/dkms/$1.ko"; }
@@ -39,16 +39,25 @@ repair_and_check() {
 }
 unbuild_all() { for m in $MS; do R unbuild "$m/1.0" -k "$KVER" > /dev/null 2>&1; done; }
 
-# During builds (times in ms after the start; a module takes a few seconds).
-for n in 150 900 2200 3800 5500; do
+now_ms() { date +%s%3N; }
+# timed LABEL CMD...: run a command, setting DUR to its wall time in ms
+timed() { local t0; t0=$(now_ms); "$@" > /dev/null 2>&1 || true; DUR=$(( $(now_ms) - t0 )); echo "# $1 $2 took ${DUR}ms"; }
+# points PCT...: kill points as percentages of the last DUR (the machine may be busy: times adapt)
+points() { local p; for p in "$@"; do echo $(( DUR * p / 100 + 1 )); done; }
+
+# During builds and the installs that follow them.
+timed "$DKMS_RUN" autoinstall --root "$T" -k "$KVER"
+for n in $(points 20 55 85 97); do
     unbuild_all
     kill_after "$n" autoinstall -k "$KVER"
     check_state "build killed at ${n}ms"
     repair_and_check "build killed at ${n}ms"
 done
 
-# During installs only (everything built): the install steps take milliseconds.
-for n in 5 20 40 70 110 160; do
+# During installs only (everything built).
+for m in $MS; do R uninstall "$m/1.0" -k "$KVER" > /dev/null; done
+timed "$DKMS_RUN" autoinstall --root "$T" -k "$KVER"
+for n in $(points 20 40 60 80 95); do
     for m in $MS; do R uninstall "$m/1.0" -k "$KVER" > /dev/null; done
     kill_after "$n" autoinstall -k "$KVER"
     check_state "install killed at ${n}ms"
@@ -56,7 +65,9 @@ for n in 5 20 40 70 110 160; do
 done
 
 # During uninstall and unbuild.
-for n in 5 20 45 90; do
+timed "$DKMS_RUN" unbuild --root "$T" zbase/1.0 -k "$KVER"
+R autoinstall -k "$KVER" > /dev/null
+for n in $(points 25 50 75 95); do
     kill_after "$n" uninstall zbase/1.0 -k "$KVER"
     check_state "uninstall killed at ${n}ms"
     kill_after "$n" unbuild cindep/1.0 -k "$KVER"
@@ -65,7 +76,9 @@ for n in 5 20 45 90; do
 done
 
 # During remove: the version is either complete or gone, never broken; the next remove finishes.
-for n in 5 20 45 90; do
+timed "$DKMS_RUN" remove --root "$T" cindep/1.0 --all
+R add cindep/1.0 > /dev/null; R autoinstall -k "$KVER" > /dev/null
+for n in $(points 25 50 75 95); do
     kill_after "$n" remove cindep/1.0 --all
     check_state "remove killed at ${n}ms"
     rc=0; R remove cindep/1.0 --all > "$WORK/out" 2>&1 || rc=$?
