@@ -43,14 +43,14 @@ struct Settings {
     std::string autoinstall_all_kernels;
     std::string continue_on_error = "true";
     std::string post_transaction;
-    /// Set by autoinstall: MAKEFLAGS that join its jobserver ("-j --jobserver-auth=R,W");
-    /// the make command then carries no -j of its own.
-    std::string jobserver_makeflags;
     bool modprobe_on_install = false;    ///< --modprobe-on-install / framework.conf
     std::string compress_gzip_opts;      ///< words for gzip (dkms 3.4 defaults)
     std::string compress_xz_opts = "--check=crc32 --lzma2=dict=1MiB";
     std::string compress_zstd_opts = "-q --rm -T0";
     std::string build_environment;       ///< file sourced before each build; its exports reach make
+    /// Set by autoinstall: MAKEFLAGS that join its jobserver ("-j --jobserver-auth=R,W");
+    /// the make command then carries no -j of its own.
+    std::string jobserver_makeflags;
 
     /// <root>/etc/dkms
     fs::path etc_dkms() const { return root / "etc/dkms"; }
