@@ -43,18 +43,21 @@ public:
 
 void print_usage(Reporter& r) {
     r.out("Usage: dkms-run [action] [options] [module/version | source-dir | dkms.conf]");
-    r.out("  [action]  = { add | build | install | uninstall | unbuild | remove | status }");
+    r.out("  [action]  = one of the actions below (dkms's, and dkms-run's own: postinst, lint)");
     r.out("  [options] = [-m module] [-v module-version] [-k kernel-version[/arch]] [-a arch] [--all]");
     r.out("              [--force] [--force-version-override] [--dkmstree path] [--sourcetree path]");
     r.out("              [--installtree path] [--kernelsourcedir path] [-c dkms.conf] [--directive 'NAME=value']");
     r.out("              [-j jobs] [--no-depmod] [--verbose] [-q] [--json] [--root path] [--version] [--help]");
     r.out("");
     r.out("Actions:");
+    size_t width = 0;
+    for (auto* c : commands())
+        if (*c->summary) width = std::max(width, std::string_view(c->name).size());
     for (auto* c : commands()) {
         if (!*c->summary) continue;
         std::string line = "  ";
         line += c->name;
-        line.resize(14, ' ');
+        line.resize(width + 4, ' ');
         r.out(line + c->summary);
     }
 }

@@ -253,7 +253,8 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
     if (mk.empty()) mk = "make -C " + ksrc.string() + " M=" + (s.dkms_tree / mod / ver / "build").string();
     std::string jobs = s.make_jobs() == 0 ? "-j" : "-j" + std::to_string(s.make_jobs());
     if (mk == "make" || mk.rfind("make ", 0) == 0 || mk.rfind("make\t", 0) == 0)
-        mk = "make " + jobs + " KERNELRELEASE=" + t.target.kver + mk.substr(4);
+        mk = "make " + (s.jobserver_makeflags.empty() ? jobs + " " : std::string()) + "KERNELRELEASE=" +
+             t.target.kver + mk.substr(4);
     if (kcfg.count("CONFIG_CC_IS_CLANG") && kcfg["CONFIG_CC_IS_CLANG"] == "y") mk += " LLVM=1";
     c.make_command = mk;
 

@@ -86,6 +86,26 @@ int Ops::add(const ModuleId& id, const Target& conf_target) {
 
     fs::path vdir = tree_.version_dir(id);
     std::error_code ec;
+    fs::create_directories(tree_.module_dir(id.name), ec);
+    if (!ec && !path_exists(vdir)) {
+        // Assemble the version directory under a temporary name and rename it into place: a crash
+        // never leaves a version directory without its source link (which status calls broken).
+        TempDir staged(tree_.module_dir(id.name), ".tmp_add_");
+        fs::create_directories(staged.path() / "build");
+        symlink_atomic(src, staged.path() / "source");
+        chmod(staged.path().c_str(), 0755);
+        ctx_.report.out("Creating symlink " + tree_.source_link(id).string() + " -> " + src.string());
+        if (rename(staged.path().c_str(), vdir.c_str()) != 0) throw SystemError("cannot create " + vdir.string(), errno);
+        staged.release();
+        if (!c.post_add.empty()) {
+            try {
+                run_script(id, "post_add", c.post_add, tree_.source_link(id), true);
+            } catch (const Error& e) {
+                return int(e.code());
+            }
+        }
+        return 0;
+    }
     fs::create_directories(vdir, ec);
     if (ec) {
         if (ec.value() == EACCES || ec.value() == EROFS)

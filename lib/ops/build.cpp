@@ -23,7 +23,9 @@ namespace {
 std::string now_string() {
     std::time_t t = std::time(nullptr);
     char buf[64];
-    std::strftime(buf, sizeof buf, "%a %b %e %H:%M:%S %Z %Y", std::localtime(&t));
+    std::tm tm{};
+    localtime_r(&t, &tm);  // builds run in threads during autoinstall
+    std::strftime(buf, sizeof buf, "%a %b %e %H:%M:%S %Z %Y", &tm);
     return buf;
 }
 
@@ -38,7 +40,8 @@ std::string elapsed(std::chrono::steady_clock::duration d) {
 // a "# command:" block in make.log.
 class StepRunner {
 public:
-    StepRunner(Reporter& r, fs::path log, std::string label) : r_(r), log_(std::move(log)), label_(std::move(label)) {}
+    StepRunner(Reporter& r, fs::path log, std::string label, std::string jobserver)
+        : r_(r), log_(std::move(log)), label_(std::move(label)), jobserver_(std::move(jobserver)) {}
 
     int run(const std::string& desc, const std::string& shell_cmd, const fs::path& cwd,
             const std::vector<std::pair<std::string, std::string>>& env) {
@@ -55,6 +58,8 @@ public:
         p.err_to_out = true;
         p.set_env = env;
         p.unset_env = {"CC", "CXX", "CFLAGS", "CXXFLAGS", "LDFLAGS", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"};
+        // In a transaction with a job budget, make joins its jobserver instead of running -jN itself.
+        if (!jobserver_.empty()) p.set_env.push_back({"MAKEFLAGS", jobserver_});
         auto start = std::chrono::steady_clock::now();
         if (r_.interactive())
             p.on_tick = [&](std::chrono::steady_clock::duration d) {
@@ -76,6 +81,7 @@ private:
     Reporter& r_;
     fs::path log_;
     std::string label_;
+    std::string jobserver_;
 };
 
 // Set or replace one variable of a child's environment (the last word wins, as in a shell).
@@ -263,7 +269,7 @@ void Ops::build(const ModuleId& id, const Target& t) {
     fs::path log = build / "make.log";
     write_file_atomic(log, "DKMS (dkms-run-" DKMS_RUN_VERSION ") make.log for " + id.str() + " for kernel " + t.kver +
                                " (" + t.arch + ")\n" + now_string() + "\n");
-    StepRunner step(ctx_.report, log, id.str() + " for " + t.kver);
+    StepRunner step(ctx_.report, log, id.str() + " for " + t.kver, s.jobserver_makeflags);
     auto fail_consult = [&](ExitCode code, std::string first) {
         throw Error(code, {std::move(first), "Consult " + log.string() + " for more information."});
     };

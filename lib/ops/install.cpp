@@ -153,6 +153,10 @@ void Ops::install(const ModuleId& id, const Target& t) {
                             {"pre_install failed, aborting install.", "You may override by specifying --force."});
         }
     }
+    // An earlier install of this build killed before its kernel link was switched left files
+    // that would now fail the version sanity check against themselves: take them away first.
+    if (!tree_.is_installed(id, t)) repair_interrupted_install(id, t);
+
     fs::path bdir = tree_.built_dir(id, t);
     Manifest man;
     bool have_manifest = read_manifest(bdir, man);
@@ -164,6 +168,12 @@ void Ops::install(const ModuleId& id, const Target& t) {
         if (tree_.is_added(oid)) uninstall(oid, t, false);
     }
 
+    if (!have_manifest) {
+        man.module = id.name;
+        man.version = id.version;
+        man.kernel = t.kver;
+        man.arch = t.arch;
+    }
     int installed = 0;
     bool active = link_exists(tree_.installed_link(id.name, t));
     std::string obsolete_by = raw_get(c.raw, "OBSOLETE_BY");
@@ -226,20 +236,17 @@ void Ops::install(const ModuleId& id, const Target& t) {
         for (auto& suf : module_suffixes())
             if (m.dest_name + suf != fname && link_exists(dest_dir / (m.dest_name + suf))) fs::remove(dest_dir / (m.dest_name + suf), ec);
         ctx_.report.out("Installing " + dst.string());
-        if (s.symlink_modules) symlink_atomic(built, dst);
-        else copy_file_atomic(built, dst, 0644);
+        // Record the destination before copying: a crash after the copy leaves a file that the
+        // manifest names, so that the next uninstall or remove deletes it.
         for (auto& f : man.files)
             if (f.name == fname) f.installed_to = dst.string();
         if (!have_manifest) man.files.push_back({fname, sha256_file(built), dst.string()});
+        write_manifest(bdir, man);
+        if (s.symlink_modules) symlink_atomic(built, dst);
+        else copy_file_atomic(built, dst, 0644);
         ++installed;
     }
     if (installed == 0 && !c.modules.empty()) throw Error(ExitCode::InstallFailed, "Installation aborted.");
-    if (!have_manifest) {
-        man.module = id.name;
-        man.version = id.version;
-        man.kernel = t.kver;
-        man.arch = t.arch;
-    }
     write_manifest(bdir, man);
     // The link is the "installed" state: switched only once every file is in place.
     symlink_atomic(fs::path(id.version) / t.kver / t.arch, tree_.installed_link(id.name, t));
@@ -250,6 +257,35 @@ void Ops::install(const ModuleId& id, const Target& t) {
     }
     if (s.modprobe_on_install) modprobe_on_install(ctx_, t);
     if (!rebuilding_dependents_) rebuild_dependents(t);
+}
+
+// An install or uninstall killed between copying files and switching the kernel link leaves
+// files in the install tree that the manifest names while the module is not installed: they
+// are deleted (only if they are still the bytes we built and no other version owns the kernel).
+void Ops::repair_interrupted_install(const ModuleId& id, const Target& t) {
+    fs::path bdir = tree_.built_dir(id, t);
+    Manifest man;
+    try {
+        if (!read_manifest(bdir, man)) return;
+    } catch (const Error&) {
+        return;
+    }
+    fs::path kdir = (ctx_.settings.install_tree / t.kver).lexically_normal();
+    bool other_owner = !tree_.installed_version(id.name, t).empty();
+    bool changed = false;
+    for (auto& f : man.files) {
+        if (f.installed_to.empty()) continue;
+        fs::path p = fs::path(f.installed_to).lexically_normal();
+        auto rel = p.lexically_relative(kdir);
+        if (!other_owner && !rel.empty() && *rel.begin() != ".." && path_exists(p) && sha256_file(p) == f.sha256) {
+            std::error_code ec;
+            fs::remove(p, ec);
+            remove_empty_parents(p.parent_path(), kdir);
+        }
+        f.installed_to.clear();
+        changed = true;
+    }
+    if (changed) write_manifest(bdir, man);
 }
 
 void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
@@ -264,6 +300,7 @@ void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
         if (!has_excl)
             ctx_.report.out("Module " + id.str() + " is not installed for kernel " + t.kver + " (" + t.arch +
                             "). Skipping...");
+        repair_interrupted_install(id, t);
         return;
     }
     ctx_.report.out("Module " + id.str() + " for kernel " + t.kver + " (" + t.arch + "):");

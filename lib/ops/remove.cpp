@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // unbuild / remove: drop built instances, then the module version itself.
+#include <cstdio>
+
 #include "dkms/fs.hpp"
 #include "dkms/ops.hpp"
 
@@ -22,7 +24,16 @@ void Ops::unbuild(const ModuleId& id, const Target& t) {
     fs::remove(tree_.kernel_dir(id, t.kver), ec);  // only if empty
 }
 
+void Ops::finish_interrupted_remove(const std::string& m) {
+    // Callers hold the writer lock: nobody else is using these.
+    std::error_code ec;
+    for (fs::directory_iterator it(tree_.module_dir(m), ec), end; !ec && it != end; it.increment(ec))
+        if (it->path().filename().string().rfind(".tmp_remove_", 0) == 0) remove_tree(it->path());
+    fs::remove(tree_.module_dir(m), ec);  // only if empty
+}
+
 void Ops::remove(const ModuleId& id, const std::vector<Target>& targets) {
+    finish_interrupted_remove(id.name);
     require_added(id);
     for (auto& t : targets) {
         if (!tree_.is_built(id, t)) {
@@ -35,10 +46,16 @@ void Ops::remove(const ModuleId& id, const std::vector<Target>& targets) {
     ctx_.report.out("");
     ctx_.report.out("Deleting module " + id.str() + " completely from the DKMS tree.");
     fs::path vdir = tree_.version_dir(id);
-    // Unlink "source" first: from then on the version no longer counts as added.
+    // Rename the version away in one step (a crash leaves it either complete or gone, never
+    // "broken"), then delete the renamed copy; a leftover .tmp_remove_* is removed by the next run.
     std::error_code ec;
-    fs::remove(tree_.source_link(id), ec);
-    remove_tree(vdir);
+    fs::path gone = make_temp_dir(tree_.module_dir(id.name), ".tmp_remove_");
+    if (rename(vdir.c_str(), (gone / "v").c_str()) != 0) {
+        int e = errno;
+        remove_tree(gone);
+        throw SystemError("cannot remove " + vdir.string(), e);
+    }
+    remove_tree(gone);
     fs::remove(tree_.module_dir(id.name), ec);  // only if empty
 }
 

@@ -166,17 +166,29 @@ ExitCode Ops::postinst(const ModuleId& id) {
         ctx_.report.out("WARNING: No kernel headers were found, skipping module build.");
         return ExitCode::Ok;
     }
+    // Candidate kernels: those of the install tree with a build link or directory (dkms 3.4).
+    std::vector<std::string> installed;
+    {
+        std::error_code ec;
+        for (fs::directory_iterator it(s.install_tree, ec), end; !ec && it != end; it.increment(ec)) {
+            std::string k = it->path().filename().string();
+            if (path_exists(s.kernel_source_dir_for(k))) installed.push_back(k);
+        }
+        std::sort(installed.begin(), installed.end(), natural_less);
+    }
     std::vector<std::string> chosen;
     std::string current = running_kernel();
     bool all_kernels = !s.autoinstall_all_kernels.empty();
     if (all_kernels) {
-        chosen = kernels;
+        chosen = installed;
     } else if (dir_exists(s.install_tree / current)) {
+        // The running kernel (even without headers: then it is reported as skipped) and the newest one.
         chosen.push_back(current);
         if (kernels.back() != current) chosen.push_back(kernels.back());
     } else {
+        // A chroot (or a container) whose running kernel is not installed: every installed kernel.
         ctx_.report.out("It is likely that " + current + " belongs to a chroot's host");
-        chosen.push_back(kernels.back());
+        chosen = installed;
     }
     std::string list;
     for (size_t i = 0; i < chosen.size(); ++i)

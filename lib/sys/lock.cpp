@@ -24,7 +24,10 @@ TreeLock::TreeLock(const std::filesystem::path& tree, Reporter& report) {
         throw SystemError("cannot create " + tree.string(), ec.value());
     }
     std::filesystem::path p = tree / ".dkms-run.lock";
-    fd_ = open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    // Not close-on-exec: every process we start (make and the compilers below it) holds the
+    // lock too, so if we are killed, no other writer starts while our orphans still write
+    // into the tree; the lock goes away with the last of them.
+    fd_ = open(p.c_str(), O_RDWR | O_CREAT, 0644);
     if (fd_ < 0) {
         if (errno == EACCES || errno == EROFS)
             throw Error(ExitCode::Error, "No write access to DKMS tree at " + tree.string());

@@ -70,14 +70,15 @@ bool Tree::is_installed(const ModuleId& id, const Target& t) const {
 std::vector<std::string> Tree::modules() const {
     std::vector<std::string> out;
     for (auto& m : list_dir(s_.dkms_tree))
-        if (dir_exists(s_.dkms_tree / m) && !link_exists(s_.dkms_tree / m)) out.push_back(m);
+        if (m[0] != '.' && dir_exists(s_.dkms_tree / m) && !link_exists(s_.dkms_tree / m)) out.push_back(m);
     return out;
 }
 
 std::vector<std::string> Tree::versions(const std::string& m) const {
     std::vector<std::string> out;
     for (auto& v : list_dir(module_dir(m))) {
-        if (v.rfind("kernel-", 0) == 0 || v == "original_module") continue;
+        // dot-names are dkms-run's staging and removal directories, never versions
+        if (v.rfind("kernel-", 0) == 0 || v == "original_module" || v[0] == '.') continue;
         fs::path p = module_dir(m) / v;
         if (dir_exists(p) && !link_exists(p)) out.push_back(v);
     }

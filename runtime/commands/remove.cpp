@@ -7,6 +7,7 @@ namespace dkms::cli {
 static int run_remove(Invocation& inv) {
     Ops ops(inv.ctx);
     ModuleId id = require_module_version(inv);
+    ops.finish_interrupted_remove(id.name);
     if (!ops.tree().is_added(id) && !ops.tree().is_broken(id))
         throw Error(ExitCode::NotFound, "The module/version combo: " + id.str() + " is not located in the DKMS tree.");
     if (inv.ctx.settings.all) inv.targets = ops.tree().built_targets(id);

@@ -48,6 +48,9 @@ struct Settings {
     std::string compress_xz_opts = "--check=crc32 --lzma2=dict=1MiB";
     std::string compress_zstd_opts = "-q --rm -T0";
     std::string build_environment;       ///< file sourced before each build; its exports reach make
+    /// Set by autoinstall: MAKEFLAGS that join its jobserver ("-j --jobserver-auth=R,W");
+    /// the make command then carries no -j of its own.
+    std::string jobserver_makeflags;
 
     /// <root>/etc/dkms
     fs::path etc_dkms() const { return root / "etc/dkms"; }

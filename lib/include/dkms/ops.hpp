@@ -49,6 +49,8 @@ public:
     void uninstall(const ModuleId& id, const Target& t, bool run_depmod = true);
     /// unbuild m/v for one kernel (uninstalls first).
     void unbuild(const ModuleId& id, const Target& t);
+    /// Finish a remove of module `m` that was killed while deleting (<m>/.tmp_remove_*, empty <m>/).
+    void finish_interrupted_remove(const std::string& m);
     /// remove m/v: unbuild for each target, then delete m/v from the tree if nothing is left.
     void remove(const ModuleId& id, const std::vector<Target>& targets);
     /// Rows of `dkms status`, read without spawning any process.
@@ -64,6 +66,7 @@ public:
 private:
     void require_added(const ModuleId& id) const;
     void check_headers(const Target& t) const;
+    void repair_interrupted_install(const ModuleId& id, const Target& t);
     ModuleConfig read_conf(const ModuleId& id, const Target& t, ConfMode mode) const;
     void run_script(const ModuleId& id, const std::string& which, const std::string& script, const fs::path& dir,
                     bool must_succeed);

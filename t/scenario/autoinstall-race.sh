@@ -1,0 +1,33 @@
+#!/bin/bash
+# Two autoinstalls started at the same moment on one tree: the writer lock serialises them, every
+# module is built and installed once, and a reader (status) never waits for the writers.
+. "$(dirname "$0")/lib.sh"
+MODS=$SRCDIR/t/scenario/modules
+new_root race
+for m in zbase auser cindep; do R add "$MODS/$m-1.0" > /dev/null; done
+
+R autoinstall -k "$KVER" > "$WORK/a.out" 2>&1 & pa=$!
+R autoinstall -k "$KVER" > "$WORK/b.out" 2>&1 & pb=$!
+sleep 1
+t0=$(date +%s%N)
+timeout 5 "$DKMS_RUN" --root "$T" status > "$WORK/status.out" 2>&1; src=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "status while two writers run answers at once (${ms} ms)" test "$src" = 0 -a "$ms" -lt 1500
+ra=0; wait $pa || ra=$?; rb=0; wait $pb || rb=$?
+same "first autoinstall exit" "$ra" 0
+same "second autoinstall exit" "$rb" 0
+cat "$WORK/a.out" "$WORK/b.out" > "$WORK/out"
+same "each module built exactly once" "$(grep -c 'Building module(s)... done.' "$WORK/out")" 3
+same "each module installed exactly once" "$(grep -c '^Installing ' "$WORK/out")" 3
+out_has "Waiting for another dkms-run working on $T/var/lib/dkms to finish..."
+later=$(grep -l "Waiting for another" "$WORK/a.out" "$WORK/b.out" | head -1)
+same "the one that waited found everything installed and built nothing" \
+    "$(grep -c 'Building' "${later:-/dev/null}"):$(grep 'succeeded for module' "${later:-/dev/null}")" \
+    "0:Autoinstall on $KVER succeeded for module(s) auser cindep zbase."
+expect_rc 0 "status afterwards" R status
+same "consistent tree" "$(cat "$WORK/out")" "auser/1.0, $KVER, $ARCH: installed
+cindep/1.0, $KVER, $ARCH: installed
+zbase/1.0, $KVER, $ARCH: installed"
+check "no staging directories left" test -z "$(find "$T/var/lib/dkms" -name '.tmp_*')"
+check "lock is free" flock -n "$T/var/lib/dkms/.dkms-run.lock" true
+finish

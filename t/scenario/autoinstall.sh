@@ -1,0 +1,90 @@
+#!/bin/bash
+# autoinstall / kernel_postinst on real modules: a BUILD_DEPENDS pair that really needs the order
+# (auser uses a symbol exported by zbase), a module that does not compile, one BUILD_EXCLUSIVE
+# to another kernel, and an independent one; then the same with Debian's dkms side by side.
+. "$(dirname "$0")/lib.sh"
+MODS=$SRCDIR/t/scenario/modules
+add_all() { for m in "$@"; do R add "$MODS/$m-1.0" > /dev/null || fail "add $m"; done; }
+ko() { echo "$T/lib/modules/$KVER/updates/dkms/$1.ko"; }
+
+new_root ai; OURS=$T
+add_all zbase auser mbroken nexcl cindep
+start=$(date +%s.%N)
+expect_rc 11 "autoinstall with a failing module exits 11" R autoinstall -k "$KVER"
+ours_time=$(echo "$(date +%s.%N) - $start" | bc)
+cp "$WORK/out" "$WORK/ai.out"
+out_has "Autoinstall on $KVER succeeded for module(s) cindep zbase auser."
+out_has "Autoinstall on $KVER was skipped for module(s) nexcl."
+out_has "Autoinstall on $KVER failed for module(s) mbroken(10)."
+out_has "Error! Bad return status for module build on kernel: $KVER ($ARCH)"
+out_has "Consult $T/var/lib/dkms/mbroken/1.0/build/make.log for more information."
+out_has "Error! One or more modules failed to install during autoinstall."
+check "make.log of the failure names the compiler error" grep -q "mbroken.c" "$T/var/lib/dkms/mbroken/1.0/build/make.log"
+zl=$(grep -n "Autoinstall of module zbase/1.0" "$WORK/ai.out" | cut -d: -f1)
+al=$(grep -n "Autoinstall of module auser/1.0" "$WORK/ai.out" | cut -d: -f1)
+check "zbase is done before auser (BUILD_DEPENDS)" test "${zl:-99}" -lt "${al:-0}"
+for m in zbase auser cindep; do check "$m installed" test -f "$(ko $m)"; done
+check "auser really depends on zbase's symbol" test "$(modinfo -F depends "$(ko auser)")" = zbase
+check "nothing installed for mbroken or nexcl" test ! -e "$(ko mbroken)" -a ! -e "$(ko nexcl)"
+expect_rc 0 "status" R status
+out_has "auser/1.0, $KVER, $ARCH: installed"
+out_has "zbase/1.0, $KVER, $ARCH: installed"
+out_has "mbroken/1.0: added"
+out_has "nexcl/1.0: added"
+
+# Everything left is installed: autoinstall succeeds, starts no process (not even bash per module).
+R remove mbroken/1.0 --all > /dev/null; R remove nexcl/1.0 --all > /dev/null
+expect_rc 0 "no-op autoinstall" R autoinstall -k "$KVER"
+out_has "Autoinstall on $KVER succeeded for module(s) auser cindep zbase."
+out_lacks "Building"
+strace -f -qq -e trace=execve -o "$WORK/strace" "$DKMS_RUN" --root "$T" autoinstall -k "$KVER" > /dev/null
+same "no-op autoinstall spawns no process (execve calls)" "$(grep -c execve "$WORK/strace")" "1"
+expect_rc 0 "kernel_postinst is autoinstall" R kernel_postinst -k "$KVER"
+out_has "Autoinstall on $KVER succeeded for module(s) auser cindep zbase."
+
+expect_rc 4 "kernel_postinst with two kernels" R kernel_postinst -k "$KVER" -k 6.0.0-1-amd64
+out_has "Error! The action kernel_postinst requires exactly one kernel version parameter on the command line."
+expect_rc 4 "autoinstall with two kernels" R autoinstall -k "$KVER" -k 6.0.0-1-amd64
+out_has "does not support multiple kernel version parameters on the command line."
+expect_rc 5 "autoinstall --all" R autoinstall --all
+touch "$T/etc/dkms/no-autoinstall"
+expect_rc 0 "no-autoinstall under --root" R autoinstall -k "$KVER"
+out_has "Automatic installation of modules has been disabled."
+rm "$T/etc/dkms/no-autoinstall"
+
+# A BUILD_DEPENDS nobody registered: deferred, not a failure. A self-dependency: a failure.
+mkdir -p "$WORK/dwait"; cp "$MODS/cindep-1.0/"* "$WORK/dwait/"
+sed -i 's/"cindep"/"dwait"/; s/^BUILT_MODULE_NAME.*/BUILT_MODULE_NAME[0]="cindep"\nDEST_MODULE_NAME[0]="dwait"\nBUILD_DEPENDS[0]="not-registered"/' "$WORK/dwait/dkms.conf"
+R add "$WORK/dwait" > /dev/null
+expect_rc 0 "a dependency unknown to dkms defers the module" R autoinstall -k "$KVER"
+out_has "dwait/1.0 autoinstall deferred: BUILD_DEPENDS not registered with DKMS: not-registered."
+out_has "Autoinstall on $KVER deferred module(s) dwait/1.0 due to BUILD_DEPENDS not yet registered with DKMS."
+sed -i 's/not-registered/dwait/' "$T/usr/src/dwait-1.0/dkms.conf"
+expect_rc 11 "a self-dependency fails" R autoinstall -k "$KVER"
+out_has "dwait/1.0 autoinstall failed due to missing dependencies: dwait."
+R remove dwait/1.0 --all > /dev/null
+
+# Missing headers while something needs building: exit 21, nothing built.
+R uninstall cindep/1.0 -k "$KVER" > /dev/null
+mkdir -p "$T/lib/modules/9.9.9-nohdr"
+expect_rc 21 "headers missing" R autoinstall -k 9.9.9-nohdr
+out_has "Error! Your kernel headers for kernel 9.9.9-nohdr cannot be found at $T/lib/modules/9.9.9-nohdr/build"
+
+# The latest version of each module is the one installed.
+cp -r "$MODS/cindep-1.0" "$WORK/cindep-1.10"; sed -i 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="1.10"/' "$WORK/cindep-1.10/dkms.conf"
+R add "$WORK/cindep-1.10" > /dev/null
+expect_rc 0 "autoinstall picks the latest version" R autoinstall -k "$KVER" -j 1
+check "cindep 1.10 is the installed one" test "$(readlink "$T/var/lib/dkms/cindep/kernel-$KVER-$ARCH")" = "1.10/$KVER/$ARCH"
+
+# Debian's dkms on the same modules, in its own root.
+if command -v dkms > /dev/null; then
+    new_root theirs
+    for m in zbase auser mbroken nexcl cindep; do D add "$MODS/$m-1.0" > /dev/null 2>&1; done
+    start=$(date +%s.%N)
+    expect_rc 11 "dkms 3.0.10: the same autoinstall also exits 11" D autoinstall -k "$KVER"
+    their_time=$(echo "$(date +%s.%N) - $start" | bc)
+    for m in zbase auser cindep; do check "dkms also installed $m" test -f "$(ko $m)"; done
+    T=$OURS
+    echo "# autoinstall of 5 modules (3 built, 1 failing, 1 skipped): dkms-run ${ours_time}s, dkms 3.0.10 ${their_time}s"
+fi
+finish

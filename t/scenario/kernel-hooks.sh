@@ -1,0 +1,78 @@
+#!/bin/bash
+# The kernel hooks of hooks/ against a temporary root holding a second, fake kernel version
+# (its build link points at the real headers; modules build for it since only KERNELRELEASE
+# differs): postinst builds and installs, a failed module fails the hook unless
+# kernel_hook_errors=ignore, preinst and prerm unbuild, kernel-install's plugin maps add/remove,
+# and without dkms-run the hooks do nothing and succeed.
+. "$(dirname "$0")/lib.sh"
+: "${HOOKDIR:?HOOKDIR must point at the built hooks}"
+MODS=$SRCDIR/t/scenario/modules
+FAKE=6.1.0-99-fake
+new_root hooks
+mkdir -p "$T/lib/modules/$FAKE"; ln -s "$HEADERS" "$T/lib/modules/$FAKE/build"
+for m in zbase cindep mbroken; do R add "$MODS/$m-1.0" > /dev/null; done
+export DKMS_RUN_ROOT=$T
+hook() { local h=$1; shift; sh "$HOOKDIR/$h" "$@"; }
+fko() { echo "$T/lib/modules/$FAKE/updates/dkms/$1.ko"; }
+
+for h in postinst.d-dkms-run header_postinst.d-dkms-run preinst.d-dkms-run prerm.d-dkms-run 40-dkms-run.install; do
+    check "$h is POSIX sh" sh -n "$HOOKDIR/$h"
+    if command -v shellcheck > /dev/null; then check "$h passes shellcheck" shellcheck -s sh "$HOOKDIR/$h"; fi
+done
+
+expect_rc 11 "postinst hook: a module fails, the hook fails (upstream 3.4 default)" hook postinst.d-dkms-run "$FAKE" "/boot/vmlinuz-$FAKE"
+out_has "Autoinstall on $FAKE succeeded for module(s) cindep zbase."
+out_has "Autoinstall on $FAKE failed for module(s) mbroken(10)."
+out_has "Consult $T/var/lib/dkms/mbroken/1.0/build/make.log for more information."
+out_has "dkms-run: kernel_postinst for kernel $FAKE failed (exit 11); see the errors above."
+check "zbase installed for the fake kernel" test -f "$(fko zbase)"
+check "cindep installed for the fake kernel" test -f "$(fko cindep)"
+check "nothing installed for the real kernel" test ! -e "$T/lib/modules/$KVER/updates"
+check "the module's vermagic is the headers' one" bash -c "modinfo -F vermagic '$(fko zbase)' | grep -q '^$KVER '"
+
+mkdir -p "$T/etc/dkms/framework.conf.d"; echo 'kernel_hook_errors="ignore"' > "$T/etc/dkms/framework.conf.d/hooks.conf"
+expect_rc 0 "postinst hook with kernel_hook_errors=ignore" hook postinst.d-dkms-run "$FAKE"
+out_has "Autoinstall on $FAKE failed for module(s) mbroken(10)."
+out_has "kernel_hook_errors=ignore: the kernel package operation continues."
+rm "$T/etc/dkms/framework.conf.d/hooks.conf"
+R remove mbroken/1.0 --all > /dev/null
+
+expect_rc 0 "header_postinst hook, everything installed" hook header_postinst.d-dkms-run "$FAKE"
+out_has "Autoinstall on $FAKE succeeded for module(s) cindep zbase."
+mkdir -p "$T/lib/modules/6.1.0-98-noheaders"
+expect_rc 0 "postinst hook for a kernel without headers" hook postinst.d-dkms-run 6.1.0-98-noheaders
+out_has "Automatic installation of modules for kernel 6.1.0-98-noheaders was skipped since the kernel headers for this kernel do not seem to be installed."
+expect_rc 0 "postinst hook without a kernel version" hook postinst.d-dkms-run
+out_has "needs a kernel version"
+
+# The real kernel gets the modules too; preinst/prerm of the fake one must leave them alone.
+R install zbase/1.0 -k "$KVER" > /dev/null
+expect_rc 0 "preinst hook unbuilds AUTOINSTALL modules" hook preinst.d-dkms-run "$FAKE"
+out_has "dkms: removing module zbase/1.0 for kernel $FAKE ($ARCH)"
+check "zbase gone from the fake kernel" test ! -e "$(fko zbase)"
+check "zbase no longer built for the fake kernel" test ! -e "$T/var/lib/dkms/zbase/1.0/$FAKE"
+check "zbase still installed for the real kernel" test -f "$T/lib/modules/$KVER/updates/dkms/zbase.ko"
+expect_rc 0 "postinst hook rebuilds after preinst" hook postinst.d-dkms-run "$FAKE"
+check "zbase back for the fake kernel" test -f "$(fko zbase)"
+
+expect_rc 0 "prerm hook unbuilds every module" hook prerm.d-dkms-run "$FAKE"
+out_has "dkms: removing module cindep/1.0 for kernel $FAKE ($ARCH)"
+check "no dkms directories left for the fake kernel" test -z "$(find "$T/lib/modules/$FAKE" -mindepth 1 -maxdepth 1 ! -name build)"
+expect_rc 0 "status after prerm" R status
+out_lacks "$FAKE"
+out_has "zbase/1.0, $KVER, $ARCH: installed"
+
+expect_rc 0 "kernel-install add" hook 40-dkms-run.install add "$FAKE" /boot/efi/entry "/boot/vmlinuz-$FAKE"
+check "kernel-install add installed cindep" test -f "$(fko cindep)"
+expect_rc 0 "kernel-install remove" hook 40-dkms-run.install remove "$FAKE"
+check "kernel-install remove unbuilt cindep" test ! -e "$T/var/lib/dkms/cindep/1.0/$FAKE"
+expect_rc 0 "kernel-install other commands do nothing" hook 40-dkms-run.install inspect "$FAKE"
+
+# dkms-run removed, hooks left behind (conffiles): they succeed silently.
+for h in postinst.d-dkms-run preinst.d-dkms-run prerm.d-dkms-run 40-dkms-run.install; do
+    a=$FAKE; [ "$h" = 40-dkms-run.install ] && a="add $FAKE"
+    # shellcheck disable=SC2086
+    expect_rc 0 "$h without dkms-run installed" env DKMS_RUN=/nonexistent/dkms-run sh "$HOOKDIR/$h" $a
+    same "$h prints nothing without dkms-run" "$(cat "$WORK/out")" ""
+done
+finish

@@ -1,0 +1,37 @@
+#!/bin/bash
+# dkms-run postinst (the package helper) in the chroot case: the running kernel is not installed,
+# so every installed kernel is built for; a kernel without headers is skipped with a message;
+# a reinstall re-adds; a failing module is tried on every kernel (continue_on_error) and reported.
+. "$(dirname "$0")/lib.sh"
+MODS=$SRCDIR/t/scenario/modules
+FAKE=6.1.0-99-fake
+NOHDR=6.1.0-98-noheaders
+new_root helper
+[ -d "$T/lib/modules/$(uname -r)" ] && { echo "FAIL: the running kernel must not be in the test root"; exit 1; }
+mkdir -p "$T/lib/modules/$FAKE" "$T/lib/modules/$NOHDR"
+ln -s "$HEADERS" "$T/lib/modules/$FAKE/build"; ln -s /nonexistent "$T/lib/modules/$NOHDR/build"
+cp -r "$MODS/cindep-1.0" "$T/usr/src/cindep-1.0"
+
+expect_rc 0 "postinst in a chroot" R postinst cindep/1.0
+out_has "Loading new cindep/1.0 DKMS files..."
+out_has "It is likely that $(uname -r) belongs to a chroot's host"
+out_has "Building for $KVER, $NOHDR and $FAKE"
+out_has "Module build for kernel $NOHDR was skipped since the"
+for k in "$KVER" "$FAKE"; do check "installed for $k" test -f "$T/lib/modules/$k/updates/dkms/cindep.ko"; done
+expect_rc 0 "postinst again (package reinstalled)" R postinst cindep/1.0
+out_has "Removing old cindep/1.0 DKMS files..."
+out_has "Building for $KVER, $NOHDR and $FAKE"
+for k in "$KVER" "$FAKE"; do check "installed again for $k" test -f "$T/lib/modules/$k/updates/dkms/cindep.ko"; done
+
+cp -r "$MODS/mbroken-1.0" "$T/usr/src/mbroken-1.0"
+expect_rc 10 "a failing module: tried on every kernel, reported" R postinst mbroken/1.0
+same "both kernels were tried" "$(grep -c 'Bad return status for module build' "$WORK/out")" 2
+out_has "Consult $T/var/lib/dkms/mbroken/1.0/build/make.log for more information."
+out_has "Builds for the following kernel(s) failed: $KVER $FAKE"
+echo 'continue_on_error="false"' > "$T/etc/dkms/framework.conf"
+expect_rc 10 "continue_on_error=false stops at the first failure" R postinst mbroken/1.0
+same "one kernel was tried" "$(grep -c 'Bad return status for module build' "$WORK/out")" 1
+touch "$T/etc/dkms/no-autoinstall"
+expect_rc 0 "no-autoinstall" R postinst mbroken/1.0
+out_has "Automatic installation of modules has been disabled."
+finish
