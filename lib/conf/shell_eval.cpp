@@ -18,6 +18,7 @@
 //
 // Only the parent shell, which never sources anything itself, produces the final stream.
 #include <charconv>
+#include <fstream>
 #include <set>
 
 #include "dkms/error.hpp"
@@ -148,6 +149,36 @@ RawVars evaluate_shell(const std::vector<std::filesystem::path>& files, const Sh
     if (r.status != 0) malformed("bash exited with status " + std::to_string(r.status));
     std::set<std::string> allowed(whitelist.begin(), whitelist.end());
     return parse_stream(r.out, allowed);
+}
+
+}  // namespace dkms
+
+namespace dkms {
+
+RawVars evaluate_config(const std::vector<std::filesystem::path>& files, const ShellPresets& presets,
+                        const std::vector<std::string>& whitelist) {
+    std::string all;
+    for (auto& f : files) {
+        std::error_code ec;
+        if (!std::filesystem::exists(f, ec)) continue;   // evaluate_shell skips missing files too
+        std::ifstream in(f, std::ios::binary);
+        if (!in || !std::filesystem::is_regular_file(f, ec)) return evaluate_shell(files, presets, whitelist);
+        std::string line;
+        while (std::getline(in, line)) {
+            size_t first = line.find_first_not_of(" \t");
+            if (first == std::string::npos || line[first] == '#') continue;
+            if (line.find_first_of("$`\r\\") != std::string::npos) return evaluate_shell(files, presets, whitelist);
+            all += line;
+            all += '\n';
+        }
+        if (in.bad()) return evaluate_shell(files, presets, whitelist);
+    }
+    DeclConf d = read_declarative(all, presets);
+    if (!d.plain()) return evaluate_shell(files, presets, whitelist);
+    RawVars out;
+    for (auto& name : whitelist)
+        if (auto it = d.vars.find(name); it != d.vars.end()) out[name] = it->second;
+    return out;
 }
 
 }  // namespace dkms

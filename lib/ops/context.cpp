@@ -51,7 +51,7 @@ void load_framework(Settings& s) {
     std::vector<fs::path> files = framework_files(s);
     if (files.empty()) return;
     ShellPresets presets{{"kernelver", ""}, {"arch", ""}};
-    RawVars v = evaluate_shell(files, presets, framework_conf_settings());
+    RawVars v = evaluate_config(files, presets, framework_conf_settings());
     auto set = [&](const char* name, auto&& apply) {
         auto it = v.find(name);
         if (it != v.end() && it->second.count(0)) apply(it->second.at(0));

@@ -65,7 +65,7 @@ SigningSettings read_signing_settings(const Settings& s, const Target& t) {
                          {"dkms_tree", s.dkms_tree.string()},
                          {"source_tree", s.source_tree.string()},
                          {"install_tree", s.install_tree.string()}};
-    RawVars v = evaluate_shell(files, presets, {"sign_file", "mok_signing_key", "mok_certificate", "try_sign_modules"});
+    RawVars v = evaluate_config(files, presets, {"sign_file", "mok_signing_key", "mok_certificate", "try_sign_modules"});
     ss.sign_file = raw_get(v, "sign_file");
     ss.mok_signing_key = raw_get(v, "mok_signing_key");
     ss.mok_certificate = raw_get(v, "mok_certificate");

@@ -18,7 +18,7 @@ int run_post_transaction(Context& ctx, const std::vector<Target>& targets) {
     if (!files.empty()) {
         ShellPresets presets{{"kernelver", targets.empty() ? "" : targets.front().kver},
                              {"arch", targets.empty() ? "" : targets.front().arch}};
-        cmd = raw_get(evaluate_shell(files, presets, {"post_transaction"}), "post_transaction");
+        cmd = raw_get(evaluate_config(files, presets, {"post_transaction"}), "post_transaction");
     }
     if (cmd.empty()) return 0;
     fs::path log = s.dkms_tree / "post_transaction.log";

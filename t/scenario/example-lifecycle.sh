@@ -46,6 +46,21 @@ check "reinstalled copy equals the built one" cmp -s "$KO" "$DT/1.0/$KVER/$ARCH/
 # status reads the tree: not a single process is spawned
 strace -f -qq -e trace=execve -o "$WORK/strace" "$DKMS_RUN" --root "$T" status > /dev/null
 same "status spawns no process (execve calls)" "$(grep -c execve "$WORK/strace")" "1"
+# ... nor with framework.conf files that only hold comments and plain assignments
+# (Debian's default is all comments), which are read without bash
+if [ -f /etc/dkms/framework.conf ]; then cp /etc/dkms/framework.conf "$T/etc/dkms/framework.conf"; fi
+mkdir -p "$T/etc/dkms/framework.conf.d"
+printf '# plain\nparallel_jobs=2\ncompress_xz_opts="--check=crc32 -6"\n' > "$T/etc/dkms/framework.conf.d/10-plain.conf"
+strace -f -qq -e trace=execve -o "$WORK/strace" "$DKMS_RUN" --root "$T" status > /dev/null
+same "status with a plain framework.conf spawns no process" "$(grep -c execve "$WORK/strace")" "1"
+# a framework.conf needing the shell is evaluated by bash, and its value is used
+printf 'dkms_tree=$(echo "%s")\n' "$T/elsewhere" > "$T/etc/dkms/framework.conf.d/20-shell.conf"
+strace -f -qq -e trace=execve -o "$WORK/strace" "$DKMS_RUN" --root "$T" status > /dev/null
+check "a framework.conf with \$(...) is given to bash" test "$(grep -c execve "$WORK/strace")" -gt 1
+mkdir -p "$T/elsewhere/zz/1" "$T/usr/src/zz-1"; ln -s "$T/usr/src/zz-1" "$T/elsewhere/zz/1/source"
+expect_rc 0 "the shell-computed dkms_tree is the one read" R status
+out_has "zz/1: added"
+rm -rf "$T/etc/dkms/framework.conf.d" "$T/elsewhere" "$T/usr/src/zz-1"
 # a file we did not install in the same directory is left alone by uninstall
 echo foreign > "$T/lib/modules/$KVER/updates/dkms/foreign.ko"
 expect_rc 0 "uninstall" R uninstall $M -k "$KVER"

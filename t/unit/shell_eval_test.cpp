@@ -280,3 +280,29 @@ TEST_CASE("bad whitelist or preset names are refused", "[shell]") {
     CHECK_THROWS_AS(evaluate_shell({}, {{"x;rm", "1"}}, {"MAKE"}), Error);
     CHECK_THROWS_AS(evaluate_shell({}, {}, {"__dkms_f"}), Error);
 }
+
+TEST_CASE("evaluate_config gives what bash gives, with or without bash", "[shell][framework]") {
+    TempDir t;
+    auto write = [&](const std::string& name, const std::string& text) { return t.write(name, text); };
+    const std::vector<std::string> names{"dkms_tree", "parallel_jobs", "compress_xz_opts", "sign_file", "verbose"};
+    const dkms::ShellPresets presets{{"kernelver", "6.1.0-9-amd64"}, {"arch", "x86_64"}};
+    std::vector<std::vector<std::filesystem::path>> cases{
+        {write("comments.conf", "# dkms_tree=/var/lib/dkms\n#sign_file=\"/lib/modules/$kernelver/build/scripts/sign-file\"\n\n")},
+        {write("plain.conf", "dkms_tree=/srv/dkms\nparallel_jobs='4'\n  verbose=\"1\"  # trailing comment\n"),
+         write("later.conf", "parallel_jobs=8\ncompress_xz_opts=\"--check=crc32 -6\"\n")},
+        {write("expand.conf", "sign_file=/lib/modules/$kernelver/build/scripts/sign-file\n")},
+        {write("subst.conf", "parallel_jobs=$(( 2 + 3 ))\n")},
+        {write("crlf.conf", "dkms_tree=/x\r\n")},
+        {t.dir / "missing.conf", write("present.conf", "verbose=\n")},
+    };
+    for (auto& files : cases) {
+        INFO(files.back().filename().string());
+        CHECK(dkms::evaluate_config(files, presets, names) == dkms::evaluate_shell(files, presets, names));
+    }
+    auto v = dkms::evaluate_config(cases[1], presets, names);
+    CHECK(dkms::raw_get(v, "parallel_jobs") == "8");
+    CHECK(dkms::raw_get(v, "verbose") == "1");
+    CHECK(dkms::raw_get(dkms::evaluate_config(cases[2], presets, names), "sign_file") ==
+          "/lib/modules/6.1.0-9-amd64/build/scripts/sign-file");
+    CHECK(dkms::raw_get(dkms::evaluate_config(cases[3], presets, names), "parallel_jobs") == "5");
+}

@@ -42,6 +42,13 @@ using ShellPresets = std::vector<std::pair<std::string, std::string>>;
 RawVars evaluate_shell(const std::vector<std::filesystem::path>& files, const ShellPresets& presets,
                        const std::vector<std::string>& whitelist);
 
+/// evaluate_shell for configuration files (framework.conf and framework.conf.d) that are
+/// usually all comments: when every file is readable and its non-comment lines are plain
+/// assignments without any expansion (no '$', no backquote, no CR), the declarative reader
+/// gives the same values without starting bash; anything else goes to evaluate_shell.
+RawVars evaluate_config(const std::vector<std::filesystem::path>& files, const ShellPresets& presets,
+                        const std::vector<std::string>& whitelist);
+
 /// One assignment found by the declarative reader.
 struct DeclAssignment {
     std::string name;
