@@ -242,6 +242,7 @@ struct Expanded {
     std::string value;
     bool quoted = false;   ///< some part was quoted or escaped (the word survives even if empty)
     std::string why;       ///< non-empty: needs a shell for this reason
+    std::vector<std::string> unset;   ///< names expanded while neither assigned nor preset
 };
 
 bool is_bash_dynamic(const std::string& n) {
@@ -377,6 +378,7 @@ private:
         }
         if (auto it = presets_.find(name); it != presets_.end()) return idx == 0 ? it->second : std::string();
         if (is_bash_dynamic(name)) fail(r, "bash variable '" + name + "'");
+        else r.unset.push_back(name);
         return {};
     }
 
@@ -849,6 +851,7 @@ private:
         Expander ex(raw_, presets_);
         Expanded e = ex.expand(std::string_view(it.tok.text).substr(h.value_off), ctx);
         if (!e.why.empty()) return needs(line, e.why);
+        note_unset(e);
         std::string& slot = raw_[h.name][idx];
         if (h.append) slot += e.value;
         else slot = e.value;
@@ -884,6 +887,7 @@ private:
             }
             Expanded e = ex.expand(w, Ctx::ArrayElem);
             if (!e.why.empty()) return needs(el.line, e.why);
+            note_unset(e);
             if (!explicit_idx && !e.quoted && e.value.empty()) continue;   // empty unquoted word vanishes
             std::size_t idx = explicit_idx ? *explicit_idx : next;
             next = idx + 1;
@@ -893,6 +897,12 @@ private:
         if (fresh.empty()) raw_.erase(h.name);   // NAME=() : no element, so not set as far as we care
         else raw_[h.name] = std::move(fresh);
         for (auto& d : done) out_.assignments.push_back(std::move(d));
+    }
+
+    void note_unset(const Expanded& e) {
+        for (auto& n : e.unset)
+            if (std::find(out_.unset_expanded.begin(), out_.unset_expanded.end(), n) == out_.unset_expanded.end())
+                out_.unset_expanded.push_back(n);
     }
 
     std::string_view text_;

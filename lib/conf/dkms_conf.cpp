@@ -122,7 +122,7 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
     }
     ModuleConfig c;
     c.path = conf;
-    c.raw = evaluate_shell(files, presets, dkms_conf_directives());
+    c.raw = evaluate_config(files, presets, dkms_conf_directives());
     for (auto& d : s.directives) {
         auto eq = d.find('=');
         if (eq == std::string::npos || eq == 0) continue;

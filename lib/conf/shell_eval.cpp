@@ -17,9 +17,12 @@
 //   print NAME NUL index NUL value NUL for every index of every NAME on fd 3
 //
 // Only the parent shell, which never sources anything itself, produces the final stream.
+#include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "dkms/error.hpp"
 #include "dkms/process.hpp"
@@ -118,6 +121,14 @@ RawVars parse_stream(const std::string& out, const std::set<std::string>& allowe
     return vars;
 }
 
+// dkms unsets the compiler variables; the others would let the environment inject code or
+// options into the shell before our script runs.
+const std::vector<std::string>& shell_unset_env() {
+    static const std::vector<std::string> names = {"CC",  "CXX",      "CFLAGS",   "CXXFLAGS", "LDFLAGS",
+                                                   "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "POSIXLY_CORRECT"};
+    return names;
+}
+
 }  // namespace
 
 RawVars evaluate_shell(const std::vector<std::filesystem::path>& files, const ShellPresets& presets,
@@ -138,10 +149,7 @@ RawVars evaluate_shell(const std::vector<std::filesystem::path>& files, const Sh
         if (p.find('/') == std::string::npos) p = "./" + p;
         spec.argv.push_back(std::move(p));
     }
-    // dkms unsets the compiler variables; the others would let the environment inject
-    // code or options into the shell before our script runs.
-    spec.unset_env = {"CC", "CXX", "CFLAGS", "CXXFLAGS", "LDFLAGS",
-                      "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "POSIXLY_CORRECT"};
+    spec.unset_env = shell_unset_env();
     spec.out = ProcessSpec::Out::Capture;
     spec.err = ProcessSpec::Out::Inherit;
 
@@ -157,24 +165,53 @@ namespace dkms {
 
 RawVars evaluate_config(const std::vector<std::filesystem::path>& files, const ShellPresets& presets,
                         const std::vector<std::string>& whitelist) {
-    std::string all;
+    auto shell = [&] { return evaluate_shell(files, presets, whitelist); };
+    auto is_code = [](const std::string& line) {
+        size_t first = line.find_first_not_of(" \t");
+        return first != std::string::npos && line[first] != '#';
+    };
+    std::vector<std::string> texts;   // the existing files that hold more than comments
     for (auto& f : files) {
         std::error_code ec;
         if (!std::filesystem::exists(f, ec)) continue;   // evaluate_shell skips missing files too
         std::ifstream in(f, std::ios::binary);
-        if (!in || !std::filesystem::is_regular_file(f, ec)) return evaluate_shell(files, presets, whitelist);
-        std::string line;
-        while (std::getline(in, line)) {
-            size_t first = line.find_first_not_of(" \t");
-            if (first == std::string::npos || line[first] == '#') continue;
-            if (line.find_first_of("$`\r\\") != std::string::npos) return evaluate_shell(files, presets, whitelist);
-            all += line;
-            all += '\n';
+        if (!in || !std::filesystem::is_regular_file(f, ec)) return shell();
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (in.bad()) return shell();
+        std::istringstream lines(text);
+        for (std::string line; std::getline(lines, line);)
+            if (is_code(line)) {
+                texts.push_back(std::move(text));
+                break;
+            }
+    }
+    std::string all;
+    if (texts.size() == 1) {
+        // One file: expansions of presets and of its own earlier assignments are fine, as long as
+        // nothing it expands would have come from the environment in bash.
+        all = std::move(texts.front());
+        if (all.find_first_of(std::string_view("`\r\0", 3)) != std::string::npos) return shell();
+    } else {
+        // Several files: each is sourced in its own subshell that sees only the whitelisted values of
+        // the files before it; without expansions, reading them one after the other is the same.
+        for (auto& text : texts) {
+            std::istringstream lines(text);
+            for (std::string line; std::getline(lines, line);) {
+                if (!is_code(line)) continue;
+                if (line.find_first_of("$`\r\\") != std::string::npos) return shell();
+                all += line;
+                all += '\n';
+            }
         }
-        if (in.bad()) return evaluate_shell(files, presets, whitelist);
     }
     DeclConf d = read_declarative(all, presets);
-    if (!d.plain()) return evaluate_shell(files, presets, whitelist);
+    if (!d.plain()) return shell();
+    const auto& unset_env = shell_unset_env();
+    for (auto& name : d.unset_expanded) {
+        bool cleared = std::find(whitelist.begin(), whitelist.end(), name) != whitelist.end() ||
+                       std::find(unset_env.begin(), unset_env.end(), name) != unset_env.end();
+        if (!cleared && std::getenv(name.c_str()) != nullptr) return shell();
+    }
     RawVars out;
     for (auto& name : whitelist)
         if (auto it = d.vars.find(name); it != d.vars.end()) out[name] = it->second;

@@ -97,6 +97,7 @@ TEST_CASE("corpus: plain files read the same with and without bash", "[corpus]")
         RawVars decl = only(d.vars, dkms_conf_directives());
         INFO("declarative:\n" << show(decl) << "bash:\n" << show(shell));
         CHECK(decl == shell);
+        CHECK(evaluate_config({f}, p, dkms_conf_directives()) == shell);   // the runtime's reader
         CHECK(d.line_of("PACKAGE_NAME") > 0);
         CHECK(d.line_of("PACKAGE_VERSION") > 0);
     }

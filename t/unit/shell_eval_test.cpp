@@ -306,3 +306,90 @@ TEST_CASE("evaluate_config gives what bash gives, with or without bash", "[shell
           "/lib/modules/6.1.0-9-amd64/build/scripts/sign-file");
     CHECK(dkms::raw_get(dkms::evaluate_config(cases[3], presets, names), "parallel_jobs") == "5");
 }
+
+namespace {
+
+// Runs fn with PATH pointing at an empty directory: any attempt to start bash fails.
+template <class F>
+void without_bash(const TempDir& t, F fn) {
+    fs::create_directories(t.dir / "empty-path");
+    std::string saved = getenv("PATH") ? getenv("PATH") : "";
+    setenv("PATH", (t.dir / "empty-path").c_str(), 1);
+    try {
+        fn();
+    } catch (...) {
+        setenv("PATH", saved.c_str(), 1);
+        throw;
+    }
+    setenv("PATH", saved.c_str(), 1);
+}
+
+}  // namespace
+
+TEST_CASE("evaluate_config reads a plain dkms.conf with expansions as bash does", "[shell][conf]") {
+    TempDir t;
+    const ShellPresets presets{{"kernelver", "6.1.0-9-amd64"}, {"arch", "x86_64"},
+                               {"kernel_source_dir", "/lib/modules/6.1.0-9-amd64/build"}, {"dkms_tree", "/var/lib/dkms"}};
+    const std::vector<std::string> texts{
+        "PACKAGE_NAME=\"foo\"\nPACKAGE_VERSION=1.0\n"
+        "MAKE[0]=\"make -C ${kernel_source_dir} M=${dkms_tree}/${PACKAGE_NAME}/${PACKAGE_VERSION}/build\"\n",
+        "PACKAGE_NAME=foo\nBUILT_MODULE_NAME=(a 'b c' \"d\")\nBUILT_MODULE_NAME+=(e)\nSTRIP[3]=no\n",
+        "PACKAGE_NAME='it''s'\nMAKE=\"make \\\n  KVER=$kernelver\"   # comment\nCLEAN=make\\ clean\n",
+        "mod=bar\nPACKAGE_NAME=$mod\nPACKAGE_VERSION=\"${mod}-2\"\nMAKE=\"\\$HOME \\\"q\\\" \\\\x\"\n",
+        "PACKAGE_NAME=a\nPACKAGE_NAME+=b\nexport PACKAGE_VERSION=3\nDEST_MODULE_LOCATION[0]=/updates/dkms\n",
+        "PACKAGE_NAME=\"$unset_in_env\"x\nPACKAGE_VERSION=${BUILT_MODULE_NAME}y\n",
+        "\n# only a comment and an assignment without newline at the end\nPACKAGE_NAME=last",
+        "PACKAGE_NAME=~foo\nPACKAGE_VERSION=a:~b\n",        // not plain: tilde, via bash
+        "PACKAGE_NAME=$(echo x)\n",                         // not plain: command substitution
+        "if true; then PACKAGE_NAME=x; fi\n",
+        "PACKAGE_NAME=\"a\r\"\n",
+    };
+    int i = 0;
+    for (auto& text : texts) {
+        fs::path f = t.write("case" + std::to_string(i++) + ".conf", text);
+        INFO(text);
+        CHECK(evaluate_config({f}, presets, kWl) == evaluate_shell({f}, presets, kWl));
+    }
+    // The plain ones were read without starting bash.
+    without_bash(t, [&] {
+        for (int k : {0, 1, 2, 3, 4, 5, 6}) {
+            INFO(texts[k]);
+            CHECK_NOTHROW(evaluate_config({t.dir / ("case" + std::to_string(k) + ".conf")}, presets, kWl));
+        }
+        for (int k : {7, 8, 9, 10}) {
+            INFO(texts[k]);
+            CHECK_THROWS_AS(evaluate_config({t.dir / ("case" + std::to_string(k) + ".conf")}, presets, kWl), Error);
+        }
+    });
+    CHECK(raw_get(evaluate_config({t.dir / "case0.conf"}, presets, kWl), "MAKE") ==
+          "make -C /lib/modules/6.1.0-9-amd64/build M=/var/lib/dkms/foo/1.0/build");
+}
+
+TEST_CASE("evaluate_config leaves a name the environment defines to bash", "[shell][conf]") {
+    TempDir t;
+    fs::path f = t.write("env.conf", "PACKAGE_NAME=\"$DKMS_RUN_TEST_FROM_ENV\"\nPACKAGE_VERSION=\"$CC\"\n");
+    setenv("DKMS_RUN_TEST_FROM_ENV", "from-env", 1);
+    setenv("CC", "gcc-evil", 1);   // removed from bash's environment, as dkms does
+    RawVars v = evaluate_config({f}, {}, kWl);
+    CHECK(raw_get(v, "PACKAGE_NAME") == "from-env");
+    CHECK(raw_get(v, "PACKAGE_VERSION").empty());
+    CHECK(v == evaluate_shell({f}, {}, kWl));
+    unsetenv("DKMS_RUN_TEST_FROM_ENV");
+    unsetenv("CC");
+    without_bash(t, [&] { CHECK(raw_get(evaluate_config({f}, {}, kWl), "PACKAGE_NAME").empty()); });
+}
+
+TEST_CASE("evaluate_config with several files: expansions go to bash", "[shell][conf]") {
+    TempDir t;
+    fs::path a = t.write("dkms.conf", "PACKAGE_NAME=foo\nMAKE=\"make $kernelver\"\n");
+    fs::path b = t.write("foo.conf", "MAKE+=\" V=1\"\npriv=1\n");
+    fs::path c = t.write("foo-comments.conf", "# nothing\n\n");
+    const ShellPresets presets{{"kernelver", "6.1.0-9-amd64"}};
+    CHECK(evaluate_config({a, b}, presets, kWl) == evaluate_shell({a, b}, presets, kWl));
+    CHECK(raw_get(evaluate_config({a, b}, presets, kWl), "MAKE") == "make 6.1.0-9-amd64 V=1");
+    without_bash(t, [&] {
+        CHECK_THROWS_AS(evaluate_config({a, b}, presets, kWl), Error);
+        // A comment-only override does not count as a second file.
+        CHECK(raw_get(evaluate_config({a, c, t.dir / "missing.conf"}, presets, kWl), "MAKE") == "make 6.1.0-9-amd64");
+    });
+}

@@ -42,10 +42,13 @@ using ShellPresets = std::vector<std::pair<std::string, std::string>>;
 RawVars evaluate_shell(const std::vector<std::filesystem::path>& files, const ShellPresets& presets,
                        const std::vector<std::string>& whitelist);
 
-/// evaluate_shell for configuration files (framework.conf and framework.conf.d) that are
-/// usually all comments: when every file is readable and its non-comment lines are plain
-/// assignments without any expansion (no '$', no backquote, no CR), the declarative reader
-/// gives the same values without starting bash; anything else goes to evaluate_shell.
+/// evaluate_shell without bash where that gives the same values: when one of the existing files
+/// holds more than comments, it is read by the declarative reader if that finds it plain (only
+/// assignments; `$var`/`${var}` of presets and of its own earlier assignments), with no backquote,
+/// CR or NUL byte, and nothing it expands unset would come from the environment; when several do,
+/// only plain assignments without any expansion or backslash are read so. Anything else (a
+/// dkms.conf with `if`, `$(...)`, sourcing, ...) goes to evaluate_shell. Used for dkms.conf,
+/// framework.conf and framework.conf.d alike; the unit tests compare both ways on the corpus.
 RawVars evaluate_config(const std::vector<std::filesystem::path>& files, const ShellPresets& presets,
                         const std::vector<std::string>& whitelist);
 
@@ -69,6 +72,9 @@ struct DeclConf {
     RawVars vars;                               ///< final values of every assignment (all names, not only directives)
     std::vector<DeclAssignment> assignments;    ///< in file order
     std::vector<DeclNeedsShell> needs_shell;    ///< empty when the file is plain
+    /// Names expanded while neither assigned before nor preset (they expanded to ""), in order of
+    /// first use. bash would give them the value of the environment variable of that name.
+    std::vector<std::string> unset_expanded;
     bool plain() const { return needs_shell.empty(); }
     /// Line of the last assignment to NAME[idx] (scalar = index 0), or 0 if never assigned.
     int line_of(const std::string& name, std::size_t idx = 0) const;
