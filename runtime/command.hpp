@@ -22,6 +22,7 @@ struct Invocation {
     std::optional<std::filesystem::path> source_path;  ///< add <dir> / <dir>/dkms.conf
     std::vector<Target> targets;              ///< -k/-a resolved (empty with --all until resolved)
     bool kernels_given = false;
+    bool arch_given = false;                  ///< an arch came with -a or -k K/A
     bool json = false;
     std::vector<std::string> extra_args;      ///< words the action takes itself (lint PATH...)
     /// Archive and package options (mktarball, ldtarball, match, mkbmdeb/mkdeb/mkdsc).

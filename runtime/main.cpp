@@ -140,7 +140,7 @@ int run(int argc, char** argv, StdReporter& rep) {
         return 2;
     }
 
-    Invocation inv{ctx, "", "", "", std::nullopt, {}, false, false, {}, {}, {}, {}, false, false};
+    Invocation inv{ctx, "", "", "", std::nullopt, {}, false, false, false, {}, {}, {}, {}, false, false};
     std::vector<std::string> kernels, arches;
     std::optional<std::string> root, dkmstree, sourcetree, installtree;
     bool quiet = false;
@@ -301,6 +301,7 @@ int run(int argc, char** argv, StdReporter& rep) {
             return 16;
         }
     inv.kernels_given = !kernels.empty();
+    inv.arch_given = !arches.empty();
     if (kernels.empty() && cmd->needs_targets && !s.all) kernels.push_back(running_kernel());
     std::string default_arch = arches.size() == 1 ? arches.front() : machine_arch();
     for (size_t i = 0; i < kernels.size(); ++i)

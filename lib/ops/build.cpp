@@ -39,6 +39,9 @@ std::string elapsed(std::chrono::steady_clock::duration d) {
 // Runs one logged step the way dkms 3.4's invoke_command does: "<desc>... done." on screen,
 // a "# command:" block in make.log.
 class StepRunner {
+    // ANSI "erase to end of line": a redrawn shorter line leaves nothing of the longer one behind.
+    static constexpr const char* kClearToEol = "\033[K";
+
 public:
     StepRunner(Reporter& r, fs::path log, std::string label, std::string jobserver)
         : r_(r), log_(std::move(log)), label_(std::move(label)), jobserver_(std::move(jobserver)) {}
@@ -63,10 +66,10 @@ public:
         auto start = std::chrono::steady_clock::now();
         if (r_.interactive())
             p.on_tick = [&](std::chrono::steady_clock::duration d) {
-                r_.out_partial("\r" + desc + "... " + label_ + " " + elapsed(d));
+                r_.out_partial("\r" + desc + "... " + label_ + " " + elapsed(d) + kClearToEol);
             };
         auto res = run_process(p);
-        if (r_.interactive()) r_.out_partial("\r" + desc + "...");
+        if (r_.interactive()) r_.out_partial("\r" + desc + "..." + kClearToEol);
         {
             std::ofstream l(log_, std::ios::app);
             l << "# exit code: " << res.status << "\n# elapsed time: " << elapsed(std::chrono::steady_clock::now() - start)

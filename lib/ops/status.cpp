@@ -69,14 +69,27 @@ std::vector<StatusEntry> Ops::status(const StatusFilter& f) const {
                 StatusEntry e{id, t, tree_.is_installed(id, t) ? "installed" : "built", {}};
                 if (dir_exists(tree_.module_dir(m) / "original_module" / t.kver / t.arch))
                     e.notes.push_back("Original modules exist");
+                Manifest man;
+                bool differs = false, missing = false;
+                fs::path bdir = tree_.built_dir(id, t);
+                bool has_manifest = false;
+                try {
+                    has_manifest = read_manifest(bdir, man);
+                } catch (const Error&) {
+                    differs = e.state == "installed";
+                }
+                // Built modules recorded by the manifest that are gone from module/ (dkms 3.4's
+                // check reads dkms.conf; without a manifest this one stays silent rather than spawn bash).
+                if (has_manifest)
+                    for (auto& mf : man.files)
+                        if (!path_exists(bdir / "module" / mf.name)) missing = true;
+                if (missing) e.notes.push_back("Built modules are missing in the kernel modules folder");
                 if (e.state == "installed") {
-                    Manifest man;
-                    bool differs = false;
-                    fs::path bdir = tree_.built_dir(id, t);
                     try {
-                        if (read_manifest(bdir, man)) {
+                        if (has_manifest) {
                             for (auto& mf : man.files)
-                                if (!mf.installed_to.empty() && !same_bytes(bdir / "module" / mf.name, mf.installed_to))
+                                if (!mf.installed_to.empty() && path_exists(bdir / "module" / mf.name) &&
+                                    !same_bytes(bdir / "module" / mf.name, mf.installed_to))
                                     differs = true;
                         } else if (!dest.empty()) {
                             std::error_code ec;

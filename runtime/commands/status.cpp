@@ -7,9 +7,10 @@ namespace dkms::cli {
 static int run_status(Invocation& inv) {
     Ops ops(inv.ctx);
     StatusFilter f{inv.module, inv.version, "", ""};
-    if (inv.kernels_given && !inv.targets.empty()) {
-        f.kver = inv.targets.front().kver;
-        f.arch = inv.targets.front().arch;
+    // As dkms: -k K filters on the kernel (every arch), -a A or -k K/A on the arch too.
+    if (!inv.targets.empty()) {
+        if (inv.kernels_given) f.kver = inv.targets.front().kver;
+        if (inv.arch_given) f.arch = inv.targets.front().arch;
     }
     auto rows = ops.status(f);
     if (inv.json) {

@@ -173,3 +173,44 @@ TEST_CASE("status rows come from the tree alone, in dkms's order and words", "[t
     CHECK(json.find("\"installed\"") != std::string::npos);
     CHECK(json.find(T2.kver) != std::string::npos);
 }
+
+TEST_CASE("status: built modules recorded in the manifest but gone from module/", "[tree][status]") {
+    TreeFixture f;
+    const ModuleId id{"foo", "1.0"};
+    f.add(id);
+    f.build(id, T1);
+    f.build(id, T2);
+    f.install(id, T2);
+    fs::path installed = f.settings.install_tree / T2.kver / "updates/dkms/foo.ko";
+    FakeRoot::write(installed, "ko");
+    for (auto& t : {T1, T2}) {
+        Manifest m;
+        m.module = id.name, m.version = id.version, m.kernel = t.kver, m.arch = t.arch;
+        m.files = {{"foo.ko", sha256_file(f.tree.built_dir(id, t) / "module/foo.ko"),
+                    t.kver == T2.kver ? installed.string() : ""},
+                   {"foo-helper.ko", "", ""}};
+        write_manifest(f.tree.built_dir(id, t), m);
+    }
+    f.write(f.tree.built_dir(id, T1) / "module/foo-helper.ko", "ko2");
+    Ops ops(f.ctx);
+    auto line = [&](const Target& t) { return format_status_line(ops.status({"foo", "", t.kver, ""}).at(0)); };
+    CHECK(line(T1) == "foo/1.0, 6.1.0-9-amd64, x86_64: built");
+    // T2 lacks foo-helper.ko: said once; the installed foo.ko still matches its build.
+    CHECK(line(T2) == "foo/1.0, 6.1.0-10-amd64, x86_64: installed (Built modules are missing in the kernel modules folder)");
+    fs::remove(f.tree.built_dir(id, T1) / "module/foo.ko");
+    CHECK(line(T1) == "foo/1.0, 6.1.0-9-amd64, x86_64: built (Built modules are missing in the kernel modules folder)");
+}
+
+TEST_CASE("status: a kernel filter shows every arch, an arch filter only that arch", "[tree][status]") {
+    TreeFixture f;
+    const ModuleId id{"foo", "1.0"};
+    const Target other{T1.kver, "i686"};
+    f.add(id);
+    f.build(id, T1);
+    f.build(id, other);
+    Ops ops(f.ctx);
+    CHECK(ops.status({"", "", T1.kver, ""}).size() == 2);
+    auto one = ops.status({"", "", T1.kver, "i686"});
+    REQUIRE(one.size() == 1);
+    CHECK(one[0].target->arch == "i686");
+}
