@@ -54,6 +54,15 @@ out_lacks() { if grep -qF -- "$1" "$WORK/out"; then fail "output has unexpected:
 
 same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: '$2' != '$3'"; fi; }
 
+# spawned ARGS...: how many processes `dkms-run --root $T ARGS...` started (successful execve calls
+# under strace -f, its own excluded); its output goes to $WORK/out. LeakSanitizer cannot run under
+# ptrace, so the sanitizer build's leak check is off for this one command.
+spawned() {
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -qq -e trace=execve -e status=successful \
+        -o "$WORK/strace" "$DKMS_RUN" --root "$T" "$@" > "$WORK/out" 2>&1 || true
+    echo $(($(grep -c execve "$WORK/strace") - 1))
+}
+
 # copy_example NAME: the example module source in $WORK/NAME
 copy_example() { rm -rf "$WORK/$1"; cp -r "$SRCDIR/examples/hello-dkms" "$WORK/$1"; rm -rf "$WORK/$1/debian"; }
 
