@@ -8,6 +8,7 @@
 #include <cctype>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "dkms/error.hpp"
 #include "dkms/kernel.hpp"
@@ -145,7 +146,14 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
     if (c.package_version.empty()) error("No 'PACKAGE_VERSION' directive specified.");
 
     // Kernel-dependent global exclusion.
-    KernelConfig kcfg = kconfig.empty() ? KernelConfig{} : read_kernel_config(kconfig);
+    // Only the names this file asks about: BUILD_EXCLUSIVE_CONFIG words (without '!') and the compiler.
+    std::set<std::string> wanted{"CONFIG_CC_IS_CLANG"};
+    if (auto it = raw.find("BUILD_EXCLUSIVE_CONFIG"); it != raw.end())
+        for (auto& [i, spec] : it->second) {
+            std::istringstream words(spec);
+            for (std::string w; words >> w;) wanted.insert(w[0] == '!' ? w.substr(1) : w);
+        }
+    KernelConfig kcfg = kconfig.empty() ? KernelConfig{} : read_kernel_config(kconfig, &wanted);
     auto excluded_at = [&](std::optional<size_t> idx) {
         auto val = [&](const char* n) -> std::string {
             if (!idx) return get(n);

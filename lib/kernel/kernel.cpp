@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Kernel version ordering, config parsing and header completeness checks.
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 
@@ -53,17 +54,22 @@ bool natural_less(const std::string& a, const std::string& b) {
     return a.size() - i < b.size() - j;
 }
 
-KernelConfig read_kernel_config(const std::filesystem::path& file) {
+KernelConfig read_kernel_config(const std::filesystem::path& file, const std::set<std::string>* only) {
     KernelConfig cfg;
-    std::ifstream in(file);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind("CONFIG_", 0) != 0) continue;
+    std::ifstream in(file, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string_view rest = text;
+    while (!rest.empty()) {
+        std::string_view line = rest.substr(0, rest.find('\n'));
+        rest.remove_prefix(std::min(rest.size(), line.size() + 1));
+        if (line.substr(0, 7) != "CONFIG_") continue;
         auto eq = line.find('=');
-        if (eq == std::string::npos) continue;
-        std::string val = line.substr(eq + 1);
+        if (eq == std::string_view::npos) continue;
+        std::string name(line.substr(0, eq));
+        if (only && !only->count(name)) continue;
+        std::string_view val = line.substr(eq + 1);
         if (val.size() >= 2 && val.front() == '"' && val.back() == '"') val = val.substr(1, val.size() - 2);
-        cfg[line.substr(0, eq)] = val;
+        cfg[std::move(name)] = std::string(val);
     }
     return cfg;
 }

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <set>
 
 #include "config.h"
 #include "dkms/compress.hpp"
@@ -237,7 +238,8 @@ void Ops::build(const ModuleId& id, const Target& t) {
     fs::path ksrc = s.kernel_source_dir_for(t.kver);
     fs::path kconfig = s.kernel_config_for(t.kver);
     if (!kconfig.empty()) {
-        KernelConfig kc = read_kernel_config(kconfig);
+        const std::set<std::string> wanted{"CONFIG_CC_VERSION_TEXT", "CONFIG_CC_IS_CLANG"};
+        KernelConfig kc = read_kernel_config(kconfig, &wanted);
         std::string cc = kc.count("CONFIG_CC_VERSION_TEXT") ? kc["CONFIG_CC_VERSION_TEXT"] : "";
         cc = cc.substr(0, cc.find(' '));
         if (kc.count("CONFIG_CC_IS_CLANG") && kc["CONFIG_CC_IS_CLANG"] == "y") cc = "clang";

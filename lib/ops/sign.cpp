@@ -212,7 +212,8 @@ SigningPlan prepare_signing(const Context& ctx, const Target& t) {
         r.out("Kernel config " + shown.string() + " not found, modules won't be signed");
         return plan;
     }
-    KernelConfig kc = read_kernel_config(kconfig);
+    const std::set<std::string> wanted{"CONFIG_MODULE_SIG_HASH"};
+    KernelConfig kc = read_kernel_config(kconfig, &wanted);
     auto h = kc.find("CONFIG_MODULE_SIG_HASH");
     if (h == kc.end() || h->second.empty()) {
         r.out("The kernel is built without module signing facility, modules won't be signed");

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,8 +22,10 @@ int dkms_ver_compare(const std::string& a, const std::string& b);
 bool natural_less(const std::string& a, const std::string& b);
 
 /// CONFIG_* values from a kernel .config or include/config/auto.conf (quotes removed).
+/// With `only`, just those names are kept: a kernel's config has thousands of entries and
+/// most callers want one or two of them.
 using KernelConfig = std::map<std::string, std::string>;
-KernelConfig read_kernel_config(const std::filesystem::path& file);
+KernelConfig read_kernel_config(const std::filesystem::path& file, const std::set<std::string>* only = nullptr);
 
 /// The config file dkms 3.4 uses for a kernel: include/config/auto.conf, else .config; empty if neither.
 std::filesystem::path kernel_config_file(const std::filesystem::path& kernel_source_dir);
