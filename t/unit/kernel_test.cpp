@@ -2,6 +2,8 @@
 // Kernel facts: dkms's version order, kernel config files, header completeness, .modinfo.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include <algorithm>
 
 #include "dkms/error.hpp"
@@ -55,6 +57,10 @@ TEST_CASE("read_kernel_config: values without quotes, comments ignored", "[kerne
     CHECK(c.at("CONFIG_NR_CPUS") == "8192");
     CHECK(c.count("CONFIG_FOO") == 0);
     CHECK(c.size() == 3);
+    const std::set<std::string> only{"CONFIG_MODULE_SIG_HASH", "CONFIG_FOO", "CONFIG_ABSENT"};
+    CHECK(read_kernel_config(t.path() / "auto.conf", &only) == KernelConfig{{"CONFIG_MODULE_SIG_HASH", "sha256"}});
+    write_file_atomic(t.path() / "no-newline.conf", "CONFIG_LAST=\"x y\"");
+    CHECK(read_kernel_config(t.path() / "no-newline.conf").at("CONFIG_LAST") == "x y");
 }
 
 TEST_CASE("kernel_config_file prefers include/config/auto.conf over .config", "[kernel]") {
