@@ -10,6 +10,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -18,6 +19,7 @@
 #include "dkms/jobserver.hpp"
 #include "dkms/kernel.hpp"
 #include "dkms/ops.hpp"
+#include "dkms/signing.hpp"
 
 namespace dkms {
 
@@ -226,6 +228,19 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
         return ExitCode::HeadersMissing;
     }
 
+    // The signing decision (and the MOK pair, generated when missing) is made once, here, before
+    // any worker starts: dkms 3.4's prepare_kernel_and_signing, once per autoinstall. The workers
+    // share it; none of them generates a key of its own.
+    std::optional<SigningPlan> signing;
+    if (needs_build) {
+        try {
+            signing = prepare_signing(ictx, t);
+            r.out("");
+        } catch (const Error& e) {
+            report_error(r, e);  // framework.conf unreadable: each build meets it again and fails
+        }
+    }
+
     int budget = s.make_jobs();
     if (budget < 1) budget = int(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
     Jobserver js(budget);
@@ -261,6 +276,7 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
             if (!cands[i].built) {
                 Context wctx{ws, *buf};
                 Ops wops(wctx);
+                if (signing) wops.set_signing_plan(t, *signing);
                 try {
                     wops.build(cands[i].id, t);
                 } catch (const Error& e) {
