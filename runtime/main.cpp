@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // dkms-run: dkms's command line (actions and options in any order) -> Context -> command -> exit code.
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <regex>
 #include <set>
@@ -39,6 +41,12 @@ public:
         std::fflush(stderr);
     }
     bool interactive() const override { return isatty(1); }
+    int columns() const override {
+        winsize w{};
+        if (ioctl(1, TIOCGWINSZ, &w) == 0 && w.ws_col > 0) return w.ws_col;
+        if (const char* c = getenv("COLUMNS"); c && std::atoi(c) > 0) return std::atoi(c);
+        return 80;
+    }
 };
 
 void print_usage(Reporter& r) {

@@ -7,9 +7,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -18,6 +21,7 @@
 #include "dkms/jobserver.hpp"
 #include "dkms/kernel.hpp"
 #include "dkms/ops.hpp"
+#include "dkms/signing.hpp"
 
 namespace dkms {
 
@@ -40,6 +44,57 @@ public:
 private:
     enum class Kind { Out, Err, Partial };
     std::vector<std::pair<Kind, std::string>> lines_;
+};
+
+// On a terminal, one line redrawn in place while modules build in the worker threads (their own
+// output is held back until each is done): the kernel, each module being built with how long it
+// has been building, and how many are still waiting. "\r" + text + ESC[K redraws it; "\r" ESC[K
+// takes it away before anything else is printed, so what stays on the screen is exactly what
+// is printed without a terminal. Not on a terminal (dpkg's logs): nothing at all.
+class Progress {
+public:
+    using Clock = std::chrono::steady_clock;
+    Progress(Reporter& r, const Target& t) : r_(r), on_(r.interactive()), head_("Building for " + t.kver + ": ") {}
+    bool active() const { return on_; }
+    void started(const std::string& what) { running_.push_back({what, Clock::now()}); }
+    void finished(const std::string& what) {
+        running_.erase(std::remove_if(running_.begin(), running_.end(), [&](auto& e) { return e.first == what; }),
+                       running_.end());
+    }
+    void draw(size_t waiting) {
+        if (!on_) return;
+        if (running_.empty()) return clear();
+        auto now = Clock::now();
+        std::string line = head_;
+        for (size_t i = 0; i < running_.size(); ++i) {
+            long sec = long(std::chrono::duration_cast<std::chrono::seconds>(now - running_[i].second).count());
+            char t[32];
+            std::snprintf(t, sizeof t, " %ld:%02ld", sec / 60, sec % 60);
+            line += (i ? ", " : "") + running_[i].first + t;
+        }
+        if (waiting) line += ", " + std::to_string(waiting) + " waiting";
+        // Wider than the terminal, it would wrap and "\r" could not go back to its start.
+        size_t width = size_t(std::max(r_.columns(), 2) - 1);
+        if (line.size() > width) {
+            size_t cut = width >= 3 ? width - 3 : width;
+            while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
+            line = line.substr(0, cut) + std::string("...").substr(0, width - cut);
+        }
+        r_.out_partial("\r" + line + "\033[K");
+        drawn_ = true;
+    }
+    void clear() {
+        if (!drawn_) return;
+        r_.out_partial("\r\033[K");
+        drawn_ = false;
+    }
+
+private:
+    Reporter& r_;
+    bool on_;
+    std::string head_;
+    std::vector<std::pair<std::string, Clock::time_point>> running_;
+    bool drawn_ = false;
 };
 
 // dkms's die(): a blank line, "Error! " and the first line, then the others (stderr).
@@ -226,6 +281,19 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
         return ExitCode::HeadersMissing;
     }
 
+    // The signing decision (and the MOK pair, generated when missing) is made once, here, before
+    // any worker starts: dkms 3.4's prepare_kernel_and_signing, once per autoinstall. The workers
+    // share it; none of them generates a key of its own.
+    std::optional<SigningPlan> signing;
+    if (needs_build) {
+        try {
+            signing = prepare_signing(ictx, t);
+            r.out("");
+        } catch (const Error& e) {
+            report_error(r, e);  // framework.conf unreadable: each build meets it again and fails
+        }
+    }
+
     int budget = s.make_jobs();
     if (budget < 1) budget = int(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
     Jobserver js(budget);
@@ -247,10 +315,12 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
         c.deps.erase(std::remove_if(c.deps.begin(), c.deps.end(), settled), c.deps.end());
         return c.deps.empty();
     };
+    Progress progress(r, t);
     auto start = [&](size_t i, bool token) {
         Candidate& c = cands[i];
         c.state = Candidate::State::Running;
         ++running;
+        progress.started(c.id.str());
         Settings ws = s;
         ws.jobserver_makeflags = js.makeflags();
         bool verbose = r.is_verbose();
@@ -261,6 +331,7 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
             if (!cands[i].built) {
                 Context wctx{ws, *buf};
                 Ops wops(wctx);
+                if (signing) wops.set_signing_plan(t, *signing);
                 try {
                     wops.build(cands[i].id, t);
                 } catch (const Error& e) {
@@ -297,11 +368,17 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
         }
         if (running == 0) break;
         bool want_token = false;
-        for (auto& c : cands) want_token = want_token || (c.state == Candidate::State::Waiting && c.deps.empty());
+        size_t waiting = 0;
+        for (auto& c : cands) {
+            want_token = want_token || (c.state == Candidate::State::Waiting && c.deps.empty());
+            waiting += c.state == Candidate::State::Waiting;
+        }
+        progress.draw(waiting);
         pollfd fds[2] = {{efd, POLLIN, 0}, {js.poll_fd(), POLLIN, 0}};
-        int n = poll(fds, (want_token && js.poll_fd() >= 0) ? 2 : 1, -1);
+        // On a terminal, wake up every second to redraw the elapsed times.
+        int n = poll(fds, (want_token && js.poll_fd() >= 0) ? 2 : 1, progress.active() ? 1000 : -1);
         if (n < 0 && errno != EINTR) throw SystemError("poll", errno);
-        if (!(fds[0].revents & POLLIN)) continue;
+        if (n <= 0 || !(fds[0].revents & POLLIN)) continue;
         uint64_t cnt;
         (void)!read(efd, &cnt, sizeof cnt);
         std::deque<Finished> batch;
@@ -309,9 +386,11 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
             std::lock_guard<std::mutex> g(mu);
             batch.swap(done);
         }
+        progress.clear();
         for (auto& f : batch) {
             threads[f.index].join();
             --running;
+            progress.finished(cands[f.index].id.str());
             if (f.token) js.release();
             else implicit_free = true;
             Candidate& c = cands[f.index];
@@ -337,6 +416,7 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
             r.out("");
         }
     }
+    progress.clear();
     close(efd);
 
     bool depmod_failed = false;

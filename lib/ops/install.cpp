@@ -305,10 +305,9 @@ void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
     }
     ctx_.report.out("Module " + id.str() + " for kernel " + t.kver + " (" + t.arch + "):");
     ctx_.report.out("Before uninstall, this module version was ACTIVE on this kernel.");
-    // Drop the "installed" link first: a crash from here on leaves a module reported as built.
     std::error_code ec;
-    fs::remove(tree_.installed_link(id.name, t), ec);
-
+    // What to delete is found out first: when that fails (a tree written by dkms, whose dkms.conf
+    // cannot be read), the module stays installed, as status says, and nothing is touched.
     fs::path bdir = tree_.built_dir(id, t);
     fs::path kdir = s.install_tree / t.kver;
     Manifest man;
@@ -334,6 +333,8 @@ void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
             }
         }
     }
+    // Drop the "installed" link before deleting: a crash from here on leaves a module reported as built.
+    fs::remove(tree_.installed_link(id.name, t), ec);
     for (auto& p : targets) {
         if (!path_exists(p)) continue;
         ctx_.report.out("Deleting " + p.string());

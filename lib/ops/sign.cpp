@@ -7,11 +7,13 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <set>
 
 #include "dkms/error.hpp"
@@ -49,8 +51,53 @@ fs::path temp_beside(const fs::path& final) {
 }
 
 // link() refuses to replace an existing file, so a pair that appeared meanwhile is never overwritten.
-void link_into_place(const fs::path& tmp, const fs::path& final) {
-    if (link(tmp.c_str(), final.c_str()) != 0) throw SystemError("cannot create " + final.string(), errno);
+// Returns false when `final` already exists (someone else put it there), throws on other errors.
+bool link_into_place(const fs::path& tmp, const fs::path& final) {
+    if (link(tmp.c_str(), final.c_str()) == 0) return true;
+    if (errno == EEXIST) return false;
+    throw SystemError("cannot create " + final.string(), errno);
+}
+
+// An exclusive flock(2) on a directory, held while a MOK pair is generated in it, so that
+// concurrent generators (threads of one dkms-run, other dkms-run processes, generate_mok) make
+// one pair between them: whoever gets the lock second finds the pair complete. Locking the
+// directory itself leaves no lock file behind. Without a lock (say, a read-only directory, where
+// generation fails anyway) the no-clobber link() still keeps the first pair.
+class DirLock {
+public:
+    explicit DirLock(const fs::path& dir) {
+        fd_ = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd_ < 0) return;
+        while (flock(fd_, LOCK_EX) != 0) {
+            if (errno == EINTR) continue;
+            close(fd_);
+            fd_ = -1;
+            return;
+        }
+    }
+    ~DirLock() {
+        if (fd_ >= 0) close(fd_);
+    }
+    DirLock(const DirLock&) = delete;
+    DirLock& operator=(const DirLock&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
+bool nonempty_file(const fs::path& p) {
+    struct stat st{};
+    return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+}
+
+// A generator that does not take our lock (Debian's dkms, which lets openssl write the final
+// names) made the pair while we did: give it a moment to finish both halves.
+bool wait_for_pair(const MokPaths& mok) {
+    for (int i = 0; i < 100; ++i) {
+        if (nonempty_file(mok.key) && nonempty_file(mok.cert)) return true;
+        usleep(50 * 1000);
+    }
+    return false;
 }
 
 }  // namespace
@@ -96,6 +143,24 @@ fs::path find_sign_file(const Settings& s, const Target& t, const SigningSetting
     return p;
 }
 
+namespace {
+
+[[noreturn]] void throw_half_pair(const MokPaths& mok, bool have_key) {
+    const std::string present = have_key ? mok.key : mok.cert.string();
+    const std::string missing = have_key ? mok.cert.string() : mok.key;
+    const char* what_missing = have_key ? "certificate" : "signing key";
+    throw Error(ExitCode::Error,
+                {std::string("The MOK ") + (have_key ? "signing key " : "certificate ") + present + " exists, but its " +
+                     what_missing + " " + missing + " is missing.",
+                 "dkms-run does not generate a new pair over the remaining half, since the certificate may "
+                 "already be enrolled.",
+                 std::string("Restore ") + missing + " from a backup, or, to start over with a new pair, remove " +
+                     present + " and run 'dkms-run generate_mok' (the new certificate must then be enrolled: "
+                     "mokutil --import " + mok.cert.string() + ")."});
+}
+
+}  // namespace
+
 bool ensure_mok(const Context& ctx, const MokPaths& mok) {
     bool pkcs11 = mok.key.rfind("pkcs11:", 0) == 0;
     bool have_key = pkcs11 || fs::exists(mok.key), have_cert = fs::exists(mok.cert);
@@ -106,26 +171,24 @@ bool ensure_mok(const Context& ctx, const MokPaths& mok) {
                          " is a PKCS#11 token, so no pair can be generated.",
                      "Export the token's certificate to " + mok.cert.string() +
                          ", or point mok_certificate in /etc/dkms/framework.conf at it."});
+    if (have_key != have_cert) throw_half_pair(mok, have_key);
+    std::error_code ec;
+    fs::create_directories(fs::path(mok.key).parent_path(), ec);
+    fs::create_directories(mok.cert.parent_path(), ec);
+    // One generator at a time; the one that waited finds the pair made and uses it.
+    DirLock lock(fs::path(mok.key).parent_path());
+    have_key = fs::exists(mok.key);
+    have_cert = fs::exists(mok.cert);
+    if (have_key && have_cert) return false;
     if (have_key != have_cert) {
-        const std::string present = have_key ? mok.key : mok.cert.string();
-        const std::string missing = have_key ? mok.cert.string() : mok.key;
-        const char* what_missing = have_key ? "certificate" : "signing key";
-        throw Error(ExitCode::Error,
-                    {std::string("The MOK ") + (have_key ? "signing key " : "certificate ") + present +
-                         " exists, but its " + what_missing + " " + missing + " is missing.",
-                     "dkms-run does not generate a new pair over the remaining half, since the certificate may "
-                     "already be enrolled.",
-                     std::string("Restore ") + missing + " from a backup, or, to start over with a new pair, remove " +
-                         present + " and run 'dkms-run generate_mok' (the new certificate must then be enrolled: "
-                         "mokutil --import " + mok.cert.string() + ")."});
+        // Half a pair appeared while we waited for the lock: someone who does not take it is writing one.
+        if (wait_for_pair(mok)) return false;
+        throw_half_pair(mok, fs::exists(mok.key));
     }
     ctx.report.out("Certificate or key are missing, generating self signed certificate for MOK...");
     if (find_program("openssl").empty())
         throw Error(ExitCode::Error, {"openssl not found, can't generate key and certificate.",
                                       "Install it (apt-get install openssl) and run 'dkms-run generate_mok'."});
-    std::error_code ec;
-    fs::create_directories(fs::path(mok.key).parent_path(), ec);
-    fs::create_directories(mok.cert.parent_path(), ec);
     fs::path key_tmp = temp_beside(mok.key), cert_tmp;
     try {
         cert_tmp = temp_beside(mok.cert);
@@ -165,20 +228,26 @@ bool ensure_mok(const Context& ctx, const MokPaths& mok) {
     }
     chmod(key_tmp.c_str(), 0600);
     chmod(cert_tmp.c_str(), 0644);
+    bool made = false;
     try {
-        link_into_place(key_tmp, mok.key);
-        try {
-            link_into_place(cert_tmp, mok.cert);
-        } catch (...) {
-            fs::remove(mok.key, ec);  // never leave one half of a pair we made
-            throw;
+        if (link_into_place(key_tmp, mok.key)) {
+            try {
+                made = link_into_place(cert_tmp, mok.cert);
+            } catch (...) {
+                fs::remove(mok.key, ec);  // never leave one half of a pair we made
+                throw;
+            }
+            if (!made) fs::remove(mok.key, ec);  // a certificate that is not ours: our key is no half of it
         }
     } catch (...) {
         cleanup();
         throw;
     }
     cleanup();
-    return true;
+    if (made) return true;
+    // EEXIST: another generator (not taking our lock) got there first. Its pair is the one to use.
+    if (wait_for_pair(mok)) return false;
+    throw_half_pair(mok, fs::exists(mok.key));
 }
 
 bool running_in_chroot() {
@@ -331,8 +400,12 @@ void sign_module(const Context& ctx, const SigningPlan& plan, const fs::path& ko
 
 void report_mok_enrolment(const Context& ctx, const fs::path& cert) {
     // Once per process (one dkms-run transaction), however many kernels and modules are signed.
+    static std::mutex mu;  // autoinstall signs from several threads
     static std::set<std::string> reported;
-    if (!reported.insert(cert.string()).second) return;
+    {
+        std::lock_guard<std::mutex> g(mu);
+        if (!reported.insert(cert.string()).second) return;
+    }
     Reporter& r = ctx.report;
     const std::string enrol = "mokutil --import " + cert.string();
     if (find_program("mokutil").empty()) {

@@ -68,6 +68,27 @@ expect_rc 0 "kernel-install remove" hook 40-dkms-run.install remove "$FAKE"
 check "kernel-install remove unbuilt cindep" test ! -e "$T/var/lib/dkms/cindep/1.0/$FAKE"
 expect_rc 0 "kernel-install other commands do nothing" hook 40-dkms-run.install inspect "$FAKE"
 
+# An unbuild that fails (the dkms.conf of cindep is gone): the others are still unbuilt, the
+# failure is named, kernel_preinst and kernel_prerm exit 14, and so does the hook.
+expect_rc 0 "postinst hook installs zbase and cindep again" hook postinst.d-dkms-run "$FAKE"
+mv "$T/usr/src/cindep-1.0/dkms.conf" "$WORK/cindep.conf"
+expect_rc 14 "kernel_preinst when a dkms.conf cannot be read" R kernel_preinst -k "$FAKE"
+out_has "Error! Could not locate dkms.conf file."
+out_has "Error! dkms kernel_preinst for kernel $FAKE ($ARCH) failed for module(s) cindep/1.0(4)."
+check "zbase was unbuilt all the same" test ! -e "$T/var/lib/dkms/zbase/1.0/$FAKE"
+check "cindep is still installed" test -f "$(fko cindep)"
+# A tree written by dkms (no manifest): uninstall needs the dkms.conf to know what to delete.
+rm "$T/var/lib/dkms/cindep/1.0/$FAKE/$ARCH/.dkms-run.yaml"
+expect_rc 14 "prerm hook when an uninstall cannot read the dkms.conf" hook prerm.d-dkms-run "$FAKE"
+out_has "Error! dkms kernel_prerm for kernel $FAKE ($ARCH) failed for module(s) cindep/1.0(4)."
+out_has "dkms-run: kernel_prerm for kernel $FAKE failed (exit 14); see the errors above."
+expect_rc 0 "status tells the truth" R status cindep/1.0 -k "$FAKE"
+out_has "cindep/1.0, $FAKE, $ARCH: installed"
+check "and its module is still in place" test -f "$(fko cindep)"
+mv "$WORK/cindep.conf" "$T/usr/src/cindep-1.0/dkms.conf"
+expect_rc 0 "kernel_prerm once the dkms.conf is back" R kernel_prerm -k "$FAKE"
+check "cindep is gone from the fake kernel" test ! -e "$(fko cindep)" -a ! -e "$T/var/lib/dkms/cindep/1.0/$FAKE"
+
 # dkms-run removed, hooks left behind (conffiles): they succeed silently.
 for h in postinst.d-dkms-run preinst.d-dkms-run prerm.d-dkms-run 40-dkms-run.install; do
     a=$FAKE; [ "$h" = 40-dkms-run.install ] && a="add $FAKE"

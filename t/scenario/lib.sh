@@ -66,6 +66,25 @@ spawned() {
 # copy_example NAME: the example module source in $WORK/NAME
 copy_example() { rm -rf "$WORK/$1"; cp -r "$SRCDIR/examples/hello-dkms" "$WORK/$1"; rm -rf "$WORK/$1/debian"; }
 
+# succeeded_for: the modules of the last expect_rc's "Autoinstall on $KVER succeeded for module(s) ..."
+# line, sorted (the line lists them in completion order, which varies when they build concurrently)
+succeeded_for() { sed -n "s/^Autoinstall on $KVER succeeded for module(s) \(.*\)\.\$/\1/p" "$WORK/out" | tr ' ' '\n' | sort | xargs; }
+
+# indep_module NAME [DKMS.CONF LINE...]: an independent AUTOINSTALL module NAME/1.0 (the cindep
+# test module under another name) in $WORK/mods/NAME-1.0, with extra dkms.conf lines appended.
+# Prints its directory.
+indep_module() {
+    local name=$1 d=$WORK/mods/$1-1.0; shift
+    rm -rf "$d"; mkdir -p "$d"
+    sed "s/Independent test module./Independent test module $name./" "$SRCDIR/t/scenario/modules/cindep-1.0/cindep.c" > "$d/$name.c"
+    echo "obj-m := $name.o" > "$d/Kbuild"
+    printf 'PACKAGE_NAME="%s"\nPACKAGE_VERSION="1.0"\nBUILT_MODULE_NAME[0]="%s"\nDEST_MODULE_LOCATION[0]="/updates/dkms"\nAUTOINSTALL="yes"\n' \
+        "$name" "$name" > "$d/dkms.conf"
+    local l
+    for l in "$@"; do printf '%s\n' "$l" >> "$d/dkms.conf"; done
+    echo "$d"
+}
+
 finish() {
     echo "$((CHECKS - FAILS)) passed, $FAILS failed"
     [ "$FAILS" = 0 ]

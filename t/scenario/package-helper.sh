@@ -2,6 +2,10 @@
 # dkms-run postinst (the package helper) in the chroot case: the running kernel is not installed,
 # so every installed kernel is built for; a kernel without headers is skipped with a message;
 # a reinstall re-adds; a failing module is tried on every kernel (continue_on_error) and reported.
+# Then with the running kernel (uname -r) installed in the root (its build link pointing at the
+# headers, as for any fake kernel): the running kernel and the newest one, and nothing else;
+# the running kernel without headers is reported as skipped; autoinstall_all_kernels takes every
+# installed kernel.
 . "$(dirname "$0")/lib.sh"
 MODS=$SRCDIR/t/scenario/modules
 FAKE=6.1.0-99-fake
@@ -34,4 +38,38 @@ same "one kernel was tried" "$(grep -c 'Bad return status for module build' "$WO
 touch "$T/etc/dkms/no-autoinstall"
 expect_rc 0 "no-autoinstall" R postinst mbroken/1.0
 out_has "Automatic installation of modules has been disabled."
+
+# --- The running kernel is installed: it and the newest kernel with headers are built for.
+RUN=$(uname -r)
+NEW=99.0.0-1-newest
+new_root running
+[ -e "$T/lib/modules/$RUN" ] || { mkdir -p "$T/lib/modules/$RUN"; ln -s "$HEADERS" "$T/lib/modules/$RUN/build"; }
+mkdir -p "$T/lib/modules/$NEW"; ln -s "$HEADERS" "$T/lib/modules/$NEW/build"
+cp -r "$MODS/cindep-1.0" "$T/usr/src/cindep-1.0"
+cko() { echo "$T/lib/modules/$1/updates/dkms/cindep.ko"; }
+expect_rc 0 "postinst with the running kernel installed" R postinst cindep/1.0
+out_lacks "belongs to a chroot's host"
+out_has "Building for $RUN and $NEW"
+for k in "$RUN" "$NEW"; do check "installed for $k" test -f "$(cko "$k")"; done
+if [ "$RUN" != "$KVER" ]; then
+    check "not for $KVER, neither running nor newest" test ! -e "$(cko "$KVER")"
+    # The running kernel without headers: named, and reported as skipped; the newest is built for.
+    rm "$T/lib/modules/$RUN/build"
+    expect_rc 0 "postinst with the running kernel's headers missing" R postinst cindep/1.0
+    out_has "Building for $RUN and $NEW"
+    out_has "Module build for kernel $RUN was skipped since the"
+    out_has "kernel headers for this kernel do not seem to be installed."
+    check "installed for $NEW" test -f "$(cko "$NEW")"
+    ln -s "$HEADERS" "$T/lib/modules/$RUN/build"
+fi
+
+# --- autoinstall_all_kernels (framework.conf): every installed kernel, in version order.
+echo 'autoinstall_all_kernels="yes"' > "$T/etc/dkms/framework.conf"
+# "a, b and c" of the arguments
+and_list() { local o="" i=0; for k; do i=$((i + 1)); if [ $i = 1 ]; then o=$k; elif [ $i = $# ]; then o="$o and $k"; else o="$o, $k"; fi; done; echo "$o"; }
+# shellcheck disable=SC2046
+ALL=$(and_list $(printf '%s\n' "$KVER" "$RUN" "$NEW" | sort -uV))
+expect_rc 0 "postinst with autoinstall_all_kernels" R postinst cindep/1.0
+out_has "Building for $ALL"
+for k in "$KVER" "$RUN" "$NEW"; do check "installed for $k" test -f "$(cko "$k")"; done
 finish

@@ -60,6 +60,10 @@ public:
     /// Kernels of the install tree that have headers (<install_tree>/<K>/build/include), sorted.
     std::vector<std::string> kernels_with_headers() const;
 
+    /// Use `plan` as the signing decision for t's kernel/arch instead of making it (and printing
+    /// its prologue) at the first build: autoinstall decides once before its builds start.
+    void set_signing_plan(const Target& t, const SigningPlan& plan) { signing_[t.kver + "/" + t.arch] = plan; }
+
     /// Run depmod for a kernel as dkms 3.4 does (skipped without modules.dep). Returns false on failure.
     bool depmod(const std::string& kver);
 

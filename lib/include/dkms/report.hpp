@@ -24,6 +24,8 @@ public:
     void set_verbose(bool v) { verbose_ = v; }
     /// true when stdout is a terminal and progress may be drawn.
     virtual bool interactive() const { return false; }
+    /// Width of that terminal in columns (a progress line must fit in it to be redrawn in place).
+    virtual int columns() const { return 80; }
 
     void warning(std::string_view msg) { err(std::string("Warning: ").append(msg)); }
 

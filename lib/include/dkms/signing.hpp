@@ -46,6 +46,9 @@ fs::path find_sign_file(const Settings& s, const Target& t, const SigningSetting
 /// certificate in DER with extendedKeyUsage codeSigning) and true is returned. One half missing:
 /// Error naming the missing file and the way out; nothing is generated or overwritten.
 /// A "pkcs11:" key is never generated; only its certificate must exist.
+/// Safe against concurrent callers (threads, other dkms-run processes): generation holds an
+/// flock on the key's directory, and whoever waited for it finds the pair complete and uses it
+/// (false); a pair that appears anyway is never overwritten (link(2) without clobbering).
 bool ensure_mok(const Context& ctx, const MokPaths& mok);
 
 /// Decide whether and how to sign for this kernel and print dkms 3.4's prologue
@@ -70,7 +73,7 @@ std::optional<AppendedSignature> find_appended_signature(std::string_view image,
 /// Verify an appended signature against a certificate (DER or PEM). Returns "" when valid, else why not.
 std::string verify_appended_signature(std::string_view image, const fs::path& cert);
 
-/// Tell the user, once per process, whether `cert` is enrolled as a MOK (mokutil --test-key),
+/// Tell the user, once per process (and thread-safely), whether `cert` is enrolled as a MOK (mokutil --test-key),
 /// or how to enrol it when mokutil is not available. Never enrols anything.
 void report_mok_enrolment(const Context& ctx, const fs::path& cert);
 
