@@ -60,22 +60,7 @@ rm -rf "$T/etc/dkms/framework.conf" "$T/etc/dkms/framework.conf.d"
 script -qfec "$DKMS_RUN --root $T build $M -k $KVER --force" /dev/null > "$WORK/tty.out" 2>&1 || true
 check "progress on a terminal names module, kernel and time" grep -qa "Building module(s)... $M for $KVER 00:00:0" "$WORK/tty.out"
 # What the terminal shows once \r and ESC[K are applied: the progress leaves nothing behind.
-render_tty() {
-    python3 -c '
-import re, sys
-for raw in open(sys.argv[1], "rb").read().decode(errors="replace").split("\n"):
-    line, col = [], 0
-    for tok in re.split(r"(\r|\x1b\[K)", raw):
-        if tok == "\r": col = 0
-        elif tok == "\x1b[K": del line[col:]
-        else:
-            for ch in tok:
-                if col < len(line): line[col] = ch
-                else: line.append(ch)
-                col += 1
-    print("".join(line))' "$1"
-}
-check "the terminal shows a clean 'done.' line after the progress" grep -qx "Building module(s)... done." <(render_tty "$WORK/tty.out")
+check "the terminal shows a clean 'done.' line after the progress" grep -qx "Building module(s)... done." <("$SRCDIR/t/scenario/render-tty.pl" < "$WORK/tty.out")
 expect_rc 0 "the same build into a log" R build $M -k "$KVER" --force
 out_lacks "00:00:0"
 
