@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // dh_dkms: install dkms.conf, check it, and add the dkms-run maintainer-script snippets and dependency.
-#include <unistd.h>
-
 #include <boost/program_options.hpp>
 #include <cstdlib>
 #include <fstream>
@@ -22,19 +20,8 @@ namespace {
 // Minimum runtime the generated snippets need (the `postinst` and `remove NAME/VERSION --all` verbs).
 constexpr const char* kRuntimeDep = "dkms-run (>= 0.1.0)";
 
-// DH_COLORS, then DPKG_COLORS ("always", "never", "auto"), then NO_COLOR, then whether stderr is a tty.
-bool use_color() {
-    for (const char* var : {"DH_COLORS", "DPKG_COLORS"})
-        if (const char* v = std::getenv(var); v && *v)
-            return std::string(v) == "always" || (std::string(v) == "auto" && isatty(2));
-    return !std::getenv("NO_COLOR") && isatty(2);
-}
-
 void message(const std::string& level, const std::string& msg) {
-    const bool c = use_color();
-    const char* col = level == "error" ? "\033[1;31m" : "\033[1;33m";
-    std::cerr << (c ? "\033[1mdh_dkms\033[0m: " : "dh_dkms: ") << (c ? col : "") << level << (c ? "\033[0m" : "")
-              << ": " << msg << "\n";
+    std::cerr << dh::format_message("dh_dkms", level, msg, dh::use_color()) << "\n";
 }
 
 struct StdReporter : Reporter {
@@ -188,8 +175,6 @@ int main(int argc, char** argv) {
         if (!names.empty() && !cli.dh.quiet)
             for (const auto& f : lint::lint_debian(".", names))
                 if (f.severity == lint::Severity::Warning) message("warning", lint::describe(f));
-        if (!cli.dh.tmpdir.empty() && names.size() > 1)
-            throw Error(ExitCode::Error, "-P was specified, but multiple packages would be acted on");
         bool ok = true;
         for (const auto& p : h.dopackages()) ok = do_package(h, cli, p.name) && ok;
         if (!ok) throw Error(ExitCode::Error, "dkms.conf checks failed (see docs/dh_dkms-checks.md or dh_dkms(1))");
@@ -199,7 +184,7 @@ int main(int argc, char** argv) {
         std::cerr << e.what() << "\n";
         message("error", "unknown option or error during option parsing; aborting");
     } catch (const Error& e) {
-        message("error", e.what());
+        for (const auto& l : e.lines()) message("error", l);
     } catch (const std::exception& e) {
         message("error", e.what());
     }

@@ -2,6 +2,7 @@
 // Dh_Lib port: package selection, pkgfile lookup, autoscript blocks, substvars, installing files.
 #include <glob.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <regex>
@@ -81,9 +82,26 @@ bool looks_like_dkms_conf(const std::string& text) {
 }
 
 void apply_environment(Options& o) {
+    bool terse = false;
+    std::istringstream opts(std::getenv("DEB_BUILD_OPTIONS") ? std::getenv("DEB_BUILD_OPTIONS") : "");
+    for (std::string w; opts >> w;) terse = terse || w == "terse";
     if (env_on("DH_VERBOSE")) o.verbose = true;
+    else if (env_on("DH_QUIET") || terse) o.quiet = true;
     if (env_on("DH_NO_ACT")) o.no_act = true;
-    if (env_on("DH_QUIET")) o.quiet = true;
+}
+
+bool use_color() {
+    const char* mode = std::getenv("DH_COLORS");
+    if (!mode) mode = std::getenv("DPKG_COLORS");
+    if (!mode) mode = std::getenv("NO_COLOR") ? "never" : "auto";
+    const std::string m = mode;
+    return m == "always" || (m == "auto" && (isatty(1) || isatty(2)));
+}
+
+std::string format_message(const std::string& tool, const std::string& level, const std::string& msg, bool color) {
+    if (!color) return tool + ": " + level + ": " + msg;
+    const char* col = level == "error" ? "\033[1;31m" : "\033[1;33m";
+    return "\033[1m" + tool + "\033[0m: " + col + level + "\033[0m: " + msg;
 }
 
 std::vector<fs::path> autoscript_search_path() {
@@ -98,15 +116,19 @@ Helper::Helper(std::string tool, std::string version, Options opts, Reporter& re
     control_ = dpkg::read_control(srcdir_ / "debian/control");
     compat_ = read_compat(srcdir_, control_);
     const std::string host = dpkg::host_arch();
-    for (const auto& p : opts_.packages) {
-        bool known = std::any_of(control_.packages.begin(), control_.packages.end(),
-                                 [&](const auto& b) { return b.name == p; });
-        if (!known) {
-            std::string all;
-            for (const auto& b : control_.packages) all += (all.empty() ? "" : ", ") + b.name;
-            throw Error(ExitCode::Error, "Requested unknown package " + p + " via -p/--package, expected one of: " + all);
+    auto check_known = [&](const std::vector<std::string>& names, const char* how) {
+        for (const auto& p : names) {
+            bool known = std::any_of(control_.packages.begin(), control_.packages.end(),
+                                     [&](const auto& b) { return b.name == p; });
+            if (known) continue;
+            std::string all;  // debhelper joins them with spaces
+            for (const auto& b : control_.packages) all += (all.empty() ? "" : " ") + b.name;
+            throw Error(ExitCode::Error, {"Requested unknown package " + p + " via " + how + ", expected one of: " + all,
+                                          "unknown option or error during option parsing; aborting"});
         }
-    }
+    };
+    check_known(opts_.packages, "-p/--package");
+    check_known(opts_.no_packages, "-N/--no-package");
     const bool explicit_sel = !opts_.packages.empty() || opts_.arch || opts_.indep;
     for (const auto& b : control_.packages) {
         const bool buildable = b.arch_all() || dpkg::arch_matches(b.architecture, host);
@@ -123,6 +145,11 @@ Helper::Helper(std::string tool, std::string version, Options opts, Reporter& re
             if (done) continue;
         }
         dopackages_.push_back(b);
+    }
+    if (!opts_.tmpdir.empty() && dopackages_.size() > 1) {
+        std::string names;
+        for (const auto& p : dopackages_) names += (names.empty() ? "" : ",") + p.name;
+        throw Error(ExitCode::Error, "-P was specified, but multiple packages would be acted on (" + names + ").");
     }
     if (dopackages_.empty()) {
         if ((opts_.arch || opts_.indep) && opts_.packages.empty())

@@ -462,4 +462,18 @@ ExitCode kernel_preinst(Context& ctx, const Target& t) { return unbuild_all(ctx,
 
 ExitCode kernel_prerm(Context& ctx, const Target& t) { return unbuild_all(ctx, t, "kernel_prerm", false); }
 
+fs::path legacy_prerm_hook(const Settings& s) { return s.root / "etc/kernel/prerm.d/dkms"; }
+
+bool is_legacy_prerm_hook(const Settings& s, const std::vector<std::string>& parent_argv) {
+    std::error_code ec;
+    const fs::path hook = fs::weakly_canonical(legacy_prerm_hook(s), ec);
+    if (ec) return false;
+    for (size_t i = 1; i < parent_argv.size(); ++i) {
+        const fs::path a(parent_argv[i]);
+        if (!a.is_absolute()) continue;
+        if (fs::weakly_canonical(a, ec) == hook && !ec) return true;
+    }
+    return false;
+}
+
 }  // namespace dkms

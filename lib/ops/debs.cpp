@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
+#include <sstream>
 
 #include "dkms/archive.hpp"
 #include "dkms/debhelper.hpp"
@@ -171,7 +172,8 @@ fs::path dpkg_deb(Context& ctx, Staging& st, std::int64_t t, const fs::path& out
 
 // usr/share/doc/<pkg>/{copyright,changelog[.Debian].gz}
 void doc_files(Staging& st, const std::string& pkg, const ModuleId& id, const std::string& license,
-               const std::string& maint, const std::string& entry, std::int64_t t) {
+               const std::string& maint, const std::string& entry, std::int64_t t, std::string pkg_version = {}) {
+    if (pkg_version.empty()) pkg_version = id.version;
     fs::path doc = fs::path("usr/share/doc") / pkg;
     std::string copyright =
         "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
@@ -189,9 +191,9 @@ void doc_files(Staging& st, const std::string& pkg, const ModuleId& id, const st
     else
         copyright += " See the module source.\n";
     st.file(doc / "copyright", copyright, 0644);
-    std::string log = pkg + " (" + id.version + ") unstable; urgency=medium\n\n  * " + entry + "\n\n -- " + maint + "  " +
+    std::string log = pkg + " (" + pkg_version + ") unstable; urgency=medium\n\n  * " + entry + "\n\n -- " + maint + "  " +
                       rfc2822(t) + "\n";
-    bool native = id.version.find('-') == std::string::npos;
+    bool native = pkg_version.find('-') == std::string::npos;
     st.file(doc / (native ? "changelog.gz" : "changelog.Debian.gz"), archive::compress(log, archive::Compression::Gzip), 0644);
 }
 
@@ -213,7 +215,184 @@ std::string depmod_script(const std::string& when, const std::string& kver) {
            "exit 0\n";
 }
 
+// The same for several kernels (the one-package form): each kernel whose modules.dep exists.
+std::string depmod_script(const std::string& when, const std::vector<Target>& targets) {
+    std::string list;
+    for (auto& t : targets) list += " " + shell_quote(t.kver);
+    return "#!/bin/sh\n"
+           "# Made by dkms-run: refresh the module index of each Linux kernel this package has modules for.\n"
+           "set -e\n"
+           "case \"$1\" in\n"
+           "\t" + when + ")\n"
+           "\t\tcommand -v depmod >/dev/null 2>&1 || exit 0\n"
+           "\t\tfor k in" + list + "; do\n"
+           "\t\t\t[ -e \"/lib/modules/$k/modules.dep\" ] || continue\n"
+           "\t\t\tif [ -e \"/boot/System.map-$k\" ]; then\n"
+           "\t\t\t\tdepmod -a -F \"/boot/System.map-$k\" \"$k\"\n"
+           "\t\t\telse\n"
+           "\t\t\t\tdepmod -a \"$k\"\n"
+           "\t\t\tfi\n"
+           "\t\tdone\n"
+           "\t\t;;\n"
+           "esac\n"
+           "exit 0\n";
+}
+
+std::string sha256_hex(const std::string& data) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+    static const char* hex = "0123456789abcdef";
+    std::string r;
+    for (unsigned i = 0; i < len; ++i) r += hex[md[i] >> 4], r += hex[md[i] & 15];
+    return r;
+}
+
+// A kernel release as a piece of a Debian version: letters, digits, '.', '+' and '~' kept, the
+// rest ('-', '_') turned into '.'. 6.1.0-57-amd64 -> 6.1.0.57.amd64.
+std::string kernel_as_version(const std::string& kver) {
+    std::string r;
+    for (char c : kver) r += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '+' || c == '~') ? c : '.';
+    return r;
+}
+
+// a > b in the order dpkg gives the versions made of them (dkms's order if dpkg cannot parse them).
+bool kernel_newer(const std::string& a, const std::string& b) {
+    try {
+        return dpkg::compare_versions(kernel_as_version(a), kernel_as_version(b)) > 0;
+    } catch (const Error&) {
+        return dkms_ver_compare(a, b) > 0;
+    }
+}
+
+// Changelog text: words wrapped at 78 columns after the "  * " of the entry.
+std::string wrap_entry(const std::string& text) {
+    std::string out, line;
+    std::istringstream in(text);
+    for (std::string w; in >> w;) {
+        if (!line.empty() && 4 + line.size() + 1 + w.size() > 78) {
+            out += line + "\n    ";
+            line.clear();
+        }
+        line += (line.empty() ? "" : " ") + w;
+    }
+    return out + line;
+}
+
+std::string license_name(std::string l) {
+    if (l == "GPL" || l == "GPL v2" || l == "Dual BSD/GPL" || l == "Dual MIT/GPL") return "GPL-2";
+    return l;
+}
+
+// The built modules of m/v for t, staged at lib/modules/<K>/<DEST_MODULE_LOCATION>/<name>.ko[.xz|...].
+// Updates `newest` (module mtimes) and `license` (the first module's MODULE_LICENSE).
+void stage_modules(Context& ctx, const Tree& tree, const ModuleId& id, const Target& t, Staging& st,
+                   std::int64_t& newest, std::string& license) {
+    ModuleConfig c = load_module_config(ctx, tree.conf_path(id), ConfTarget{id.name, id.version, t}, ConfMode::Lenient);
+    fs::path mdir = tree.built_dir(id, t) / "module";
+    int n = 0;
+    for (auto& m : c.modules) {
+        if (m.excluded) continue;
+        fs::path src;
+        for (auto suf : {".ko", ".ko.xz", ".ko.zst", ".ko.gz"})
+            if (path_exists(mdir / (m.dest_name + suf))) src = mdir / (m.dest_name + suf);
+        if (src.empty()) throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + mdir.string());
+        struct stat s{};
+        if (stat(src.c_str(), &s) == 0) newest = std::max<std::int64_t>(newest, s.st_mtime);
+        if (src.extension() == ".ko") {
+            try {
+                if (auto l = modinfo_get(read_modinfo(src), "license"); l && license == "unknown") license = *l;
+            } catch (const Error&) {
+            }
+        }
+        fs::path rel = fs::path("lib/modules") / t.kver / fs::path(m.dest_location).relative_path() / src.filename();
+        st.file(rel, read_file(src), 0644);
+        ++n;
+    }
+    if (n == 0) throw Error(ExitCode::InstallFailed, "No module of " + id.str() + " applies to kernel " + t.kver + ".");
+}
+
+// The one-package form of mkbmdeb (see make_binary_debs).
+fs::path make_one_binary_deb(Context& ctx, const Tree& tree, const ModuleId& id, std::vector<Target> targets,
+                             const fs::path& outdir, const std::string& maint) {
+    std::vector<Target> uniq;
+    for (auto& t : targets)
+        if (std::find(uniq.begin(), uniq.end(), t) == uniq.end()) uniq.push_back(t);
+    targets = uniq;
+    std::stable_sort(targets.begin(), targets.end(), [](const Target& a, const Target& b) { return kernel_newer(a.kver, b.kver); });
+    const std::string arch = deb_arch(targets.front().arch);
+    for (auto& t : targets)
+        if (deb_arch(t.arch) != arch)
+            throw Error(ExitCode::Error, {"The kernels are for different architectures (" + targets.front().arch + ", " + t.arch + ").",
+                                          "A package has one architecture: make one package per architecture."});
+    const std::string base = deb_package_name(id.name);
+    const std::string pkg = base + "-modules";
+    const std::string version = binary_modules_version(id.version, targets);
+    Staging st(ctx.settings);
+    std::int64_t newest = 0;
+    std::string license = "unknown";
+    for (auto& t : targets) stage_modules(ctx, tree, id, t, st, newest, license);
+    license = license_name(license);
+    std::int64_t when = epoch_or(newest);
+    std::string kernels, depends, conflicts, listed;
+    for (auto& t : targets) {
+        kernels += (kernels.empty() ? "" : ", ") + t.kver;
+        depends += (depends.empty() ? "" : " | ") + ("linux-image-" + t.kver);
+        conflicts += (conflicts.empty() ? "" : ", ") + (base + "-modules-" + t.kver);
+        listed += "  " + t.kver + " (" + t.arch + ")\n";
+    }
+    const std::string n = std::to_string(targets.size());
+    doc_files(st, pkg, id, license, maint,
+              wrap_entry("Built by dkms-run from " + id.name + " " + id.version + " for Linux " + kernels + "."), when, version);
+    std::uint64_t kib = write_md5sums(st);
+    std::string control =
+        "Package: " + pkg + "\n"
+        "Source: " + base + "-dkms\n"
+        "Version: " + version + "\n"
+        "Architecture: " + arch + "\n"
+        "Maintainer: " + maint + "\n"
+        "Installed-Size: " + std::to_string(kib) + "\n"
+        "Depends: " + depends + "\n"
+        "Conflicts: " + conflicts + "\n"
+        "Replaces: " + conflicts + "\n"
+        "Section: kernel\n"
+        "Priority: optional\n"
+        "Description: " + id.name + " " + id.version + " kernel modules for " + n + (targets.size() == 1 ? " Linux kernel" : " Linux kernels") + "\n"
+        " Kernel modules built by dkms-run from the DKMS source " + id.name + " " + id.version + "\n"
+        " for these kernels:\n" + listed +
+        " .\n"
+        " They are installed below /lib/modules/<kernel> and need no compiler,\n"
+        " kernel headers or DKMS on the machine that installs them. One of these\n"
+        " kernel images must be installed; the modules of the others are unpacked\n"
+        " as well and used once that kernel is installed.\n";
+    st.file("DEBIAN/control", control, 0644);
+    st.file("DEBIAN/postinst", depmod_script("configure", targets), 0755);
+    st.file("DEBIAN/postrm", depmod_script("remove|purge|abort-install|abort-upgrade", targets), 0755);
+    ctx.report.out("Making binary module package " + pkg + " " + version + " (" + arch + ") for Linux " + kernels + "...");
+    return dpkg_deb(ctx, st, when, outdir / (pkg + "_" + version + "_" + arch + ".deb"));
+}
+
 }  // namespace
+
+std::string binary_modules_version(const std::string& version, const std::vector<Target>& targets) {
+    if (targets.empty()) throw Error(ExitCode::Error, "mkbmdeb needs at least one kernel (-k) or --all.");
+    std::string newest = targets.front().kver;
+    std::vector<std::string> lines;
+    for (auto& t : targets) {
+        if (kernel_newer(t.kver, newest)) newest = t.kver;
+        std::string l = t.kver + "/" + t.arch + "\n";
+        if (std::find(lines.begin(), lines.end(), l) == lines.end()) lines.push_back(l);
+    }
+    std::sort(lines.begin(), lines.end());
+    std::string all;
+    for (auto& l : lines) all += l;
+    std::string v = version + "+k" + kernel_as_version(newest) + "." + std::to_string(lines.size()) + "." +
+                    sha256_hex(all).substr(0, 8);
+    std::string why;
+    if (!dpkg::valid_version(v, &why))
+        throw Error(ExitCode::Error, "The package version '" + v + "' made for these kernels is not valid: " + why + ".");
+    return v;
+}
 
 std::string deb_package_name(const std::string& module) {
     std::string n;
@@ -250,34 +429,14 @@ std::vector<fs::path> make_binary_debs(Ops& ops, Context& ctx, const ModuleId& i
                                                   "Modules must already be in the built state before using mkbmdeb."});
     fs::path outdir = output_dir(tree, id, opt);
     std::string maint = maintainer_of(opt);
+    if (opt.one_package) return {make_one_binary_deb(ctx, tree, id, targets, outdir, maint)};
     std::vector<fs::path> written;
     for (auto& t : targets) {
-        ModuleConfig c = load_module_config(ctx, tree.conf_path(id), ConfTarget{id.name, id.version, t}, ConfMode::Lenient);
-        fs::path mdir = tree.built_dir(id, t) / "module";
         Staging st(ctx.settings);
         std::int64_t newest = 0;
         std::string license = "unknown";
-        int n = 0;
-        for (auto& m : c.modules) {
-            if (m.excluded) continue;
-            fs::path src;
-            for (auto suf : {".ko", ".ko.xz", ".ko.zst", ".ko.gz"})
-                if (path_exists(mdir / (m.dest_name + suf))) src = mdir / (m.dest_name + suf);
-            if (src.empty()) throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + mdir.string());
-            struct stat s{};
-            if (stat(src.c_str(), &s) == 0) newest = std::max<std::int64_t>(newest, s.st_mtime);
-            if (src.extension() == ".ko") {
-                try {
-                    if (auto l = modinfo_get(read_modinfo(src), "license"); l && license == "unknown") license = *l;
-                } catch (const Error&) {
-                }
-            }
-            fs::path rel = fs::path("lib/modules") / t.kver / fs::path(m.dest_location).relative_path() / src.filename();
-            st.file(rel, read_file(src), 0644);
-            ++n;
-        }
-        if (n == 0) throw Error(ExitCode::InstallFailed, "No module of " + id.str() + " applies to kernel " + t.kver + ".");
-        if (license == "GPL" || license == "GPL v2" || license == "Dual BSD/GPL" || license == "Dual MIT/GPL") license = "GPL-2";
+        stage_modules(ctx, tree, id, t, st, newest, license);
+        license = license_name(license);
         std::int64_t when = epoch_or(newest);
         std::string pkg = base + "-modules-" + t.kver;
         std::string arch = deb_arch(t.arch);

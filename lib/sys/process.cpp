@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <set>
 
 #include "dkms/error.hpp"
@@ -51,6 +52,13 @@ int open_target(ProcessSpec::Out how, const std::filesystem::path& file, int cap
 }
 
 }  // namespace
+
+std::vector<std::string> process_argv(int pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+    std::vector<std::string> argv;
+    for (std::string a; std::getline(in, a, '\0');) argv.push_back(a);
+    return argv;
+}
 
 std::string shell_quote(std::string_view s) {
     std::string r = "'";

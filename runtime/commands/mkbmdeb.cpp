@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // dkms-run mkbmdeb / mkdeb / mkdsc: Debian packages of a module (binary modules, or its source).
+#include <algorithm>
+
 #include "../command.hpp"
 #include "dkms/debs.hpp"
 
@@ -16,7 +18,14 @@ static int run_mkbmdeb(Invocation& inv) {
     ModuleId id = require_module_version(inv);
     std::vector<Target> targets = inv.ctx.settings.all ? ops.tree().built_targets(id) : inv.targets;
     std::erase_if(targets, [](const Target& t) { return t.kver.empty(); });
-    make_binary_debs(ops, inv.ctx, id, targets, deb_options(inv));
+    // The package form follows the command line, not how many kernels happen to be built: one -k
+    // gives the per-kernel package; several -k, or --all, one package for all of them.
+    DebOptions o = deb_options(inv);
+    std::vector<Target> distinct;
+    for (auto& t : targets)
+        if (std::find(distinct.begin(), distinct.end(), t) == distinct.end()) distinct.push_back(t);
+    o.one_package = inv.ctx.settings.all || distinct.size() > 1;
+    make_binary_debs(ops, inv.ctx, id, o.one_package ? distinct : targets, o);
     return 0;
 }
 
@@ -33,7 +42,7 @@ static int run_mkdsc(Invocation& inv) {
 }
 
 extern const Command mkbmdeb_command{
-    "mkbmdeb", "make binary module packages (.deb, one per kernel) of built modules",
+    "mkbmdeb", "make a binary module package (.deb) of built modules for the kernels",
     "mkbmdeb module/version [-k kernel[/arch]]... [--all] [--output-dir dir]", true, true, false, run_mkbmdeb};
 extern const Command mkdeb_command{
     "mkdeb", "make a <module>-dkms source package (.deb)",

@@ -142,7 +142,24 @@ TEST_CASE("package selection", "[deb][dh]") {
     CHECK(names(dh::Helper("dh_x", "1", o, rep, t.dir)) == "bar-dkms ");
     o = {};
     o.packages = {"nosuch"};
-    CHECK_THROWS_WITH(dh::Helper("dh_x", "1", o, rep, t.dir), Catch::Contains("Requested unknown package nosuch"));
+    CHECK_THROWS_WITH(dh::Helper("dh_x", "1", o, rep, t.dir),
+                      "Requested unknown package nosuch via -p/--package, expected one of: foo-dkms bar-dkms baz-dkms");
+    o = {};
+    o.no_packages = {"nosuch"};
+    try {
+        dh::Helper("dh_x", "1", o, rep, t.dir);
+        FAIL("no error for -N nosuch");
+    } catch (const Error& e) {
+        REQUIRE(e.lines().size() == 2);
+        CHECK(e.lines()[0] == "Requested unknown package nosuch via -N/--no-package, expected one of: foo-dkms bar-dkms baz-dkms");
+        CHECK(e.lines()[1] == "unknown option or error during option parsing; aborting");
+    }
+    o = {};
+    o.tmpdir = "debian/tmpdir";
+    CHECK_THROWS_WITH(dh::Helper("dh_x", "1", o, rep, t.dir),
+                      "-P was specified, but multiple packages would be acted on (foo-dkms,bar-dkms).");
+    o.packages = {"bar-dkms"};
+    CHECK(dh::Helper("dh_x", "1", o, rep, t.dir).tmpdir("bar-dkms") == "debian/tmpdir");
     o = {};
     o.packages = {"baz-dkms"};
     dh::Helper h("dh_x", "1", o, rep, t.dir);
@@ -154,6 +171,54 @@ TEST_CASE("package selection", "[deb][dh]") {
     t.write("debian/foo-dkms.debhelper.log", "dh_other\ndh_x\n");
     CHECK(names(dh::Helper("dh_x", "1", o, rep, t.dir)) == "bar-dkms ");
     unsetenv("DEB_HOST_ARCH");
+}
+
+TEST_CASE("environment: DH_VERBOSE wins over DH_QUIET and terse", "[deb][dh]") {
+    for (const char* v : {"DH_VERBOSE", "DH_QUIET", "DH_NO_ACT", "DEB_BUILD_OPTIONS"}) unsetenv(v);
+    auto env = [](bool verbose_flag = false) {
+        dh::Options o;
+        o.verbose = verbose_flag;
+        dh::apply_environment(o);
+        return std::string(o.verbose ? "v" : "") + (o.quiet ? "q" : "") + (o.no_act ? "n" : "");
+    };
+    CHECK(env() == "");
+    setenv("DH_QUIET", "1", 1);
+    CHECK(env() == "q");
+    CHECK(env(true) == "vq");  // -v with DH_QUIET: debhelper sets both
+    setenv("DH_VERBOSE", "1", 1);
+    CHECK(env() == "v");
+    unsetenv("DH_VERBOSE");
+    setenv("DH_QUIET", "", 1);  // empty is off
+    CHECK(env() == "");
+    setenv("DEB_BUILD_OPTIONS", "nocheck terse parallel=2", 1);
+    CHECK(env() == "q");
+    setenv("DEB_BUILD_OPTIONS", "terser", 1);
+    CHECK(env() == "");
+    setenv("DH_NO_ACT", "1", 1);
+    CHECK(env() == "n");
+    for (const char* v : {"DH_VERBOSE", "DH_QUIET", "DH_NO_ACT", "DEB_BUILD_OPTIONS"}) unsetenv(v);
+}
+
+TEST_CASE("message colours follow debhelper", "[deb][dh]") {
+    const bool tty = isatty(1) || isatty(2);
+    auto with = [](std::initializer_list<std::pair<const char*, const char*>> vars) {
+        for (const char* v : {"DH_COLORS", "DPKG_COLORS", "NO_COLOR"}) unsetenv(v);
+        for (auto& [k, v] : vars) setenv(k, v, 1);
+        bool c = dh::use_color();
+        for (const char* v : {"DH_COLORS", "DPKG_COLORS", "NO_COLOR"}) unsetenv(v);
+        return c;
+    };
+    CHECK(with({{"DH_COLORS", "always"}, {"NO_COLOR", "1"}}));
+    CHECK_FALSE(with({{"DH_COLORS", "never"}, {"DPKG_COLORS", "always"}}));
+    CHECK_FALSE(with({{"DH_COLORS", ""}, {"DPKG_COLORS", "always"}}));  // set, even empty, wins
+    CHECK(with({{"DPKG_COLORS", "always"}, {"NO_COLOR", ""}}));
+    CHECK_FALSE(with({{"DH_COLORS", "yes"}}));
+    CHECK_FALSE(with({{"NO_COLOR", ""}}));
+    CHECK(with({{"DH_COLORS", "auto"}, {"NO_COLOR", "1"}}) == tty);
+    CHECK(with({}) == tty);
+    CHECK(dh::format_message("dh_x", "error", "m", false) == "dh_x: error: m");
+    CHECK(dh::format_message("dh_x", "error", "m", true) == "\033[1mdh_x\033[0m: \033[1;31merror\033[0m: m");
+    CHECK(dh::format_message("dh_x", "warning", "m", true) == "\033[1mdh_x\033[0m: \033[1;33mwarning\033[0m: m");
 }
 
 TEST_CASE("pkgfile lookup order", "[deb][dh]") {

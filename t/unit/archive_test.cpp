@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include "dkms/archive.hpp"
+#include "dkms/debs.hpp"
+#include "dkms/dpkg.hpp"
 
 using namespace dkms::archive;
 
@@ -79,4 +81,25 @@ TEST_CASE("corrupt headers and truncation are refused", "[archive]") {
     CHECK_THROWS_WITH(read_tar(tar.substr(0, 512 + 2048)), Catch::Contains("truncated"));
     CHECK(read_tar(std::string(1024, '\0')).empty());
     CHECK_THROWS_WITH(read_tar(""), Catch::Contains("truncated"));
+}
+
+TEST_CASE("mkbmdeb's one-package version follows the kernel set", "[archive][debs]") {
+    using dkms::Target;
+    using dkms::binary_modules_version;
+    namespace dpkg = dkms::dpkg;
+    const Target k57{"6.1.0-57-amd64", "x86_64"}, k58{"6.1.0-58-amd64", "x86_64"}, k9{"6.1.0-9-amd64", "x86_64"};
+    const std::string v2 = binary_modules_version("1.0", {k57, k58});
+    CHECK(v2.rfind("1.0+k6.1.0.58.amd64.2.", 0) == 0);
+    CHECK(v2.size() == std::string("1.0+k6.1.0.58.amd64.2.").size() + 8);
+    CHECK(binary_modules_version("1.0", {k58, k57}) == v2);        // order does not matter
+    CHECK(binary_modules_version("1.0", {k58, k57, k57}) == v2);   // nor repeats
+    const std::string v1 = binary_modules_version("1.0", {k57});
+    CHECK(dpkg::compare_versions(v1, v2) < 0);                      // a newer kernel: higher
+    const std::string v3 = binary_modules_version("1.0", {k9, k57, k58});
+    CHECK(dpkg::compare_versions(v2, v3) < 0);                      // one more, same newest: higher
+    CHECK(binary_modules_version("1.0", {k9, k58}) != v2);          // another set: another version
+    CHECK(binary_modules_version("1.0", {k9, k57}).rfind("1.0+k6.1.0.57.amd64.2.", 0) == 0);  // 57 > 9 (numeric)
+    CHECK(binary_modules_version("1.0-2", {k57}).rfind("1.0-2+k6.1.0.57.amd64.1.", 0) == 0);
+    CHECK(binary_modules_version("1.0", {{"5.10.0-0.bpo.15-amd64", "x86_64"}, k57}).rfind("1.0+k6.1.0.57.amd64.2.", 0) == 0);
+    CHECK_THROWS(binary_modules_version("1.0", {}));
 }

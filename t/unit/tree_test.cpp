@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The dkms tree read without processes: state predicates, listings, manifests and status rows,
 // on synthetic trees laid out as dkms 3.x lays them out.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
+#include "dkms/autoinstall.hpp"
 #include "dkms/error.hpp"
 #include "dkms/ops.hpp"
+#include "dkms/process.hpp"
 #include "dkms/tree.hpp"
 #include "support.hpp"
 
@@ -213,4 +217,25 @@ TEST_CASE("status: a kernel filter shows every arch, an arch filter only that ar
     auto one = ops.status({"", "", T1.kver, "i686"});
     REQUIRE(one.size() == 1);
     CHECK(one[0].target->arch == "i686");
+}
+
+TEST_CASE("Debian dkms's leftover prerm.d/dkms is recognised by its path only", "[tree][hooks]") {
+    FakeRoot r;
+    const fs::path root = r.settings.root;
+    CHECK(legacy_prerm_hook(r.settings) == root / "etc/kernel/prerm.d/dkms");
+    fs::create_directories(root / "etc/kernel/prerm.d");
+    write_file_atomic(root / "etc/kernel/prerm.d/dkms", "#!/bin/sh\n", 0755);
+    const std::string hook = (root / "etc/kernel/prerm.d/dkms").string();
+    CHECK(is_legacy_prerm_hook(r.settings, {"/bin/sh", hook, "6.1.0-1-amd64", "/boot/vmlinuz-6.1.0-1-amd64"}));
+    CHECK(is_legacy_prerm_hook(r.settings, {"sh", "-e", hook, "6.1.0-1-amd64"}));
+    // through a symlinked directory, as /etc could be
+    fs::create_directory_symlink(root / "etc", root / "etc-link");
+    CHECK(is_legacy_prerm_hook(r.settings, {"sh", (root / "etc-link/kernel/prerm.d/dkms").string()}));
+    CHECK_FALSE(is_legacy_prerm_hook(r.settings, {hook}));  // argv[0] alone is not a script argument
+    CHECK_FALSE(is_legacy_prerm_hook(r.settings, {"sh", (root / "etc/kernel/prerm.d/dkms-run").string()}));
+    CHECK_FALSE(is_legacy_prerm_hook(r.settings, {"sh", "etc/kernel/prerm.d/dkms"}));  // relative: not trusted
+    CHECK_FALSE(is_legacy_prerm_hook(r.settings, {"sh", "/etc/kernel/prerm.d/dkms"}));  // another root's
+    CHECK_FALSE(is_legacy_prerm_hook(r.settings, {}));
+    CHECK(process_argv(int(getpid())).size() >= 1);
+    CHECK(process_argv(-1).empty());
 }

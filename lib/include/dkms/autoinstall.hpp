@@ -2,6 +2,9 @@
 // The kernel lifecycle: autoinstall (= kernel_postinst), kernel_preinst and kernel_prerm.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "dkms/context.hpp"
 #include "dkms/error.hpp"
 
@@ -24,5 +27,17 @@ ExitCode kernel_preinst(Context& ctx, const Target& t);
 /// `kernel_prerm -k K`: unbuild every module built for K, AUTOINSTALL or not; depmod once;
 /// empty directories under <install_tree>/K are removed. 14 if any unbuild failed.
 ExitCode kernel_prerm(Context& ctx, const Target& t);
+
+/// Where Debian's dkms 3.0.x keeps its kernel prerm hook: <root>/etc/kernel/prerm.d/dkms. It is a
+/// conffile, so it stays when dkms-run replaces dkms (dkms in state "rc"), and it still runs on
+/// every kernel removal: `dkms remove -m M -v V -k K -a A` for each module installed on K, which
+/// deletes M/V from the tree entirely when K was its last kernel.
+fs::path legacy_prerm_hook(const Settings& s);
+
+/// True when `parent_argv` (the argument vector of the process that started us) runs
+/// legacy_prerm_hook(s): one of its arguments after the interpreter is that file (compared after
+/// resolving symlinks). run-parts and Debian's /etc/kernel/install.d/dkms both start it by its
+/// absolute path, and the hook's `dkms remove` runs in a subshell that keeps its arguments.
+bool is_legacy_prerm_hook(const Settings& s, const std::vector<std::string>& parent_argv);
 
 }  // namespace dkms

@@ -36,11 +36,22 @@ struct Options {
     std::string mainpackage;                ///< --mainpackage
     bool verbose = false;                   ///< -v / DH_VERBOSE
     bool no_act = false;                    ///< --no-act / DH_NO_ACT
-    bool quiet = false;                     ///< DH_QUIET
+    bool quiet = false;                     ///< DH_QUIET / DEB_BUILD_OPTIONS=terse
 };
 
-/// Fill verbose/no_act/quiet from DH_VERBOSE, DH_NO_ACT and DH_QUIET (non-empty means on).
+/// Fill verbose/no_act/quiet from the environment as debhelper does (non-empty means on):
+/// DH_VERBOSE sets verbose; only without it do DH_QUIET or DEB_BUILD_OPTIONS=terse set quiet
+/// (so -v with DH_QUIET is both); DH_NO_ACT sets no_act.
 void apply_environment(Options& o);
+
+/// Whether dh_* messages are coloured, by debhelper's rule: the mode is DH_COLORS if set (even
+/// empty), else DPKG_COLORS if set, else "never" if NO_COLOR is set (even empty), else "auto";
+/// "auto" colours when stdout or stderr is a terminal, "always" always, any other value never.
+bool use_color();
+/// "<tool>: <level>: <msg>" as debhelper's error() and warning() print it. With colour, the tool
+/// name is bold and the level bold red ("error") or bold yellow (anything else), as Term::ANSIColor
+/// writes them: ESC[1m ... ESC[0m, ESC[1;31m ... ESC[0m.
+std::string format_message(const std::string& tool, const std::string& level, const std::string& msg, bool color);
 
 /// Where templates are searched: $DH_AUTOSCRIPTDIR first, then the configured autoscriptdir.
 std::vector<std::filesystem::path> autoscript_search_path();
@@ -48,8 +59,10 @@ std::vector<std::filesystem::path> autoscript_search_path();
 /// One run of a dh_* tool in a source tree (the directory holding debian/).
 class Helper {
 public:
-    /// Reads debian/control and selects packages. Throws dkms::Error with debhelper's texts
-    /// for an unknown -p package. `tool` is e.g. "dh_dkms", `version` goes into the markers.
+    /// Reads debian/control and selects packages. Throws dkms::Error with debhelper's texts for
+    /// an unknown -p or -N package (two lines: the package, then "unknown option ...; aborting")
+    /// and for -P with more than one package selected. `tool` is e.g. "dh_dkms", `version` goes
+    /// into the markers.
     Helper(std::string tool, std::string version, Options opts, Reporter& rep,
            std::filesystem::path srcdir = ".");
 

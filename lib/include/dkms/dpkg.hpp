@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Debian package metadata: versions (through libdpkg), debian/control and debian/changelog.
+// Debian package metadata: versions (through libdpkg), debian/control and debian/changelog (own parsers).
 #pragma once
 
 #include <filesystem>

@@ -43,4 +43,8 @@ std::filesystem::path find_program(const std::string& name);
 /// Quote a string for bash (single quotes), so that it survives as one word.
 std::string shell_quote(std::string_view s);
 
+/// The argument vector of process `pid` (from /proc/<pid>/cmdline); empty when it cannot be
+/// read (no /proc, the process is gone, or it is a kernel thread).
+std::vector<std::string> process_argv(int pid);
+
 }  // namespace dkms
