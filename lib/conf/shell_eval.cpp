@@ -19,6 +19,7 @@
 // Only the parent shell, which never sources anything itself, produces the final stream.
 #include <charconv>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include "dkms/error.hpp"
@@ -157,27 +158,37 @@ namespace dkms {
 
 RawVars evaluate_config(const std::vector<std::filesystem::path>& files, const ShellPresets& presets,
                         const std::vector<std::string>& whitelist) {
-    std::string all;
+    // Each file is read the way evaluate_shell runs it: on its own (a quote left open does not
+    // run into the next file), seeing the whitelisted values carried from the files before it,
+    // and what it leaves in the whitelisted variables is merged element by element into them
+    // (bash's carry never unsets: `NAME=()` in a later file keeps what an earlier one set).
+    RawVars out;
     for (auto& f : files) {
         std::error_code ec;
         if (!std::filesystem::exists(f, ec)) continue;   // evaluate_shell skips missing files too
         std::ifstream in(f, std::ios::binary);
         if (!in || !std::filesystem::is_regular_file(f, ec)) return evaluate_shell(files, presets, whitelist);
-        std::string line;
-        while (std::getline(in, line)) {
-            size_t first = line.find_first_not_of(" \t");
-            if (first == std::string::npos || line[first] == '#') continue;
-            if (line.find_first_of("$`\r\\") != std::string::npos) return evaluate_shell(files, presets, whitelist);
-            all += line;
-            all += '\n';
-        }
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         if (in.bad()) return evaluate_shell(files, presets, whitelist);
+        // No expansion, command substitution, escape or CR outside comment lines. The whole text
+        // is read below, so a line starting with '#' inside a quoted value stays part of the value.
+        for (std::size_t pos = 0; pos < text.size();) {
+            std::size_t nl = text.find('\n', pos);
+            std::string_view line(text.data() + pos, (nl == std::string::npos ? text.size() : nl) - pos);
+            pos = nl == std::string::npos ? text.size() : nl + 1;
+            std::size_t first = line.find_first_not_of(" \t");
+            if (first == std::string_view::npos || line[first] == '#') continue;
+            if (line.find_first_of("$`\r\\") != std::string_view::npos) return evaluate_shell(files, presets, whitelist);
+        }
+        std::string carried;
+        for (auto& [name, idxs] : out)
+            for (auto& [i, v] : idxs) carried += name + "[" + std::to_string(i) + "]=" + shell_quote(v) + "\n";
+        DeclConf d = read_declarative(carried + text, presets);
+        if (!d.plain()) return evaluate_shell(files, presets, whitelist);
+        for (auto& name : whitelist)
+            if (auto it = d.vars.find(name); it != d.vars.end())
+                for (auto& [i, v] : it->second) out[name][i] = v;
     }
-    DeclConf d = read_declarative(all, presets);
-    if (!d.plain()) return evaluate_shell(files, presets, whitelist);
-    RawVars out;
-    for (auto& name : whitelist)
-        if (auto it = d.vars.find(name); it != d.vars.end()) out[name] = it->second;
     return out;
 }
 

@@ -43,9 +43,11 @@ RawVars evaluate_shell(const std::vector<std::filesystem::path>& files, const Sh
                        const std::vector<std::string>& whitelist);
 
 /// evaluate_shell for configuration files (framework.conf and framework.conf.d) that are
-/// usually all comments: when every file is readable and its non-comment lines are plain
-/// assignments without any expansion (no '$', no backquote, no CR), the declarative reader
-/// gives the same values without starting bash; anything else goes to evaluate_shell.
+/// usually all comments: when every file is readable, its lines other than comment lines hold
+/// no '$', backquote, backslash or CR, and it is plain on its own, the declarative reader gives
+/// the same values without starting bash (each file read by itself, seeing the values the
+/// files before it carry, merged into them element by element as evaluate_shell merges);
+/// anything else goes to evaluate_shell.
 RawVars evaluate_config(const std::vector<std::filesystem::path>& files, const ShellPresets& presets,
                         const std::vector<std::string>& whitelist);
 
