@@ -21,8 +21,8 @@
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <set>
-#include <sstream>
 
 #include "dkms/error.hpp"
 #include "dkms/process.hpp"
@@ -166,55 +166,37 @@ namespace dkms {
 RawVars evaluate_config(const std::vector<std::filesystem::path>& files, const ShellPresets& presets,
                         const std::vector<std::string>& whitelist) {
     auto shell = [&] { return evaluate_shell(files, presets, whitelist); };
-    auto is_code = [](const std::string& line) {
-        size_t first = line.find_first_not_of(" \t");
-        return first != std::string::npos && line[first] != '#';
-    };
-    std::vector<std::string> texts;   // the existing files that hold more than comments
+    const auto& unset_env = shell_unset_env();
+    // Each file is read the way evaluate_shell runs it: on its own (a quote left open does not
+    // run into the next file), seeing the whitelisted values carried from the files before it,
+    // and what it leaves in the whitelisted variables is merged element by element into them
+    // (bash's carry never unsets: `NAME=()` in a later file keeps what an earlier one set).
+    RawVars out;
     for (auto& f : files) {
         std::error_code ec;
         if (!std::filesystem::exists(f, ec)) continue;   // evaluate_shell skips missing files too
+        if (!std::filesystem::is_regular_file(f, ec)) return shell();
         std::ifstream in(f, std::ios::binary);
-        if (!in || !std::filesystem::is_regular_file(f, ec)) return shell();
+        if (!in) return shell();
         std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         if (in.bad()) return shell();
-        std::istringstream lines(text);
-        for (std::string line; std::getline(lines, line);)
-            if (is_code(line)) {
-                texts.push_back(std::move(text));
-                break;
-            }
-    }
-    std::string all;
-    if (texts.size() == 1) {
-        // One file: expansions of presets and of its own earlier assignments are fine, as long as
-        // nothing it expands would have come from the environment in bash.
-        all = std::move(texts.front());
-        if (all.find_first_of(std::string_view("`\r\0", 3)) != std::string::npos) return shell();
-    } else {
-        // Several files: each is sourced in its own subshell that sees only the whitelisted values of
-        // the files before it; without expansions, reading them one after the other is the same.
-        for (auto& text : texts) {
-            std::istringstream lines(text);
-            for (std::string line; std::getline(lines, line);) {
-                if (!is_code(line)) continue;
-                if (line.find_first_of("$`\r\\") != std::string::npos) return shell();
-                all += line;
-                all += '\n';
-            }
+        // A backquote is a command; bash strips a CR from values and does not keep NUL bytes.
+        if (text.find_first_of(std::string_view("`\r\0", 3)) != std::string::npos) return shell();
+        std::string carried;
+        for (auto& [name, idxs] : out)
+            for (auto& [i, v] : idxs) carried += name + "[" + std::to_string(i) + "]=" + shell_quote(v) + "\n";
+        DeclConf d = read_declarative(carried + text, presets);
+        if (!d.plain()) return shell();
+        // A name expanded while unset would have come from the environment in bash.
+        for (auto& name : d.unset_expanded) {
+            bool cleared = std::find(whitelist.begin(), whitelist.end(), name) != whitelist.end() ||
+                           std::find(unset_env.begin(), unset_env.end(), name) != unset_env.end();
+            if (!cleared && std::getenv(name.c_str()) != nullptr) return shell();
         }
+        for (auto& name : whitelist)
+            if (auto it = d.vars.find(name); it != d.vars.end())
+                for (auto& [i, v] : it->second) out[name][i] = v;
     }
-    DeclConf d = read_declarative(all, presets);
-    if (!d.plain()) return shell();
-    const auto& unset_env = shell_unset_env();
-    for (auto& name : d.unset_expanded) {
-        bool cleared = std::find(whitelist.begin(), whitelist.end(), name) != whitelist.end() ||
-                       std::find(unset_env.begin(), unset_env.end(), name) != unset_env.end();
-        if (!cleared && std::getenv(name.c_str()) != nullptr) return shell();
-    }
-    RawVars out;
-    for (auto& name : whitelist)
-        if (auto it = d.vars.find(name); it != d.vars.end()) out[name] = it->second;
     return out;
 }
 

@@ -91,13 +91,18 @@ ProcessResult run_process(const ProcessSpec& spec) {
     std::filesystem::path prog = find_program(spec.argv[0]);
     if (prog.empty()) throw SystemError("cannot run " + spec.argv[0], ENOENT);
 
-    int cap[2] = {-1, -1};
+    int cap[2] = {-1, -1}, in[2] = {-1, -1}, report[2] = {-1, -1};
+    // Until the child runs, a failure closes every pipe made so far (no descriptor leaks).
+    auto fail = [&](const char* what) {
+        int e = errno;
+        for (int fd : {cap[0], cap[1], in[0], in[1], report[0], report[1]})
+            if (fd >= 0) close(fd);
+        throw SystemError(what, e);
+    };
     bool capture = spec.out == ProcessSpec::Out::Capture || spec.err == ProcessSpec::Out::Capture;
-    if (capture && pipe2(cap, O_CLOEXEC) != 0) throw SystemError("pipe", errno);
-    int in[2] = {-1, -1};
-    if (spec.stdin_text && pipe2(in, O_CLOEXEC) != 0) throw SystemError("pipe", errno);
-    int report[2];
-    if (pipe2(report, O_CLOEXEC) != 0) throw SystemError("pipe", errno);
+    if (capture && pipe2(cap, O_CLOEXEC) != 0) fail("pipe");
+    if (spec.stdin_text && pipe2(in, O_CLOEXEC) != 0) fail("pipe");
+    if (pipe2(report, O_CLOEXEC) != 0) fail("pipe");
 
     auto env = build_env(spec);
     std::vector<char*> envp, argv;
@@ -109,7 +114,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
     std::string progs = prog.string();
 
     pid_t pid = fork();
-    if (pid < 0) throw SystemError("fork", errno);
+    if (pid < 0) fail("fork");
     if (pid == 0) {
         // Child: only async-signal-safe calls from here on.
         signal(SIGPIPE, SIG_DFL);

@@ -2,11 +2,52 @@
 // The YAML manifest of a built instance; the only yaml-cpp user.
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
+#include <string_view>
+#include <utility>
+#include <vector>
+
 #include "dkms/error.hpp"
 #include "dkms/fs.hpp"
 #include "dkms/tree.hpp"
 
 namespace dkms {
+
+namespace {
+
+// YAML text is Unicode: yaml-cpp reads bytes that are not UTF-8 as they are, but writes each as
+// U+FFFD, so such a string would not survive being written and read back. Neither side takes one.
+bool valid_utf8(std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+        unsigned char c = s[i];
+        std::size_t n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 9;
+        if (n == 9 || i + n >= s.size()) return false;
+        std::uint32_t cp = n == 0 ? c : c & (0x3f >> n);
+        for (std::size_t k = 1; k <= n; ++k) {
+            unsigned char d = s[i + k];
+            if ((d & 0xc0) != 0x80) return false;
+            cp = (cp << 6) | (d & 0x3f);
+        }
+        static const std::uint32_t min_for[] = {0, 0x80, 0x800, 0x10000};
+        if (cp < min_for[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+std::vector<std::pair<const char*, const std::string*>> strings_of(const Manifest& m) {
+    std::vector<std::pair<const char*, const std::string*>> v = {
+        {"module", &m.module}, {"version", &m.version}, {"kernel", &m.kernel},
+        {"arch", &m.arch}, {"make", &m.make_command}};
+    for (auto& f : m.files) {
+        v.push_back({"name", &f.name});
+        v.push_back({"sha256", &f.sha256});
+        v.push_back({"installed_to", &f.installed_to});
+    }
+    return v;
+}
+
+}  // namespace
 
 bool read_manifest(const fs::path& built_dir, Manifest& m) {
     fs::path p = built_dir / manifest_name;
@@ -29,6 +70,8 @@ bool read_manifest(const fs::path& built_dir, Manifest& m) {
                 throw Error(ExitCode::Error, p.string() + ": bad file name '" + mf.name + "'");
             m.files.push_back(mf);
         }
+        for (auto& [field, value] : strings_of(m))
+            if (!valid_utf8(*value)) throw Error(ExitCode::Error, p.string() + ": corrupt manifest: " + field + " is not UTF-8");
     } catch (const YAML::Exception& e) {
         throw Error(ExitCode::Error, p.string() + ": corrupt manifest: " + e.what());
     }
@@ -36,6 +79,10 @@ bool read_manifest(const fs::path& built_dir, Manifest& m) {
 }
 
 void write_manifest(const fs::path& built_dir, const Manifest& m) {
+    for (auto& [field, value] : strings_of(m))
+        if (!valid_utf8(*value))
+            throw Error(ExitCode::Error, "cannot record a " + std::string(field) + " that is not UTF-8 in " +
+                                             (built_dir / manifest_name).string());
     YAML::Emitter out;
     out << YAML::BeginMap;
     out << YAML::Key << "schema" << YAML::Value << m.schema;

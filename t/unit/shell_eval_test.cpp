@@ -379,17 +379,21 @@ TEST_CASE("evaluate_config leaves a name the environment defines to bash", "[she
     without_bash(t, [&] { CHECK(raw_get(evaluate_config({f}, {}, kWl), "PACKAGE_NAME").empty()); });
 }
 
-TEST_CASE("evaluate_config with several files: expansions go to bash", "[shell][conf]") {
+TEST_CASE("evaluate_config with several files: each on its own, with the values carried", "[shell][conf]") {
     TempDir t;
-    fs::path a = t.write("dkms.conf", "PACKAGE_NAME=foo\nMAKE=\"make $kernelver\"\n");
-    fs::path b = t.write("foo.conf", "MAKE+=\" V=1\"\npriv=1\n");
+    fs::path a = t.write("dkms.conf", "PACKAGE_NAME=foo\npriv=secret\nMAKE=\"make $kernelver\"\n");
+    // priv is not whitelisted: bash does not carry it into the next file, so it expands to "".
+    fs::path b = t.write("foo.conf", "MAKE+=\" V=1\"\nCLEAN=\"[$priv]\"\nSTRIP[2]=$PACKAGE_NAME\n");
     fs::path c = t.write("foo-comments.conf", "# nothing\n\n");
     const ShellPresets presets{{"kernelver", "6.1.0-9-amd64"}};
-    CHECK(evaluate_config({a, b}, presets, kWl) == evaluate_shell({a, b}, presets, kWl));
-    CHECK(raw_get(evaluate_config({a, b}, presets, kWl), "MAKE") == "make 6.1.0-9-amd64 V=1");
+    const RawVars bash = evaluate_shell({a, b}, presets, kWl);
+    CHECK(raw_get(bash, "MAKE") == "make 6.1.0-9-amd64 V=1");
+    CHECK(raw_get(bash, "CLEAN") == "[]");
     without_bash(t, [&] {
-        CHECK_THROWS_AS(evaluate_config({a, b}, presets, kWl), Error);
-        // A comment-only override does not count as a second file.
+        CHECK(evaluate_config({a, b}, presets, kWl) == bash);
         CHECK(raw_get(evaluate_config({a, c, t.dir / "missing.conf"}, presets, kWl), "MAKE") == "make 6.1.0-9-amd64");
+        // A later file that needs the shell sends the whole read to bash.
+        fs::path d = t.write("foo-shell.conf", "MAKE=$(echo x)\n");
+        CHECK_THROWS_AS(evaluate_config({a, d}, presets, kWl), Error);
     });
 }

@@ -42,13 +42,14 @@ using ShellPresets = std::vector<std::pair<std::string, std::string>>;
 RawVars evaluate_shell(const std::vector<std::filesystem::path>& files, const ShellPresets& presets,
                        const std::vector<std::string>& whitelist);
 
-/// evaluate_shell without bash where that gives the same values: when one of the existing files
-/// holds more than comments, it is read by the declarative reader if that finds it plain (only
-/// assignments; `$var`/`${var}` of presets and of its own earlier assignments), with no backquote,
-/// CR or NUL byte, and nothing it expands unset would come from the environment; when several do,
-/// only plain assignments without any expansion or backslash are read so. Anything else (a
+/// evaluate_shell without bash where that gives the same values. Each existing file is read by the
+/// declarative reader on its own, seeing the whitelisted values the files before it carry (merged
+/// into them element by element, as evaluate_shell merges); that is done when every file is a
+/// regular file without backquote, CR or NUL byte, the reader finds it plain (only assignments,
+/// `$var`/`${var}` of presets, carried values and its own earlier assignments), and no name it
+/// expands while unset is set in the environment (bash would see that value). Anything else (a
 /// dkms.conf with `if`, `$(...)`, sourcing, ...) goes to evaluate_shell. Used for dkms.conf,
-/// framework.conf and framework.conf.d alike; the unit tests compare both ways on the corpus.
+/// framework.conf and framework.conf.d alike; the unit tests and the fuzz replays compare both.
 RawVars evaluate_config(const std::vector<std::filesystem::path>& files, const ShellPresets& presets,
                         const std::vector<std::string>& whitelist);
 

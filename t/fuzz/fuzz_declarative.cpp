@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Fuzz target: the declarative dkms.conf reader (read_declarative) and the lint checks built on it.
+// Input: the bytes of a dkms.conf. Pure in-memory work, no file system.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "dkms/lint.hpp"
+#include "dkms/raw_conf.hpp"
+#include "fuzz_support.hpp"
+
+using namespace dkms;
+
+namespace {
+
+bool identifier(const std::string& s) {
+    auto start = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+    if (s.empty() || !start(s[0])) return false;
+    return std::all_of(s.begin(), s.end(), [&](char c) { return start(c) || (c >= '0' && c <= '9'); });
+}
+
+void check_conf(const DeclConf& d, std::string_view text) {
+    int lines = int(std::count(text.begin(), text.end(), '\n')) + 1;
+    for (auto& n : d.needs_shell) {
+        FUZZ_CHECK(n.line >= 1 && n.line <= lines, "needs_shell line " + std::to_string(n.line) + " of " + n.what);
+        FUZZ_CHECK(!n.what.empty(), "needs_shell entry without a description");
+        // read_declarative turns an internal exception into this entry: for the fuzzer it is a bug.
+        FUZZ_CHECK(n.what.rfind("unreadable: ", 0) != 0, n.what);
+    }
+    // The last assignment to NAME[i] holds the final value; every final value has one.
+    std::map<std::pair<std::string, std::size_t>, const DeclAssignment*> last;
+    for (auto& a : d.assignments) {
+        FUZZ_CHECK(identifier(a.name), "assignment to '" + a.name + "'");
+        FUZZ_CHECK(a.line >= 1 && a.line <= lines, "assignment line " + std::to_string(a.line));
+        FUZZ_CHECK(a.indexed || a.index == 0, "scalar assignment with index " + std::to_string(a.index));
+        last[{a.name, a.index}] = &a;
+    }
+    for (auto& [name, idxs] : d.vars) {
+        FUZZ_CHECK(identifier(name), "variable '" + name + "'");
+        FUZZ_CHECK(!idxs.empty(), "variable " + name + " with no element");
+        for (auto& [i, v] : idxs) {
+            auto it = last.find({name, i});
+            FUZZ_CHECK(it != last.end(), name + "[" + std::to_string(i) + "] set without an assignment");
+            FUZZ_CHECK(it->second->value == v, name + "[" + std::to_string(i) + "] differs from its last assignment");
+            FUZZ_CHECK(d.line_of(name, i) == it->second->line, "line_of(" + name + ")");
+            FUZZ_CHECK(raw_get(d.vars, name, i) == v, "raw_get(" + name + ")");
+        }
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    if (size > 64 * 1024) return 0;
+    std::string_view text = dkms::fuzz::as_text(data, size);
+
+    // As dh_dkms and lint read it (no presets), and as the runtime would with the usual variables.
+    DeclConf plain = read_declarative(text);
+    check_conf(plain, text);
+    const ShellPresets presets = {{"kernelver", "6.1.0-9-amd64"}, {"arch", "x86_64"},
+                                  {"kernel_source_dir", "/lib/modules/6.1.0-9-amd64/build"},
+                                  {"dkms_tree", "/var/lib/dkms"}, {"source_tree", "/usr/src"},
+                                  {"module", "foo"}, {"module_version", "1.0"}};
+    DeclConf with = read_declarative(text, presets);
+    check_conf(with, text);
+    // Presets only change what expansions produce, never whether the file is plain.
+    FUZZ_CHECK(plain.plain() == with.plain(), "presets changed whether the file is plain");
+
+    lint::ConfInput in;
+    in.text = std::string(text);
+    in.label = "dkms.conf";
+    in.expected_version = "1.0";
+    in.expected_version_origin = "debian/changelog";
+    in.loose_version = (size & 1) != 0;
+    lint::ConfReport r = lint::lint_conf(in);
+    std::set<std::string_view> tags;
+    for (auto& t : lint::lint_tags()) tags.insert(t.tag);
+    int lines = int(std::count(text.begin(), text.end(), '\n')) + 1;
+    for (auto& f : r.findings) {
+        FUZZ_CHECK(tags.count(f.tag), "finding with an unknown tag '" + f.tag + "'");
+        FUZZ_CHECK(f.line >= 0 && f.line <= lines, "finding " + f.tag + " at line " + std::to_string(f.line));
+        (void)lint::format_finding(f);
+    }
+    return 0;
+}
