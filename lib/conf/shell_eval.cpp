@@ -178,7 +178,8 @@ RawVars evaluate_config(const std::vector<std::filesystem::path>& files, const S
             pos = nl == std::string::npos ? text.size() : nl + 1;
             std::size_t first = line.find_first_not_of(" \t");
             if (first == std::string_view::npos || line[first] == '#') continue;
-            if (line.find_first_of("$`\r\\") != std::string_view::npos) return evaluate_shell(files, presets, whitelist);
+            if (line.find_first_of("$`\r\\") != std::string_view::npos)
+                return evaluate_shell(files, presets, whitelist);
         }
         std::string carried;
         for (auto& [name, idxs] : out)
