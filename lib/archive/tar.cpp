@@ -116,6 +116,8 @@ std::string clean_path(const std::string& raw, const Limits& lim) {
     for (auto& c : split(raw)) {
         if (c.empty() || c == ".") continue;
         if (c == "..") throw ArchiveError(printable(raw), "'..' in path refused");
+        // NAME_MAX of Linux file systems: such a member could never be extracted.
+        if (c.size() > 255) throw ArchiveError(printable(raw), "path component longer than 255 bytes");
         if (++depth > lim.max_depth) throw ArchiveError(printable(raw), "path nested too deep");
         if (!out.empty()) out += '/';
         out += c;
