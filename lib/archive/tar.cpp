@@ -99,9 +99,16 @@ std::vector<std::string> split(std::string_view p) {
     return parts;
 }
 
+// max_path bounds the member path as read_tar returns it. A name as stored may be longer by
+// a directory's trailing '/' (write_tar adds one) and "./" parts; this bounds what is looked at.
+std::size_t raw_path_limit(const Limits& lim) { return 2 * lim.max_path + 16; }
+
 // Normalise a member path: drop "./" and empty components; refuse absolute paths and "..".
 std::string clean_path(const std::string& raw, const Limits& lim) {
-    if (raw.size() > lim.max_path) throw ArchiveError(printable(raw), "path longer than " + std::to_string(lim.max_path) + " bytes");
+    auto too_long = [&] {
+        return ArchiveError(printable(raw), "path longer than " + std::to_string(lim.max_path) + " bytes");
+    };
+    if (raw.size() > raw_path_limit(lim)) throw too_long();
     if (raw.find('\0') != std::string::npos) throw ArchiveError(printable(raw), "NUL byte in path");
     if (!raw.empty() && raw.front() == '/') throw ArchiveError(printable(raw), "absolute path refused");
     std::string out;
@@ -109,10 +116,13 @@ std::string clean_path(const std::string& raw, const Limits& lim) {
     for (auto& c : split(raw)) {
         if (c.empty() || c == ".") continue;
         if (c == "..") throw ArchiveError(printable(raw), "'..' in path refused");
+        // NAME_MAX of Linux file systems: such a member could never be extracted.
+        if (c.size() > 255) throw ArchiveError(printable(raw), "path component longer than 255 bytes");
         if (++depth > lim.max_depth) throw ArchiveError(printable(raw), "path nested too deep");
         if (!out.empty()) out += '/';
         out += c;
     }
+    if (out.size() > lim.max_path) throw too_long();
     return out;
 }
 
@@ -202,7 +212,8 @@ std::vector<Member> read_tar(std::string_view tar, const Limits& lim) {
         pos += std::size_t(padded);
 
         if (type == 'L' || type == 'K') {
-            if (size > lim.max_path + 1) throw ArchiveError("", "long name record over " + std::to_string(lim.max_path) + " bytes");
+            if (size > raw_path_limit(lim) + 1)
+                throw ArchiveError("", "long name record over " + std::to_string(raw_path_limit(lim)) + " bytes");
             std::string v(data.data(), strnlen(data.data(), data.size()));
             if (type == 'L') long_name = v, have_long_name = true;
             else long_link = v, have_long_link = true;

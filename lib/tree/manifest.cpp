@@ -71,7 +71,8 @@ bool read_manifest(const fs::path& built_dir, Manifest& m) {
             m.files.push_back(mf);
         }
         for (auto& [field, value] : strings_of(m))
-            if (!valid_utf8(*value)) throw Error(ExitCode::Error, p.string() + ": corrupt manifest: " + field + " is not UTF-8");
+            if (!valid_utf8(*value))
+                throw Error(ExitCode::Error, p.string() + ": corrupt manifest: " + field + " is not UTF-8");
     } catch (const YAML::Exception& e) {
         throw Error(ExitCode::Error, p.string() + ": corrupt manifest: " + e.what());
     }

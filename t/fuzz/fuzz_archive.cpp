@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Fuzz target: the archive reader (decompress, read_tar, read_archive) with small limits, the
 // write_tar round trip of what it accepts, and extract() into a private scratch directory.
-// Input: the bytes of an archive file (.tar, or gzip/xz/zstd/bzip2 compressed).
+// Input: the bytes of an archive file (.tar, or gzip/xz/zstd/bzip2 compressed); see
+// fix_checksums for inputs of odd length.
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <map>
 
 #include "dkms/archive.hpp"
@@ -23,6 +26,27 @@ Limits small_limits() {
     l.max_path = 256;
     l.max_depth = 16;
     return l;
+}
+
+// Mutations of a header almost never keep its checksum right, so most mutants would stop at
+// the first check. For inputs of odd length (a trailing byte read_tar ignores), the checksum
+// of every header is recomputed first, so the fuzzer also reaches everything behind it.
+std::string fix_checksums(std::string t) {
+    for (std::size_t pos = 0; pos + 512 <= t.size();) {
+        unsigned char* h = reinterpret_cast<unsigned char*>(t.data() + pos);
+        if (std::all_of(h, h + 512, [](unsigned char c) { return c == 0; })) break;
+        std::memset(h + 148, ' ', 8);
+        unsigned sum = 0;
+        for (std::size_t i = 0; i < 512; ++i) sum += h[i];
+        char ck[8];
+        std::snprintf(ck, sizeof ck, "%06o", sum & 0777777);
+        std::memcpy(h + 148, ck, 7);
+        std::uint64_t size = 0;  // octal only (base-256 sizes are left to the plain inputs)
+        for (std::size_t i = 124; i < 136 && h[i] >= '0' && h[i] <= '7'; ++i) size = size * 8 + (h[i] - '0');
+        if (size > t.size()) break;
+        pos += 512 + (size + 511) / 512 * 512;
+    }
+    return t;
 }
 
 std::map<std::string, const Member*> by_path(const std::vector<Member>& ms) {
@@ -57,6 +81,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
     }
     FUZZ_CHECK(tar.size() <= lim.max_bytes, "decompress went beyond max_bytes");
+    bool fixed = size % 2 == 1;
+    if (fixed) tar = fix_checksums(std::move(tar));
     std::vector<Member> ms;
     try {
         ms = read_tar(tar, lim);
@@ -64,8 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
     }
     check_members(ms, lim);
-    std::vector<Member> again = read_archive(bytes, lim);
-    FUZZ_CHECK(again.size() == ms.size(), "read_archive and read_tar disagree");
+    if (!fixed) FUZZ_CHECK(read_archive(bytes, lim).size() == ms.size(), "read_archive and read_tar disagree");
 
     // What was accepted is written canonically and read back the same (mktarball after ldtarball).
     std::string rewritten = write_tar(ms, 1);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Fuzz target: the declarative dkms.conf reader (read_declarative) and the lint checks built on it.
 // Input: the bytes of a dkms.conf. Pure in-memory work, no file system.
+// Built with FUZZ_AGAINST_BASH (the fuzz-declarative-bash test, never a fuzzer), a plain file
+// must also give the directives evaluate_shell gets from bash itself.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -65,6 +67,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check_conf(with, text);
     // Presets only change what expansions produce, never whether the file is plain.
     FUZZ_CHECK(plain.plain() == with.plain(), "presets changed whether the file is plain");
+#ifdef FUZZ_AGAINST_BASH
+    if (with.plain()) {
+        dkms::fuzz::Scratch dir;
+        dkms::fuzz::write_bytes(dir.path() / "dkms.conf", text);
+        RawVars bash = evaluate_shell({dir.path() / "dkms.conf"}, presets, dkms_conf_directives());
+        RawVars ours;
+        for (auto& n : dkms_conf_directives())
+            if (auto it = with.vars.find(n); it != with.vars.end()) ours[n] = it->second;
+        auto show = [](const RawVars& v) {
+            std::string o;
+            for (auto& [n, idxs] : v)
+                for (auto& [i, x] : idxs) o += "  " + n + "[" + std::to_string(i) + "]=<" + x + ">\n";
+            return o;
+        };
+        FUZZ_CHECK(ours == bash, "read_declarative:\n" + show(ours) + "bash:\n" + show(bash));
+    }
+#endif
 
     lint::ConfInput in;
     in.text = std::string(text);

@@ -32,7 +32,8 @@ std::string show(const Manifest& m) {
                     quoted(m.version) + " kernel " + quoted(m.kernel) + " arch " + quoted(m.arch) + " make " +
                     quoted(m.make_command) + "\n";
     for (auto& f : m.files)
-        o += "    file " + quoted(f.name) + " sha256 " + quoted(f.sha256) + " installed_to " + quoted(f.installed_to) + "\n";
+        o += "    file " + quoted(f.name) + " sha256 " + quoted(f.sha256) + " installed_to " + quoted(f.installed_to) +
+             "\n";
     return o;
 }
 
