@@ -43,4 +43,8 @@ std::filesystem::path find_program(const std::string& name);
 /// Quote a string for bash (single quotes), so that it survives as one word.
 std::string shell_quote(std::string_view s);
 
+/// `s` as one bash word: unchanged when it has only characters without a meaning to the shell
+/// (letters, digits, `_ . / + , : = @ % ^ -`, as in every ordinary path), else shell_quote(s).
+std::string shell_word(std::string_view s);
+
 }  // namespace dkms
