@@ -83,6 +83,7 @@ unsigned long process_starts_refused() { return starts_refused; }
 void fail(const char* where, const std::string& what) {
     std::fprintf(stderr, "\nfuzz invariant failed at %s\n  %s\n", where, what.c_str());
     std::fflush(stderr);
+    remove_tree(base().path);  // abort() runs no destructors; the input reproduces it anyway
     std::abort();
 }
 
