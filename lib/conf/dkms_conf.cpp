@@ -6,12 +6,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <cstring>
 #include <regex>
 #include <set>
 #include <sstream>
 
 #include "dkms/error.hpp"
 #include "dkms/kernel.hpp"
+#include "dkms/process.hpp"
 
 namespace dkms {
 
@@ -78,6 +81,21 @@ std::string unsafe_name_reason(const std::string& s) {
         if (c < 0x20 || c == 0x7f) return "contains a control character";
     }
     if (s[0] == '-') return "starts with '-'";
+    // Each name is one directory name in paths that combine two of them (<name>-<version>,
+    // kernel-<kernel>-<arch>) plus a temporary suffix, all within NAME_MAX (255).
+    if (s.size() > max_name_length) return "is longer than " + std::to_string(max_name_length) + " bytes";
+    // Names also end up in commands that bash runs (the make command has KERNELRELEASE=<kernel>
+    // and M=<dkms_tree>/<name>/<version>/build, and MAKE lines use $kernelver): only characters
+    // without a meaning to the shell are accepted.
+    for (unsigned char c : s) {
+        if (c >= 0x80) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "0x%02x", c);
+            return std::string("contains the non-ASCII byte ") + hex;
+        }
+        if (std::strchr("$`\\\"';&|<>(){}[]*?!#", c))
+            return std::string("contains '") + char(c) + "', which the shell would interpret";
+    }
     return "";
 }
 
@@ -258,7 +276,9 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
     }
     std::string mod = t.module.empty() ? c.package_name : t.module;
     std::string ver = t.version.empty() ? c.package_version : t.version;
-    if (mk.empty()) mk = "make -C " + ksrc.string() + " M=" + (s.dkms_tree / mod / ver / "build").string();
+    // Paths with spaces or shell characters (--dkmstree "/srv/dkms trees") stay one word each.
+    if (mk.empty())
+        mk = "make -C " + shell_word(ksrc.string()) + " M=" + shell_word((s.dkms_tree / mod / ver / "build").string());
     std::string jobs = s.make_jobs() == 0 ? "-j" : "-j" + std::to_string(s.make_jobs());
     if (mk == "make" || mk.rfind("make ", 0) == 0 || mk.rfind("make\t", 0) == 0)
         mk = "make " + (s.jobserver_makeflags.empty() ? jobs + " " : std::string()) + "KERNELRELEASE=" +

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "dkms/fs.hpp"
@@ -13,13 +14,24 @@ namespace dkms {
 
 void check_identifier(const std::string& what, const std::string& value) {
     std::string why = unsafe_name_reason(value);
-    if (!why.empty()) {
-        std::string shown;
-        for (char c : value) shown += (c == '\n') ? std::string("\\n") : std::string(1, c);
-        throw Error(ExitCode::Error, {"Invalid " + what + " '" + shown + "': it " + why + ".",
-                                      "Module names and versions become directory names and must be a single "
-                                      "path component without whitespace."});
+    if (why.empty()) return;
+    // Shown escaped (control and non-ASCII bytes as \xNN) and cut short: the value may be anything.
+    std::string shown;
+    for (unsigned char c : value.substr(0, 64)) {
+        if (c == '\n') shown += "\\n";
+        else if (c == '\t') shown += "\\t";
+        else if (c < 0x20 || c >= 0x7f) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\x%02x", c);
+            shown += hex;
+        } else shown += char(c);
     }
+    if (value.size() > 64) shown += "... (" + std::to_string(value.size()) + " bytes)";
+    throw Error(ExitCode::Error, {"Invalid " + what + " '" + shown + "': it " + why + ".",
+                                  "Module names, versions, kernel versions and architectures become directory names "
+                                  "and appear in shell commands: each must be one path component of at most " +
+                                      std::to_string(max_name_length) +
+                                      " bytes, made of letters, digits and . _ + - ~ : , = @ % ^"});
 }
 
 void Ops::require_added(const ModuleId& id) const {

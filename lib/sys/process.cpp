@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -67,6 +68,13 @@ std::string shell_quote(std::string_view s) {
         else r += c;
     }
     return r + "'";
+}
+
+std::string shell_word(std::string_view s) {
+    if (s.empty()) return "''";
+    for (unsigned char c : s)
+        if (!std::isalnum(c) && !std::strchr("_./+,:=@%^-", c)) return shell_quote(s);
+    return std::string(s);
 }
 
 std::filesystem::path find_program(const std::string& name) {

@@ -261,6 +261,14 @@ TEST_CASE("unsafe_name_reason names what is wrong", "[dkms_conf]") {
     CHECK(unsafe_name_reason(std::string("a\x01", 2)) == "contains a control character");
     CHECK(unsafe_name_reason("-rf") == "starts with '-'");
     CHECK(unsafe_name_reason("..a") == "");   // only the exact names are special
+    CHECK(unsafe_name_reason("1:2.0,x=y@z%^") == "");
+    CHECK(unsafe_name_reason(std::string(120, 'a')) == "");
+    CHECK(unsafe_name_reason(std::string(121, 'a')) == "is longer than 120 bytes");
+    CHECK(unsafe_name_reason("6.1$(reboot)") == "contains '$', which the shell would interpret");
+    CHECK(unsafe_name_reason("a;b") == "contains ';', which the shell would interpret");
+    CHECK(unsafe_name_reason("a`b`") == "contains '`', which the shell would interpret");
+    CHECK(unsafe_name_reason("caf\xc3\xa9") == "contains the non-ASCII byte 0xc3");
+    CHECK(unsafe_name_reason("a\xff") == "contains the non-ASCII byte 0xff");
 }
 
 TEST_CASE("kernel_in_range uses dkms's version order", "[dkms_conf]") {

@@ -55,8 +55,13 @@ struct ConfTarget {
 ModuleConfig load_module_config(const Context& ctx, const std::filesystem::path& conf, const ConfTarget& t,
                                 ConfMode mode);
 
-/// The value checks shared with lint: is `s` usable as one path component (module name, version, kernel)?
-/// Returns a reason when not ("contains '/'", "is '..'", ...).
+/// The longest module name, version, kernel version or architecture accepted (bytes).
+inline constexpr std::size_t max_name_length = 120;
+
+/// The value checks shared with lint: is `s` usable as one path component (module name, version, kernel,
+/// architecture) that is also inert in a shell command? Returns a reason when not ("contains '/'",
+/// "is '..'", "is longer than 120 bytes", "contains '$', which the shell would interpret", ...).
+/// The one place where identifiers are validated; check_identifier (ops.hpp) turns a reason into an Error.
 std::string unsafe_name_reason(const std::string& s);
 
 /// Whether BUILD_EXCLUSIVE_KERNEL_MIN/MAX admits kver (dkms VER() ordering).

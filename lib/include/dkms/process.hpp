@@ -47,4 +47,8 @@ std::string shell_quote(std::string_view s);
 /// read (no /proc, the process is gone, or it is a kernel thread).
 std::vector<std::string> process_argv(int pid);
 
+/// `s` as one bash word: unchanged when it has only characters without a meaning to the shell
+/// (letters, digits, `_ . / + , : = @ % ^ -`, as in every ordinary path), else shell_quote(s).
+std::string shell_word(std::string_view s);
+
 }  // namespace dkms
