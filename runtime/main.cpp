@@ -244,7 +244,16 @@ int run(int argc, char** argv, StdReporter& rep) {
             close(null);
         }
     }
-    if (root) s.root = *root;
+    // An empty path would silently mean the current directory (or fail deep inside); a relative one
+    // would change meaning once make runs in another directory.
+    for (auto [opt, val] : {std::pair{"--root", &root}, std::pair{"--dkmstree", &dkmstree},
+                            std::pair{"--sourcetree", &sourcetree}, std::pair{"--installtree", &installtree}})
+        if (*val && val->value().empty()) {
+            rep.err("");
+            rep.err(std::string("Error! ") + opt + " needs a directory, not an empty string.");
+            return 2;
+        }
+    if (root) s.root = fs::path(*root).is_relative() ? fs::absolute(*root) : fs::path(*root);
     if (s.root != "/") {
         // With --root, the default trees live inside it.
         s.dkms_tree = s.root / fs::path(DKMS_DEFAULT_DKMS_TREE).relative_path();
@@ -302,6 +311,12 @@ int run(int argc, char** argv, StdReporter& rep) {
         rep.err("must be an equal number of kernel versions also specified (1:1 relationship).");
         return 1;
     }
+    for (auto& a : arches)
+        if (a.empty()) {
+            rep.err("");
+            rep.err("Error! Empty architecture given with -a or -k <kernel>/.");
+            return 1;
+        }
     for (auto& k : kernels)
         if (k.empty()) {
             rep.err("");
