@@ -141,7 +141,9 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
     }
     ModuleConfig c;
     c.path = conf;
-    c.raw = evaluate_config(files, presets, dkms_conf_directives());
+    std::vector<std::string> notes;
+    c.raw = evaluate_config(files, presets, dkms_conf_directives(), &notes);
+    for (auto& n : notes) ctx.report.err("Warning: " + n);
     for (auto& d : s.directives) {
         auto eq = d.find('=');
         if (eq == std::string::npos || eq == 0) continue;
