@@ -198,6 +198,15 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
 
     // Module records.
     size_t n = module_count(raw);
+    if (n > max_modules) {
+        // BUILT_MODULE_NAME[99999999999]=x would otherwise make billions of empty records.
+        for (auto name : {"BUILT_MODULE_NAME", "BUILT_MODULE_LOCATION", "DEST_MODULE_NAME", "DEST_MODULE_LOCATION"})
+            if (auto it = raw.find(name); it != raw.end() && !it->second.empty() && it->second.rbegin()->first >= max_modules)
+                error("'" + std::string(name) + "[" + std::to_string(it->second.rbegin()->first) + "]': at most " +
+                      std::to_string(max_modules) + " modules are supported (indexes 0 to " +
+                      std::to_string(max_modules - 1) + ").");
+        n = 0;
+    }
     std::string dest_override = distro_dest_override(s);
     std::string strip0 = get("STRIP");
     std::set<std::string> seen_built, seen_dest;

@@ -271,6 +271,19 @@ TEST_CASE("unsafe_name_reason names what is wrong", "[dkms_conf]") {
     CHECK(unsafe_name_reason("a\xff") == "contains the non-ASCII byte 0xff");
 }
 
+TEST_CASE("a module index beyond max_modules is an error, not billions of records", "[dkms_conf]") {
+    Fixture f;
+    f.add_kernel(K);
+    CHECK(f.fails(kOne + "BUILT_MODULE_NAME[99999999999]=x\n") == ExitCode::BadConf);
+    CHECK(f.report.err_has("dkms.conf: Error! 'BUILT_MODULE_NAME[99999999999]': at most 10000 modules are supported "
+                           "(indexes 0 to 9999)."));
+    std::string many = "PACKAGE_NAME=foo\nPACKAGE_VERSION=1.0\n";
+    for (int i = 0; i < 1000; ++i)
+        many += "BUILT_MODULE_NAME[" + std::to_string(i) + "]=m" + std::to_string(i) + "\nDEST_MODULE_LOCATION[" +
+                std::to_string(i) + "]=/updates\n";
+    CHECK(f.load(many).modules.size() == 1000);
+}
+
 TEST_CASE("kernel_in_range uses dkms's version order", "[dkms_conf]") {
     CHECK(kernel_in_range("6.1.0-9-amd64", "", ""));
     CHECK(kernel_in_range("6.1.0-9-amd64", "6.1", ""));

@@ -22,6 +22,9 @@ struct ModuleRecord {
     bool excluded = false;         ///< per-module BUILD_EXCLUSIVE_*[i] does not match this kernel
 };
 
+/// The most module records a dkms.conf may have (indexes 0 to max_modules - 1 of the module arrays).
+inline constexpr std::size_t max_modules = 10000;
+
 /// dkms.conf for (module, version, kernel, arch).
 struct ModuleConfig {
     std::filesystem::path path;
