@@ -66,11 +66,31 @@ void finish_temp(int fd, const fs::path& tmp, const fs::path& p, mode_t mode) {
     }
 }
 
+// Open a regular file for reading. O_NONBLOCK keeps a FIFO (or a device) planted where a file is
+// expected from blocking us forever: it is refused before anything is read.
+int open_regular(const fs::path& p) {
+    int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) throw SystemError("cannot read " + p.string(), errno);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        throw SystemError("cannot read " + p.string(), e);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        const char* kind = S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" :
+                           S_ISSOCK(st.st_mode) ? "a socket" : "a device";
+        throw Error(ExitCode::Error, "cannot read " + p.string() + ": it is " + kind + ", not a regular file");
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
 }  // namespace
 
 std::string read_file(const fs::path& p) {
-    Fd fd(open(p.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.fd < 0) throw SystemError("cannot read " + p.string(), errno);
+    Fd fd(open_regular(p));
     std::string out;
     char buf[65536];
     while (true) {
@@ -98,8 +118,7 @@ void write_file_atomic(const fs::path& p, std::string_view content, mode_t mode)
 }
 
 void copy_file_atomic(const fs::path& src, const fs::path& dst, mode_t mode) {
-    Fd in(open(src.c_str(), O_RDONLY | O_CLOEXEC));
-    if (in.fd < 0) throw SystemError("cannot read " + src.string(), errno);
+    Fd in(open_regular(src));
     auto [fd, tmp] = temp_beside(dst);
     try {
         char buf[65536];
@@ -170,8 +189,7 @@ void remove_empty_parents(fs::path dir, const fs::path& stop) noexcept {
 }
 
 std::string sha256_file(const fs::path& p) {
-    Fd fd(open(p.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.fd < 0) throw SystemError("cannot read " + p.string(), errno);
+    Fd fd(open_regular(p));
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
     char buf[65536];

@@ -12,7 +12,8 @@ namespace dkms {
 
 namespace fs = std::filesystem;
 
-/// Whole file as bytes; throws SystemError naming the path.
+/// Whole file as bytes; throws SystemError naming the path, and Error for anything but a regular
+/// file (a FIFO or device is refused without blocking). copy_file_atomic's source and sha256_file too.
 std::string read_file(const fs::path& p);
 
 /// Write `content` to a temporary name next to `p`, fsync, then rename over `p`.
