@@ -311,7 +311,22 @@ void Ops::build(const ModuleId& id, const Target& t) {
     }
     for (auto& m : c.modules) {
         if (m.excluded) continue;
-        if (!fs::exists(build / (m.built_location + m.built_name + ".ko")))
+        // Only regular files the build made inside the build directory are taken: a module (or a
+        // BUILT_MODULE_LOCATION) that is a symlink would copy whatever it points at (/etc/shadow) into
+        // the trees, world-readable.
+        fs::path rel = m.built_location + m.built_name + ".ko";
+        if (fs::path link = first_symlink(build, rel); !link.empty()) {
+            std::error_code ec;
+            throw Error(ExitCode::ModuleMissing,
+                        {"Build of " + m.built_name + ".ko failed for: " + t.kver + " (" + t.arch + "): " + link.string() +
+                             " is a symbolic link (to " + fs::read_symlink(link, ec).string() + ").",
+                         "dkms-run takes only regular files made by the build inside " + build.string() +
+                             "; remove the link from the module source."});
+        }
+        if (struct stat st{}; lstat((build / rel).c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+            throw Error(ExitCode::ModuleMissing, {"Build of " + m.built_name + ".ko failed for: " + t.kver + " (" +
+                                                      t.arch + "): " + (build / rel).string() + " is not a regular file."});
+        if (!fs::exists(build / rel))
             throw Error(ExitCode::ModuleMissing,
                         {"Build of " + m.built_name + ".ko failed for: " + t.kver + " (" + t.arch + ")",
                          "Make sure the name of the generated module is correct and at the root of the",
@@ -331,7 +346,10 @@ void Ops::build(const ModuleId& id, const Target& t) {
     man.kernel = t.kver;
     man.arch = t.arch;
     man.make_command = c.make_command;
-    if (fs::exists(build / "Module.symvers")) copy_file_atomic(build / "Module.symvers", stage.path() / "module/Module.symvers", 0644);
+    if (struct stat st{}; lstat((build / "Module.symvers").c_str(), &st) == 0) {
+        if (S_ISREG(st.st_mode)) copy_file_atomic(build / "Module.symvers", stage.path() / "module/Module.symvers", 0644);
+        else ctx_.report.warning((build / "Module.symvers").string() + " is not a regular file; not kept.");
+    }
     // strip, sign, compress (in that order, as dkms 3.4), then into the staging directory.
     std::string suffix = kernel_module_compression(s.install_tree / t.kver);
     for (auto& m : c.modules) {

@@ -214,6 +214,18 @@ std::string sha256_file(const fs::path& p) {
     return out;
 }
 
+fs::path first_symlink(const fs::path& base, const fs::path& rel) noexcept {
+    fs::path cur = base;
+    for (auto& c : rel.relative_path()) {
+        if (c.empty() || c == ".") continue;
+        cur /= c;
+        struct stat st;
+        if (lstat(cur.c_str(), &st) != 0) return {};
+        if (S_ISLNK(st.st_mode)) return cur;
+    }
+    return {};
+}
+
 bool link_exists(const fs::path& p) noexcept {
     struct stat st;
     return lstat(p.c_str(), &st) == 0 && S_ISLNK(st.st_mode);

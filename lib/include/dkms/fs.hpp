@@ -38,6 +38,10 @@ void remove_empty_parents(fs::path dir, const fs::path& stop) noexcept;
 /// Hex SHA-256 of a file's bytes.
 std::string sha256_file(const fs::path& p);
 
+/// The first of base/c1, base/c1/c2, ... base/rel that is a symbolic link, or "" if none is (a
+/// component that does not exist ends the walk). `base` itself is not examined. Never throws.
+fs::path first_symlink(const fs::path& base, const fs::path& rel) noexcept;
+
 /// lstat-based tests that never throw.
 bool link_exists(const fs::path& p) noexcept;   ///< p itself is a symlink
 bool dir_exists(const fs::path& p) noexcept;       ///< follows symlinks
