@@ -159,7 +159,14 @@ void Ops::install(const ModuleId& id, const Target& t) {
 
     fs::path bdir = tree_.built_dir(id, t);
     Manifest man;
-    bool have_manifest = read_manifest(bdir, man);
+    bool have_manifest = false;
+    try {
+        have_manifest = read_manifest(bdir, man);
+    } catch (const Error& e) {
+        ctx_.report.warning(e.lines().front());
+        ctx_.report.warning("Writing a new manifest from the built modules.");
+        man = Manifest{};
+    }
 
     // Which version of this module is installed on this kernel now (another version is replaced).
     std::string other = tree_.installed_version(id.name, t);

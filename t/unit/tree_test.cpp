@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The dkms tree read without processes: state predicates, listings, manifests and status rows,
 // on synthetic trees laid out as dkms 3.x lays them out.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -145,6 +146,27 @@ TEST_CASE("manifests round-trip and corrupt ones are refused", "[tree]") {
     FakeRoot::write(dir / manifest_name, "schema: [unclosed\n");
     CHECK_THROWS_AS(read_manifest(dir, back), Error);
     FakeRoot::write(dir / manifest_name, "schema: 1\nmodule: foo\nfiles:\n  - name: ../../etc/passwd\n    sha256: x\n");
+    CHECK_THROWS_AS(read_manifest(dir, back), Error);
+    // Each of these is refused with the manifest's path in the message.
+    const std::string head = "schema: 1\nmodule: foo\nversion: '1'\nkernel: k\narch: a\nfiles:\n";
+    const std::string sum = std::string(64, 'a');
+    for (std::string text : {std::string("[1, 2]\n"), std::string("schema: 2\nmodule: foo\nversion: '1'\nkernel: k\narch: a\n"),
+                             head + "  - name: shadow\n    sha256: " + sum + "\n",
+                             head + "  - name: foo.ko\n    sha256: XYZ\n",
+                             head + "  - name: foo.ko\n    sha256: " + sum + "\n    installed_to: relative/foo.ko\n",
+                             std::string(2 * 1024 * 1024, '#')}) {
+        INFO(text.substr(0, 80));
+        FakeRoot::write(dir / manifest_name, text);
+        try {
+            read_manifest(dir, back);
+            FAIL("accepted");
+        } catch (const Error& e) {
+            CHECK(e.lines().front().rfind((dir / manifest_name).string() + ": ", 0) == 0);
+        }
+    }
+    // A FIFO in its place is refused, not waited on.
+    fs::remove(dir / manifest_name);
+    REQUIRE(mkfifo((dir / manifest_name).c_str(), 0644) == 0);
     CHECK_THROWS_AS(read_manifest(dir, back), Error);
 }
 
