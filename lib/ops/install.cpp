@@ -141,9 +141,21 @@ void Ops::install(const ModuleId& id, const Target& t) {
     }
     ModuleConfig c = read_conf(id, t, ConfMode::Strict);
     // Every module must be there before anything is copied: never a partial install.
-    for (auto& m : c.modules)
-        if (!m.excluded && find_module_file(tree_.built_dir(id, t) / "module", m.dest_name).empty())
+    for (auto& m : c.modules) {
+        if (m.excluded) continue;
+        fs::path built = find_module_file(tree_.built_dir(id, t) / "module", m.dest_name);
+        if (built.empty())
             throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + (tree_.built_dir(id, t) / "module").string());
+        if (struct stat st{}; lstat(built.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+            throw Error(ExitCode::InstallFailed, {built.string() + " is not a regular file.",
+                                                  "Build the module again: dkms-run build " + id.str() + " -k " + t.kver +
+                                                      " --force"});
+        // Never write through a symbolic link planted in the install tree (updates -> /etc).
+        fs::path dst = kdir / fs::path(m.dest_location).relative_path() / built.filename();
+        if (std::string why = unsafe_path_below(kdir, dst); !why.empty())
+            throw Error(ExitCode::InstallFailed, {"Cannot install " + dst.string() + ": it " + why + ".",
+                                                  "Replace the link with a directory, or remove it, and install again."});
+    }
     if (!c.pre_install.empty()) {
         try {
             run_script(id, "pre_install", c.pre_install, tree_.source_link(id), true);
@@ -283,8 +295,14 @@ void Ops::repair_interrupted_install(const ModuleId& id, const Target& t) {
     for (auto& f : man.files) {
         if (f.installed_to.empty()) continue;
         fs::path p = fs::path(f.installed_to).lexically_normal();
-        auto rel = p.lexically_relative(kdir);
-        if (!other_owner && !rel.empty() && *rel.begin() != ".." && path_exists(p) && sha256_file(p) == f.sha256) {
+        bool ours = false;
+        if (!other_owner && p.filename() == f.name && unsafe_path_below(kdir, p).empty() && path_exists(p)) {
+            try {
+                ours = sha256_file(p) == f.sha256;
+            } catch (const Error&) {
+            }
+        }
+        if (ours) {
             std::error_code ec;
             fs::remove(p, ec);
             remove_empty_parents(p.parent_path(), kdir);
@@ -312,21 +330,38 @@ void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
     }
     ctx_.report.out("Module " + id.str() + " for kernel " + t.kver + " (" + t.arch + "):");
     ctx_.report.out("Before uninstall, this module version was ACTIVE on this kernel.");
-    std::error_code ec;
-    // What to delete is found out first: when that fails (a tree written by dkms, whose dkms.conf
-    // cannot be read), the module stays installed, as status says, and nothing is touched.
+
+    // What to delete is decided before anything changes: a manifest or dkms.conf that cannot be
+    // read fails the uninstall with the module still installed, never half-way.
     fs::path bdir = tree_.built_dir(id, t);
     fs::path kdir = s.install_tree / t.kver;
     Manifest man;
+    bool have_manifest = false;
+    try {
+        have_manifest = read_manifest(bdir, man);
+    } catch (const Error& e) {
+        ctx_.report.warning(e.lines().front());
+        ctx_.report.warning("Uninstalling by the locations in dkms.conf instead, as dkms does; the manifest is "
+                            "rewritten when the module is built again.");
+        man = Manifest{};
+    }
     std::vector<fs::path> targets;
-    if (read_manifest(bdir, man)) {
+    // Only ever delete files of this kernel's install directory, never through a symbolic link.
+    auto take = [&](const fs::path& p, const std::string& from) {
+        if (std::string why = unsafe_path_below(kdir, p); !why.empty()) {
+            ctx_.report.warning("Not deleting " + p.string() + " (named by " + from + "): it " + why + ".");
+            return;
+        }
+        targets.push_back(p.lexically_normal());
+    };
+    if (have_manifest) {
         for (auto& f : man.files) {
             if (f.installed_to.empty()) continue;
-            fs::path p = fs::path(f.installed_to).lexically_normal();
-            // Only ever delete inside this kernel's install directory.
-            auto rel = p.lexically_relative(kdir.lexically_normal());
-            if (rel.empty() || *rel.begin() == "..") continue;
-            targets.push_back(p);
+            fs::path p(f.installed_to);
+            if (p.filename() != f.name)
+                ctx_.report.warning("Not deleting " + p.string() + " (named by " + (bdir / manifest_name).string() +
+                                    "): it is not a file named " + f.name + ".");
+            else take(p, (bdir / manifest_name).string());
             f.installed_to.clear();
         }
     } else {
@@ -334,13 +369,14 @@ void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
         ModuleConfig c = read_conf(id, t, ConfMode::Lenient);
         for (auto& m : c.modules) {
             fs::path dir = kdir / fs::path(m.dest_location).relative_path();
-            for (auto suf : {".ko", ".ko.gz", ".ko.xz", ".ko.zst"}) {
+            for (auto& suf : module_suffixes()) {
                 fs::path p = dir / (m.dest_name + suf);
-                if (path_exists(p)) targets.push_back(p);
+                if (path_exists(p)) take(p, tree_.conf_path(id).string());
             }
         }
     }
-    // Drop the "installed" link before deleting: a crash from here on leaves a module reported as built.
+    // Drop the "installed" link first: a crash from here on leaves a module reported as built.
+    std::error_code ec;
     fs::remove(tree_.installed_link(id.name, t), ec);
     for (auto& p : targets) {
         if (!path_exists(p)) continue;
@@ -348,7 +384,7 @@ void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
         fs::remove(p, ec);
         remove_empty_parents(p.parent_path(), kdir);
     }
-    if (!man.module.empty()) write_manifest(bdir, man);
+    if (have_manifest) write_manifest(bdir, man);
     restore_originals(ctx_, id.name, t);
     std::string post_remove;
     try {

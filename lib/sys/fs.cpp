@@ -226,6 +226,17 @@ fs::path first_symlink(const fs::path& base, const fs::path& rel) noexcept {
     return {};
 }
 
+std::string unsafe_path_below(const fs::path& dir, const fs::path& p) {
+    fs::path d = dir.lexically_normal(), n = p.lexically_normal();
+    if (!d.empty() && d.filename().empty()) d = d.parent_path();
+    fs::path rel = n.lexically_relative(d);
+    if (n.is_relative() || rel.empty() || *rel.begin() == ".." || *rel.begin() == ".")
+        return "is not inside " + d.string();
+    if (fs::path link = first_symlink(d, rel.parent_path()); !link.empty())
+        return "passes through the symbolic link " + link.string();
+    return "";
+}
+
 bool link_exists(const fs::path& p) noexcept {
     struct stat st;
     return lstat(p.c_str(), &st) == 0 && S_ISLNK(st.st_mode);

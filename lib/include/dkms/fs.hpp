@@ -42,6 +42,11 @@ std::string sha256_file(const fs::path& p);
 /// component that does not exist ends the walk). `base` itself is not examined. Never throws.
 fs::path first_symlink(const fs::path& base, const fs::path& rel) noexcept;
 
+/// Why `p` must not be written or deleted as a file of `dir` ("is not inside <dir>", "passes through
+/// the symbolic link <l>"), or "" when it lies lexically below `dir` and no directory between them is a
+/// symbolic link (the last component may be one: unlink and rename act on the link itself).
+std::string unsafe_path_below(const fs::path& dir, const fs::path& p);
+
 /// lstat-based tests that never throw.
 bool link_exists(const fs::path& p) noexcept;   ///< p itself is a symlink
 bool dir_exists(const fs::path& p) noexcept;       ///< follows symlinks
