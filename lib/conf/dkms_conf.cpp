@@ -99,6 +99,21 @@ std::string unsafe_name_reason(const std::string& s) {
     return "";
 }
 
+std::string shown_name(const std::string& s) {
+    std::string shown;
+    for (unsigned char c : s.substr(0, 64)) {
+        if (c == '\n') shown += "\\n";
+        else if (c == '\t') shown += "\\t";
+        else if (c < 0x20 || c >= 0x7f) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\x%02x", c);
+            shown += hex;
+        } else shown += char(c);
+    }
+    if (s.size() > 64) shown += "... (" + std::to_string(s.size()) + " bytes)";
+    return shown;
+}
+
 bool kernel_in_range(const std::string& kver, const std::string& min, const std::string& max) {
     if (!min.empty() && dkms_ver_compare(kver, min) < 0) return false;
     if (!max.empty() && dkms_ver_compare(kver, max) > 0) return false;

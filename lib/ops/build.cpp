@@ -182,6 +182,7 @@ void Ops::build(const ModuleId& id, const Target& t) {
     check_identifier("module version", id.version);
     check_identifier("kernel version", t.kver);
     check_identifier("architecture", t.arch);
+    refuse_planted_links(id, &t);
     if (!tree_.is_added(id) && !tree_.is_broken(id)) {
         add(id, t);
         ctx_.report.out("");

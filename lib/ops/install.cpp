@@ -106,6 +106,7 @@ void Ops::install(const ModuleId& id, const Target& t) {
     check_identifier("module version", id.version);
     check_identifier("kernel version", t.kver);
     check_identifier("architecture", t.arch);
+    refuse_planted_links(id, &t);
     if (tree_.is_installed(id, t)) {
         if (!s.force) {
             ctx_.report.out("Module " + id.str() + " already installed on kernel " + t.kver + " (" + t.arch +
@@ -315,6 +316,7 @@ void Ops::repair_interrupted_install(const ModuleId& id, const Target& t) {
 
 void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
     const Settings& s = ctx_.settings;
+    refuse_planted_links(id, &t);
     require_added(id);
     if (!tree_.is_installed(id, t)) {
         bool has_excl = false;

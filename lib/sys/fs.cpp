@@ -247,6 +247,11 @@ bool dir_exists(const fs::path& p) noexcept {
     return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+bool real_dir_exists(const fs::path& p) noexcept {
+    struct stat st;
+    return lstat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 bool path_exists(const fs::path& p) noexcept {
     struct stat st;
     return lstat(p.c_str(), &st) == 0;

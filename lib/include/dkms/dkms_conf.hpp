@@ -67,6 +67,10 @@ inline constexpr std::size_t max_name_length = 120;
 /// The one place where identifiers are validated; check_identifier (ops.hpp) turns a reason into an Error.
 std::string unsafe_name_reason(const std::string& s);
 
+/// A name that may be anything (from the command line or a directory listing), fit for one line of
+/// a message: newlines, tabs, control and non-ASCII bytes escaped (\n, \t, \xNN), cut after 64 bytes.
+std::string shown_name(const std::string& s);
+
 /// Whether BUILD_EXCLUSIVE_KERNEL_MIN/MAX admits kver (dkms VER() ordering).
 bool kernel_in_range(const std::string& kver, const std::string& min, const std::string& max);
 

@@ -50,6 +50,7 @@ std::string unsafe_path_below(const fs::path& dir, const fs::path& p);
 /// lstat-based tests that never throw.
 bool link_exists(const fs::path& p) noexcept;   ///< p itself is a symlink
 bool dir_exists(const fs::path& p) noexcept;       ///< follows symlinks
+bool real_dir_exists(const fs::path& p) noexcept;  ///< a directory, not a symlink to one
 bool path_exists(const fs::path& p) noexcept;
 
 /// Create `link` -> `target` atomically (replacing an existing link).

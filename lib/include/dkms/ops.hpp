@@ -69,6 +69,8 @@ public:
 
 private:
     void require_added(const ModuleId& id) const;
+    /// Throws Error naming the link when Tree::planted_link finds one for this m/v (and kernel).
+    void refuse_planted_links(const ModuleId& id, const Target* t) const;
     void check_headers(const Target& t) const;
     void repair_interrupted_install(const ModuleId& id, const Target& t);
     ModuleConfig read_conf(const ModuleId& id, const Target& t, ConfMode mode) const;
