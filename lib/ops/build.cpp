@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // build: copy the source to build/, patch, make, and stage the results into <v>/<K>/<A> atomically.
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -121,6 +122,21 @@ void import_build_environment(const fs::path& file, std::vector<std::pair<std::s
         if (cur && v == cur) continue;
         set_env_var(env, k, v);
     }
+}
+
+// "ENOSPC: ..." when the build failed for lack of space (make.log says "No space left on device", or
+// the file system of `dir` has almost nothing left), else "".
+std::string disk_full_reason(const fs::path& dir, const fs::path& log) {
+    struct statvfs v{};
+    bool nearly_full = statvfs(dir.c_str(), &v) == 0 && std::uint64_t(v.f_bavail) * v.f_frsize < 256 * 1024;
+    bool logged = false;
+    try {
+        logged = read_file(log).find("No space left on device") != std::string::npos;
+    } catch (const Error&) {
+    }
+    if (!nearly_full && !logged) return "";
+    return "ENOSPC: the file system holding " + dir.string() + " is full (No space left on device). Free some "
+           "space (or enlarge it) and build again.";
 }
 
 bool lower_yes(std::string v) {
@@ -277,7 +293,11 @@ void Ops::build(const ModuleId& id, const Target& t) {
                                " (" + t.arch + ")\n" + now_string() + "\n");
     StepRunner step(ctx_.report, log, id.str() + " for " + t.kver, s.jobserver_makeflags);
     auto fail_consult = [&](ExitCode code, std::string first) {
-        throw Error(code, {std::move(first), "Consult " + log.string() + " for more information."});
+        std::vector<std::string> lines{std::move(first), "Consult " + log.string() + " for more information."};
+        // A full disk makes make fail like a compiler error: say so when the log or the disk shows it.
+        std::string why = disk_full_reason(build, log);
+        if (!why.empty()) lines.push_back(why);
+        throw Error(code, lines);
     };
 
     for (auto& p : c.patches) {

@@ -197,79 +197,91 @@ void Ops::install(const ModuleId& id, const Target& t) {
     int installed = 0;
     bool active = link_exists(tree_.installed_link(id.name, t));
     std::string obsolete_by = raw_get(c.raw, "OBSOLETE_BY");
-    for (auto& m : c.modules) {
-        if (m.excluded) continue;
-        fs::path built = find_module_file(bdir / "module", m.dest_name);
-        if (built.empty())
-            throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + (bdir / "module").string());
-        fs::path dest_dir = kdir / fs::path(m.dest_location).relative_path();
-        if (!obsolete_by.empty() && !force && obsoleted_by(t.kver, obsolete_by)) {
-            ctx_.report.err("");
-            ctx_.report.err("Module has been obsoleted due to being included in kernel " + obsolete_by + ".");
-            ctx_.report.err("We will avoid installing for future kernels above " + obsolete_by + ".");
-            ctx_.report.err("You may override by specifying --force.");
-            continue;
-        }
-        // Module version sanity check against a module of the same name shipped with the kernel
-        // (plain or compressed, wherever it is in the kernel's tree).
-        std::vector<fs::path> existing = force_version ? std::vector<fs::path>{} : find_kernel_modules(kdir, m.dest_name);
-        if (existing.size() > 1) {
-            ctx_.report.warning("Cannot do version sanity checking because multiple " + m.dest_name +
-                                ".ko modules were found in kernel " + t.kver + ".");
-        } else if (existing.size() == 1) {
-            {
-                try {
-                    auto kmi = read_modinfo_image(read_module_image(existing.front()), existing.front().string());
-                    auto dmi = read_modinfo_image(read_module_image(built), built.string());
-                    auto kv = modinfo_get(kmi, "version"), dv = modinfo_get(dmi, "version");
-                    if (kv && dv) {
-                        int cmp = dkms_ver_compare(*dv, *kv);
-                        auto ksv = modinfo_get(kmi, "srcversion"), dsv = modinfo_get(dmi, "srcversion");
-                        if (cmp < 0 && !force) {
-                            ctx_.report.err("");
-                            ctx_.report.err("Error! Module version " + *dv + " for " + m.dest_name + ".ko");
-                            ctx_.report.err("is not newer than what is already found in kernel " + t.kver + " (" + *kv + ").");
-                            ctx_.report.err("You may override by specifying --force.");
-                            continue;
+    // Everything this run changes in the install tree, to be undone if it fails half-way (a full
+    // disk, a read-only tree): no module file left behind, the kernel's own modules back in place.
+    std::vector<fs::path> copied, dirs;
+    bool touched_originals = false;
+    try {
+        for (auto& m : c.modules) {
+            if (m.excluded) continue;
+            fs::path built = find_module_file(bdir / "module", m.dest_name);
+            if (built.empty())
+                throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + (bdir / "module").string());
+            fs::path dest_dir = kdir / fs::path(m.dest_location).relative_path();
+            if (!obsolete_by.empty() && !force && obsoleted_by(t.kver, obsolete_by)) {
+                ctx_.report.err("");
+                ctx_.report.err("Module has been obsoleted due to being included in kernel " + obsolete_by + ".");
+                ctx_.report.err("We will avoid installing for future kernels above " + obsolete_by + ".");
+                ctx_.report.err("You may override by specifying --force.");
+                continue;
+            }
+            // Module version sanity check against a module of the same name shipped with the kernel
+            // (plain or compressed, wherever it is in the kernel's tree).
+            std::vector<fs::path> existing = force_version ? std::vector<fs::path>{} : find_kernel_modules(kdir, m.dest_name);
+            if (existing.size() > 1) {
+                ctx_.report.warning("Cannot do version sanity checking because multiple " + m.dest_name +
+                                    ".ko modules were found in kernel " + t.kver + ".");
+            } else if (existing.size() == 1) {
+                {
+                    try {
+                        auto kmi = read_modinfo_image(read_module_image(existing.front()), existing.front().string());
+                        auto dmi = read_modinfo_image(read_module_image(built), built.string());
+                        auto kv = modinfo_get(kmi, "version"), dv = modinfo_get(dmi, "version");
+                        if (kv && dv) {
+                            int cmp = dkms_ver_compare(*dv, *kv);
+                            auto ksv = modinfo_get(kmi, "srcversion"), dsv = modinfo_get(dmi, "srcversion");
+                            if (cmp < 0 && !force) {
+                                ctx_.report.err("");
+                                ctx_.report.err("Error! Module version " + *dv + " for " + m.dest_name + ".ko");
+                                ctx_.report.err("is not newer than what is already found in kernel " + t.kver + " (" + *kv + ").");
+                                ctx_.report.err("You may override by specifying --force.");
+                                continue;
+                            }
+                            if (cmp == 0 && ksv == dsv && !force) {
+                                ctx_.report.err("Module version " + *dv + " for " + m.dest_name + ".ko");
+                                ctx_.report.err("exactly matches what is already found in kernel " + t.kver + ".");
+                                ctx_.report.err("DKMS will not replace this module.");
+                                ctx_.report.err("You may override by specifying --force.");
+                                continue;
+                            }
                         }
-                        if (cmp == 0 && ksv == dsv && !force) {
-                            ctx_.report.err("Module version " + *dv + " for " + m.dest_name + ".ko");
-                            ctx_.report.err("exactly matches what is already found in kernel " + t.kver + ".");
-                            ctx_.report.err("DKMS will not replace this module.");
-                            ctx_.report.err("You may override by specifying --force.");
-                            continue;
-                        }
+                    } catch (const Error&) {
+                        // unreadable in-kernel module: no version to compare
                     }
-                } catch (const Error&) {
-                    // unreadable in-kernel module: no version to compare
                 }
             }
+            // The kernel's own module of that name is archived, to be put back on uninstall.
+            touched_originals = true;
+            archive_originals(ctx_, id.name, t, m, active);
+            std::error_code ec;
+            fs::create_directories(dest_dir, ec);
+            dirs.push_back(dest_dir);
+            if (ec) throw SystemError("cannot create " + dest_dir.string(), ec.value());
+            const std::string fname = built.filename().string();
+            fs::path dst = dest_dir / fname;
+            // Never leave another form of the same module beside the new one (foo.ko next to foo.ko.xz).
+            for (auto& suf : module_suffixes())
+                if (m.dest_name + suf != fname && link_exists(dest_dir / (m.dest_name + suf))) fs::remove(dest_dir / (m.dest_name + suf), ec);
+            ctx_.report.out("Installing " + dst.string());
+            // Record the destination before copying: a crash after the copy leaves a file that the
+            // manifest names, so that the next uninstall or remove deletes it.
+            for (auto& f : man.files)
+                if (f.name == fname) f.installed_to = dst.string();
+            if (!have_manifest) man.files.push_back({fname, sha256_file(built), dst.string()});
+            write_manifest(bdir, man);
+            if (s.symlink_modules) symlink_atomic(built, dst);
+            else copy_file_atomic(built, dst, 0644);
+            copied.push_back(dst);
+            ++installed;
         }
-        // The kernel's own module of that name is archived, to be put back on uninstall.
-        archive_originals(ctx_, id.name, t, m, active);
-        std::error_code ec;
-        fs::create_directories(dest_dir, ec);
-        if (ec) throw SystemError("cannot create " + dest_dir.string(), ec.value());
-        const std::string fname = built.filename().string();
-        fs::path dst = dest_dir / fname;
-        // Never leave another form of the same module beside the new one (foo.ko next to foo.ko.xz).
-        for (auto& suf : module_suffixes())
-            if (m.dest_name + suf != fname && link_exists(dest_dir / (m.dest_name + suf))) fs::remove(dest_dir / (m.dest_name + suf), ec);
-        ctx_.report.out("Installing " + dst.string());
-        // Record the destination before copying: a crash after the copy leaves a file that the
-        // manifest names, so that the next uninstall or remove deletes it.
-        for (auto& f : man.files)
-            if (f.name == fname) f.installed_to = dst.string();
-        if (!have_manifest) man.files.push_back({fname, sha256_file(built), dst.string()});
+        if (installed == 0 && !c.modules.empty()) throw Error(ExitCode::InstallFailed, "Installation aborted.");
         write_manifest(bdir, man);
-        if (s.symlink_modules) symlink_atomic(built, dst);
-        else copy_file_atomic(built, dst, 0644);
-        ++installed;
+        // The link is the "installed" state: switched only once every file is in place.
+        symlink_atomic(fs::path(id.version) / t.kver / t.arch, tree_.installed_link(id.name, t));
+    } catch (...) {
+        undo_partial_install(id, t, man, copied, dirs, touched_originals && !active);
+        throw;
     }
-    if (installed == 0 && !c.modules.empty()) throw Error(ExitCode::InstallFailed, "Installation aborted.");
-    write_manifest(bdir, man);
-    // The link is the "installed" state: switched only once every file is in place.
-    symlink_atomic(fs::path(id.version) / t.kver / t.arch, tree_.installed_link(id.name, t));
     if (!c.post_install.empty()) run_script(id, "post_install", c.post_install, tree_.source_link(id), false);
     if (!depmod(t.kver)) {
         uninstall(id, t, false);
@@ -277,6 +289,39 @@ void Ops::install(const ModuleId& id, const Target& t) {
     }
     if (s.modprobe_on_install) modprobe_on_install(ctx_, t);
     if (!rebuilding_dependents_) rebuild_dependents(t);
+}
+
+// An install that failed before its kernel link was switched: the files it copied are deleted, the
+// manifest forgets them, empty directories it made go, and the original modules it archived return.
+void Ops::undo_partial_install(const ModuleId& id, const Target& t, Manifest& man, const std::vector<fs::path>& copied,
+                               const std::vector<fs::path>& dirs, bool restore) {
+    fs::path kdir = ctx_.settings.install_tree / t.kver;
+    std::error_code ec;
+    for (auto& p : copied) fs::remove(p, ec);
+    for (auto& d : dirs) remove_empty_parents(d, kdir);
+    bool named = false;
+    for (auto& f : man.files)
+        if (!f.installed_to.empty()) f.installed_to.clear(), named = true;
+    if (named) {
+        try {
+            write_manifest(tree_.built_dir(id, t), man);
+        } catch (const Error& e) {
+            // Then the manifest names files that are gone: the next install or uninstall clears them.
+            ctx_.report.warning(e.lines().front());
+        }
+    }
+    if (restore) {
+        try {
+            restore_originals(ctx_, id.name, t);
+        } catch (const Error& e) {
+            ctx_.report.warning(e.lines().front());
+            ctx_.report.warning("The kernel's original module is kept in " +
+                                original_module_dir(ctx_.settings, id.name, t).string() + "; uninstall puts it back.");
+        }
+    }
+    if (!copied.empty() || restore)
+        ctx_.report.err("The install of " + id.str() + " for " + t.kver + " (" + t.arch +
+                        ") failed; what it had changed in " + kdir.string() + " was undone.");
 }
 
 // An install or uninstall killed between copying files and switching the kernel link leaves
