@@ -258,9 +258,18 @@ bool path_exists(const fs::path& p) noexcept {
 }
 
 void symlink_atomic(const fs::path& target, const fs::path& link) {
-    fs::path tmp = link.parent_path() / ("." + link.filename().string() + ".tmp-" + std::to_string(getpid()));
-    unlink(tmp.c_str());
-    if (symlink(target.c_str(), tmp.c_str()) != 0) throw SystemError("cannot create " + link.string(), errno);
+    // A fresh random name (symlink() fails on an existing one, as O_EXCL would), never a pid-based name
+    // that another process could predict and plant.
+    fs::path tmp;
+    for (int attempt = 0;; ++attempt) {
+        unsigned char rnd[6];
+        std::string suffix;
+        if (getentropy(rnd, sizeof rnd) != 0) throw SystemError("getentropy", errno);
+        for (unsigned char c : rnd) suffix += "0123456789abcdefghijklmnopqrstuv"[c & 31];
+        tmp = link.parent_path() / ("." + link.filename().string() + ".tmp-" + suffix);
+        if (symlink(target.c_str(), tmp.c_str()) == 0) break;
+        if (errno != EEXIST || attempt > 100) throw SystemError("cannot create " + link.string(), errno);
+    }
     if (rename(tmp.c_str(), link.c_str()) != 0) {
         int e = errno;
         unlink(tmp.c_str());
