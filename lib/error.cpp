@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Error formatting helpers.
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 #include "dkms/error.hpp"
@@ -21,6 +22,10 @@ std::vector<std::string> system_error_lines(const std::string& what, int err) {
 }
 
 }  // namespace
+
+Interrupted::Interrupted(int sig)
+    : std::runtime_error(std::string("interrupted by ") + (sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" :
+                                                           sig == SIGHUP ? "SIGHUP" : "a signal")), sig_(sig) {}
 
 SystemError::SystemError(std::string what, int err) : Error(ExitCode::Error, system_error_lines(what, err)), err_(err) {}
 

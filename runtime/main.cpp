@@ -16,6 +16,7 @@
 #include "config.h"
 #include "dkms/fs.hpp"
 #include "dkms/lock.hpp"
+#include "dkms/process.hpp"
 
 namespace po = boost::program_options;
 using namespace dkms;
@@ -117,6 +118,7 @@ bool ends_with(const std::string& s, const std::string& suf) {
 
 int run(int argc, char** argv, StdReporter& rep) {
     umask(022);
+    install_interrupt_handlers();
     Settings settings;
     Context ctx{settings, rep};
     Settings& s = ctx.settings;
@@ -343,9 +345,22 @@ int run(int argc, char** argv, StdReporter& rep) {
         if (cmd->writes) lock.emplace(s.dkms_tree, rep);
         int rc = cmd->run(inv);
         static const std::set<std::string> transactions{"install", "uninstall", "unbuild", "remove"};
-        if (rc == 0 && transactions.count(inv.action)) run_post_transaction(ctx, inv.targets);
+        if (rc == 0 && transactions.count(inv.action) && !interrupted_signal()) run_post_transaction(ctx, inv.targets);
+        // A signal may have been met by code that carries on after failures (autoinstall's modules).
+        throw_if_interrupted();
         return rc;
+    } catch (const Interrupted& e) {
+        print_error(rep, Error(ExitCode(128 + e.signal()),
+                               {std::string("Stopped: ") + e.what() + "; the programs it ran were stopped, temporary "
+                                                                      "files removed.",
+                                "What was complete stays (dkms-run status shows it); run the command again to "
+                                "finish."}));
+        return 128 + e.signal();
     } catch (const Error& e) {
+        if (int sig = interrupted_signal()) {
+            print_error(rep, e);
+            return 128 + sig;
+        }
         print_error(rep, e);
         return int(e.code());
     } catch (const std::filesystem::filesystem_error& e) {

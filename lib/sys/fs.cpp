@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dkms/error.hpp"
+#include "dkms/process.hpp"
 
 namespace dkms {
 
@@ -140,6 +141,7 @@ void copy_file_atomic(const fs::path& src, const fs::path& dst, mode_t mode) {
 }
 
 void copy_tree(const fs::path& src, const fs::path& dst) {
+    throw_if_interrupted();   // a big source tree: stop (and let the caller's TempDir go) on SIGINT/SIGTERM
     struct stat st;
     if (lstat(src.c_str(), &st) != 0) throw SystemError("cannot read " + src.string(), errno);
     if (S_ISLNK(st.st_mode)) {

@@ -4,10 +4,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -52,6 +54,32 @@ int open_target(ProcessSpec::Out how, const std::filesystem::path& file, int cap
     return -1;
 }
 
+// The recorded signal and the children to pass it on to (a fixed table: the handler may not allocate).
+volatile sig_atomic_t g_signal = 0;
+constexpr int kMaxChildren = 128;
+std::atomic<pid_t> g_children[kMaxChildren];
+const int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
+void on_signal(int sig) {
+    if (g_signal) {
+        // Second signal: the user insists. Die the ordinary way.
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    g_signal = sig;
+    for (auto& c : g_children)
+        if (pid_t p = c.load(); p > 0) kill(p, sig);
+}
+
+int register_child(pid_t pid) {
+    for (int i = 0; i < kMaxChildren; ++i) {
+        pid_t zero = 0;
+        if (g_children[i].compare_exchange_strong(zero, pid)) return i;
+    }
+    return -1;   // table full (never with our concurrency): that child is just not forwarded to
+}
+
 }  // namespace
 
 std::vector<std::string> process_argv(int pid) {
@@ -59,6 +87,20 @@ std::vector<std::string> process_argv(int pid) {
     std::vector<std::string> argv;
     for (std::string a; std::getline(in, a, '\0');) argv.push_back(a);
     return argv;
+}
+
+void install_interrupt_handlers() {
+    struct sigaction sa{};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    for (int sig : kSignals) sigaction(sig, &sa, nullptr);
+}
+
+int interrupted_signal() noexcept { return g_signal; }
+
+void throw_if_interrupted() {
+    if (int sig = g_signal) throw Interrupted(sig);
 }
 
 std::string shell_quote(std::string_view s) {
@@ -98,6 +140,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
     if (spec.argv.empty()) throw Error(ExitCode::Error, "internal error: empty command");
     std::filesystem::path prog = find_program(spec.argv[0]);
     if (prog.empty()) throw SystemError("cannot run " + spec.argv[0], ENOENT);
+    throw_if_interrupted();
 
     int cap[2] = {-1, -1}, in[2] = {-1, -1}, report[2] = {-1, -1};
     // Until the child runs, a failure closes every pipe made so far (no descriptor leaks).
@@ -121,11 +164,23 @@ ProcessResult run_process(const ProcessSpec& spec) {
     argv.push_back(nullptr);
     std::string progs = prog.string();
 
+    // Signals stay blocked until the child is in the table (parent) or back to default (child).
+    sigset_t block, saved;
+    sigemptyset(&block);
+    for (int sig : kSignals) sigaddset(&block, sig);
+    pthread_sigmask(SIG_BLOCK, &block, &saved);
     pid_t pid = fork();
-    if (pid < 0) fail("fork");
+    if (pid < 0) {
+        int e = errno;
+        pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+        errno = e;
+        fail("fork");
+    }
     if (pid == 0) {
         // Child: only async-signal-safe calls from here on.
         signal(SIGPIPE, SIG_DFL);
+        for (int sig : kSignals) signal(sig, SIG_DFL);
+        pthread_sigmask(SIG_SETMASK, &saved, nullptr);
         int infd = spec.stdin_text ? in[0] : open("/dev/null", O_RDONLY);
         if (infd < 0 || dup2(infd, 0) < 0) child_fail(report[1], errno);
         int ofd = open_target(spec.out, spec.out_file, cap[1]);
@@ -140,6 +195,13 @@ ProcessResult run_process(const ProcessSpec& spec) {
         execve(progs.c_str(), argv.data(), envp.data());
         child_fail(report[1], errno);
     }
+    int slot = register_child(pid);
+    pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    if (g_signal) kill(pid, g_signal);   // arrived between the check above and the registration
+    struct Unregister {
+        int slot;
+        ~Unregister() { if (slot >= 0) g_children[slot].store(0); }
+    } unregister{slot};
     close(report[1]);
     if (cap[1] >= 0) close(cap[1]);
     if (in[0] >= 0) close(in[0]);
@@ -212,6 +274,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
     }
     if (WIFEXITED(st)) res.status = WEXITSTATUS(st);
     else if (WIFSIGNALED(st)) res.status = 128 + WTERMSIG(st);
+    throw_if_interrupted();   // the child was (most likely) stopped by the signal passed on to it
     return res;
 }
 

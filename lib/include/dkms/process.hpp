@@ -37,6 +37,16 @@ struct ProcessResult {
 /// (then status would be 127 in a shell); a program that runs and fails returns its status.
 ProcessResult run_process(const ProcessSpec& spec);
 
+/// Handle SIGINT, SIGTERM and SIGHUP: the first one is recorded and sent on to the children that
+/// run_process is waiting for (make, bash, dpkg-deb ...); run_process and the tree copies then throw
+/// Interrupted, so the stack unwinds and every TempDir is removed before the front end exits.
+/// A second signal ends the process at once (the default action). For front ends (main) only.
+void install_interrupt_handlers();
+/// The signal recorded by the handlers, 0 if none arrived.
+int interrupted_signal() noexcept;
+/// Throws Interrupted if a signal arrived.
+void throw_if_interrupted();
+
 /// Find a program in PATH; empty if absent.
 std::filesystem::path find_program(const std::string& name);
 
