@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <regex>
@@ -122,8 +123,12 @@ bool kernel_in_range(const std::string& kver, const std::string& min, const std:
 
 ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const ConfTarget& t, ConfMode mode) {
     const Settings& s = ctx.settings;
-    if (access(conf.c_str(), R_OK) != 0)
+    if (access(conf.c_str(), R_OK) != 0) {
+        if (errno == EACCES)
+            throw Error(ExitCode::ConfMissing, {"Could not read dkms.conf file.",
+                                                "File: " + conf.string() + " is not readable: Permission denied."});
         throw Error(ExitCode::ConfMissing, {"Could not locate dkms.conf file.", "File: " + conf.string() + " does not exist."});
+    }
 
     fs::path ksrc = s.kernel_source_dir_for(t.target.kver);
     fs::path kconfig = s.kernel_config_for(t.target.kver);
