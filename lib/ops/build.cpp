@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include "config.h"
@@ -204,15 +205,20 @@ void Ops::build(const ModuleId& id, const Target& t) {
         ctx_.report.out("");
     }
     require_added(id);
+    std::optional<ModuleConfig> conf;
     if (tree_.is_built(id, t)) {
         if (!s.force) {
             ctx_.report.out("Module " + id.str() + " already built for kernel " + t.kver + " (" + t.arch +
                             "), skip. You may override by specifying --force.");
             return;
         }
+        // A rebuild that cannot start (dkms.conf unreadable or invalid, headers gone) must not take the
+        // existing build away first.
+        conf = read_conf(id, t, ConfMode::Strict);
+        check_headers(t);
         unbuild(id, t);
     }
-    ModuleConfig c = read_conf(id, t, ConfMode::Strict);
+    ModuleConfig c = conf ? std::move(*conf) : read_conf(id, t, ConfMode::Strict);
     bool all_excluded = !c.modules.empty();
     for (auto& m : c.modules) all_excluded = all_excluded && m.excluded;
     if (c.build_excluded || (c.has_build_exclusive && all_excluded)) {
