@@ -68,8 +68,10 @@ void on_signal(int sig) {
         return;
     }
     g_signal = sig;
+    // Each child leads a process group of its own: the whole subtree (make's compilers, a script's
+    // sleep) is stopped, not only the direct child.
     for (auto& c : g_children)
-        if (pid_t p = c.load(); p > 0) kill(p, sig);
+        if (pid_t p = c.load(); p > 0) kill(-p, sig);
 }
 
 int register_child(pid_t pid) {
@@ -180,6 +182,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
         // Child: only async-signal-safe calls from here on.
         signal(SIGPIPE, SIG_DFL);
         for (int sig : kSignals) signal(sig, SIG_DFL);
+        setpgid(0, 0);
         pthread_sigmask(SIG_SETMASK, &saved, nullptr);
         int infd = spec.stdin_text ? in[0] : open("/dev/null", O_RDONLY);
         if (infd < 0 || dup2(infd, 0) < 0) child_fail(report[1], errno);
@@ -195,9 +198,10 @@ ProcessResult run_process(const ProcessSpec& spec) {
         execve(progs.c_str(), argv.data(), envp.data());
         child_fail(report[1], errno);
     }
+    setpgid(pid, pid);   // also here: the group exists before any signal is passed on
     int slot = register_child(pid);
     pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-    if (g_signal) kill(pid, g_signal);   // arrived between the check above and the registration
+    if (g_signal) kill(-pid, g_signal);   // arrived between the check above and the registration
     struct Unregister {
         int slot;
         ~Unregister() { if (slot >= 0) g_children[slot].store(0); }
