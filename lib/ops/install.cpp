@@ -422,13 +422,25 @@ void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
             }
         }
     }
+    // A file that cannot be deleted (read-only install tree) must not be left behind by a module
+    // that status then calls "built": check the directories before anything changes.
+    for (auto& p : targets)
+        if (path_exists(p) && access(p.parent_path().c_str(), W_OK) != 0)
+            throw SystemError("cannot delete " + p.string(), errno);
     // Drop the "installed" link first: a crash from here on leaves a module reported as built.
     std::error_code ec;
-    fs::remove(tree_.installed_link(id.name, t), ec);
+    fs::path link = tree_.installed_link(id.name, t);
+    fs::path link_target = fs::read_symlink(link, ec);
+    fs::remove(link, ec);
     for (auto& p : targets) {
         if (!path_exists(p)) continue;
         ctx_.report.out("Deleting " + p.string());
-        fs::remove(p, ec);
+        if (!fs::remove(p, ec) && ec) {
+            // Still installed after all: say so, with the link back in place.
+            int e = ec.value();
+            if (!link_target.empty()) symlink_atomic(link_target, link);
+            throw SystemError("cannot delete " + p.string(), e);
+        }
         remove_empty_parents(p.parent_path(), kdir);
     }
     if (have_manifest) write_manifest(bdir, man);
