@@ -208,6 +208,8 @@ int run(int argc, char** argv, StdReporter& rep) {
             want_help = true;
         } else if (k == "args") {
             for (auto& word : o.value) {
+                // error_code forms: a word too long for a path (ENAMETOOLONG) is just not a file here.
+                std::error_code ec;
                 static const std::regex action_re("^[a-z_]+$");
                 if (find_command(word) || (inv.action.empty() && std::regex_match(word, action_re) &&
                                            (word == "lint" || word == "autoinstall" || word == "match" ||
@@ -221,12 +223,12 @@ int run(int argc, char** argv, StdReporter& rep) {
                     inv.action = word;
                 } else if (!inv.action.empty() && inv.action == "lint") {
                     inv.extra_args.push_back(word);
-                } else if (ends_with(word, "dkms.conf") && fs::is_regular_file(word)) {
+                } else if (ends_with(word, "dkms.conf") && fs::is_regular_file(word, ec)) {
                     inv.source_path = fs::absolute(word);
-                } else if (fs::is_directory(word) || (ends_with(word, "dkms.conf") && word.find('/') != std::string::npos)) {
+                } else if (fs::is_directory(word, ec) || (ends_with(word, "dkms.conf") && word.find('/') != std::string::npos)) {
                     // A source directory (add_path says so if it has no dkms.conf).
                     inv.source_path = fs::absolute(word);
-                } else if (fs::is_regular_file(word) && !inv.archive) {
+                } else if (fs::is_regular_file(word, ec) && !inv.archive) {
                     inv.archive = word;  // an archive, as dkms takes any other existing file
                 } else if (inv.module.empty()) {
                     auto slash = word.find('/');
