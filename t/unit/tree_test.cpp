@@ -8,6 +8,7 @@
 
 #include "dkms/autoinstall.hpp"
 #include "dkms/error.hpp"
+#include "dkms/fs.hpp"
 #include "dkms/ops.hpp"
 #include "dkms/process.hpp"
 #include "dkms/tree.hpp"
@@ -116,6 +117,49 @@ TEST_CASE("listings: modules, versions and built targets", "[tree]") {
     CHECK(bt[0] == Target{T1.kver, "i686"});
     CHECK(bt[1] == T1);
     CHECK(bt[2] == T2);   // 6.1.0-10 after 6.1.0-9
+}
+
+TEST_CASE("listings skip names dkms-run cannot have made and say so; planted links are found", "[tree]") {
+    TreeFixture f;
+    f.add({"foo", "1.0"});
+    f.build({"foo", "1.0"}, T1);
+    fs::create_directories(f.settings.dkms_tree / "evil\nnvidia" / "1.0");
+    fs::create_directories(f.tree.module_dir("foo") / "2.0 x");
+    fs::create_directories(f.tree.version_dir({"foo", "1.0"}) / T1.kver / "x$(y)");
+    std::vector<std::string> garbage;
+    CHECK(f.tree.modules(&garbage) == std::vector<std::string>{"foo"});
+    CHECK(f.tree.versions("foo", &garbage) == std::vector<std::string>{"1.0"});
+    CHECK(f.tree.built_targets({"foo", "1.0"}, &garbage) == std::vector<Target>{T1});
+    REQUIRE(garbage.size() == 3);
+    CHECK(garbage[0] == (f.settings.dkms_tree / "evil\\nnvidia").string() + ": ignored, the name contains a newline.");
+    CHECK(garbage[1].find("2.0 x: ignored, the name contains whitespace.") != std::string::npos);
+
+    CHECK(f.tree.planted_link({"foo", "1.0"}, &T1).empty());
+    fs::path a = f.tree.built_dir({"foo", "1.0"}, T1);
+    fs::rename(a, f.path() / "elsewhere");
+    fs::create_symlink(f.path() / "elsewhere", a);
+    CHECK(f.tree.planted_link({"foo", "1.0"}, &T1) == a);
+    CHECK(f.tree.built_targets({"foo", "1.0"}).empty());   // a link is not a built instance
+}
+
+TEST_CASE("unsafe_path_below: lexically inside and through no symlink", "[tree]") {
+    FakeRoot f;
+    fs::path k = f.path() / "lib/modules/K";
+    fs::create_directories(k / "updates/dkms");
+    fs::create_directories(f.path() / "elsewhere");
+    fs::create_symlink(f.path() / "elsewhere", k / "planted");
+    fs::create_symlink("/usr/src", k / "build");
+    CHECK(unsafe_path_below(k, k / "updates/dkms/foo.ko") == "");
+    CHECK(unsafe_path_below(k / "", k / "updates/dkms/foo.ko") == "");
+    CHECK(unsafe_path_below(k, k / "updates/../updates/dkms/foo.ko") == "");
+    CHECK(unsafe_path_below(k, k / "../../../etc/passwd") == "is not inside " + k.string());
+    CHECK(unsafe_path_below(k, k) == "is not inside " + k.string());
+    CHECK(unsafe_path_below(k, "relative/foo.ko") == "is not inside " + k.string());
+    CHECK(unsafe_path_below(k, k / "planted/foo.ko") == "passes through the symbolic link " + (k / "planted").string());
+    CHECK(unsafe_path_below(k, k / "build/Makefile") == "passes through the symbolic link " + (k / "build").string());
+    CHECK(unsafe_path_below(k, k / "planted") == "");   // the last component may be a link: unlink removes the link
+    CHECK(first_symlink(k, "updates/dkms/foo.ko").empty());
+    CHECK(first_symlink(k, "planted/x/y") == k / "planted");
 }
 
 TEST_CASE("manifests round-trip and corrupt ones are refused", "[tree]") {
