@@ -258,7 +258,7 @@ TEST_CASE("status: built modules recorded in the manifest but gone from module/"
         m.module = id.name, m.version = id.version, m.kernel = t.kver, m.arch = t.arch;
         m.files = {{"foo.ko", sha256_file(f.tree.built_dir(id, t) / "module/foo.ko"),
                     t.kver == T2.kver ? installed.string() : ""},
-                   {"foo-helper.ko", "", ""}};
+                   {"foo-helper.ko", std::string(64, '0'), ""}};   // a valid checksum of a file that is gone
         write_manifest(f.tree.built_dir(id, t), m);
     }
     f.write(f.tree.built_dir(id, T1) / "module/foo-helper.ko", "ko2");
