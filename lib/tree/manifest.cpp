@@ -18,6 +18,8 @@ namespace {
 
 // YAML text is Unicode: yaml-cpp reads bytes that are not UTF-8 as they are, but writes each as
 // U+FFFD, so such a string would not survive being written and read back. Neither side takes one.
+// The same goes for the noncharacters (U+FDD0..U+FDEF and every U+xxFFFE, U+xxFFFF), which
+// yaml-cpp also writes as U+FFFD (found by t/fuzz/run; regressions/manifest/noncharacter-U+FDD4).
 bool valid_utf8(std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {
         unsigned char c = s[i];
@@ -31,6 +33,7 @@ bool valid_utf8(std::string_view s) {
         }
         static const std::uint32_t min_for[] = {0, 0x80, 0x800, 0x10000};
         if (cp < min_for[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+        if ((cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe) return false;
         i += n + 1;
     }
     return true;
