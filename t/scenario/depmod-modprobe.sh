@@ -18,7 +18,8 @@ MAP=$T/boot/System.map-$KVER
 copy_example hello
 expect_rc 0 "build" R build "$WORK/hello" -k "$KVER"
 
-# traced CMD...: CMD under strace (execve and openat of every process, output to $WORK/strace).
+# traced CMD...: CMD under strace (execve and openat of every process, output to $WORK/strace, each
+# line starting with the pid, padded to 5 columns).
 # LeakSanitizer cannot run under ptrace: the sanitizer build's leak check is off for these.
 traced() {
     env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f --seccomp-bpf -qq -s 4096 \
@@ -30,7 +31,8 @@ depmod_calls() { sed -n 's/^[0-9]* *execve("[^"]*\/depmod", \[\(.*\)\], .*/\1/p'
 depmod_opened() {
     local pid
     for pid in $(sed -n 's/^\([0-9]*\) *execve("[^"]*\/depmod", .*/\1/p' "$WORK/strace"); do
-        grep -qF "$pid openat(AT_FDCWD, \"$1\", O_RDONLY" "$WORK/strace" && return 0
+        awk -v p="$pid" -v f="openat(AT_FDCWD, \"$1\", O_RDONLY" '$1 == p && index($0, f) { m = 1 } END { exit !m }' \
+            "$WORK/strace" && return 0
     done
     return 1
 }
