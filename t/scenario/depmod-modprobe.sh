@@ -67,14 +67,16 @@ check "modules.dep lists the module again" lists_module
 # Not a file (dkms tests -f): no -F.
 rm "$MAP"
 mkdir "$MAP"
-expect_rc 0 "install --force with a directory at System.map-K" traced "$DKMS_RUN" --root "$T" install $M -k "$KVER" --force
+expect_rc 0 "install --force with a directory at System.map-K" \
+    traced "$DKMS_RUN" --root "$T" install $M -k "$KVER" --force
 same "depmod without -F" "$(depmod_calls)" "$ARGV"
 rmdir "$MAP"
 
 # --modprobe-on-install: stubs log each call ("CALL", then one argument a line).
 mkdir -p "$WORK/bin"
 for stub in modprobe systemctl; do
-    printf '#!/bin/sh\n{ echo CALL; for a; do printf "%%s\\n" "$a"; done; } >> "%s"\n' "$WORK/$stub.log" > "$WORK/bin/$stub"
+    printf '#!/bin/sh\n{ echo CALL; for a; do printf "%%s\\n" "$a"; done; } >> "%s"\n' "$WORK/$stub.log" \
+        > "$WORK/bin/$stub"
     chmod +x "$WORK/bin/$stub"
 done
 STUBS=$WORK/bin:$PATH
@@ -105,7 +107,7 @@ else
     expect_rc 0 "build for the running kernel's name" R build $M -k "$RUNNING"
 fi
 expect_rc 0 "--modprobe-on-install for the running kernel, under --root" env PATH="$STUBS" \
-    "$DKMS_RUN" --root "$T" install $M -k "$RUNNING" --modprobe-on-install --verbose
+    "$DKMS_RUN" --root "$T" install $M -k "$RUNNING" --force --modprobe-on-install --verbose
 out_has "--modprobe-on-install: modules are never loaded from a --root tree; nothing loaded."
 check "nothing run" not_run
 
@@ -118,7 +120,8 @@ bad_prefix=$(awk -v d="$T" '/^CALL$/ { n = 0; next } { n++ }
     { print }' "$WORK/modprobe.log")
 same "every call is modprobe -d <root> -a -b -q" "$bad_prefix" ""
 got=$(awk '/^CALL$/ { n = 0; next } ++n > 5' "$WORK/modprobe.log" | sort)
-want=$(find /sys/devices -name modalias -print0 2>/dev/null | xargs -0 cat 2>/dev/null | sort -u | xargs printf '%s\n' | sort)
+want=$(find /sys/devices -name modalias -print0 2>/dev/null | xargs -0 cat 2>/dev/null | sort -u |
+    xargs printf '%s\n' | sort)
 same "modprobe got every modalias under /sys/devices ($(echo "$want" | grep -c .))" "$got" "$want"
 if [ -f /lib/systemd/system/systemd-modules-load.service ]; then
     same "systemd-modules-load restarted" "$(cat "$WORK/systemctl.log" 2>/dev/null | xargs)" \
