@@ -16,6 +16,7 @@
 #include "config.h"
 #include "dkms/fs.hpp"
 #include "dkms/lock.hpp"
+#include "dkms/process.hpp"
 
 namespace po = boost::program_options;
 using namespace dkms;
@@ -117,6 +118,7 @@ bool ends_with(const std::string& s, const std::string& suf) {
 
 int run(int argc, char** argv, StdReporter& rep) {
     umask(022);
+    install_interrupt_handlers();
     Settings settings;
     Context ctx{settings, rep};
     Settings& s = ctx.settings;
@@ -206,6 +208,8 @@ int run(int argc, char** argv, StdReporter& rep) {
             want_help = true;
         } else if (k == "args") {
             for (auto& word : o.value) {
+                // error_code forms: a word too long for a path (ENAMETOOLONG) is just not a file here.
+                std::error_code ec;
                 static const std::regex action_re("^[a-z_]+$");
                 if (find_command(word) || (inv.action.empty() && std::regex_match(word, action_re) &&
                                            (word == "lint" || word == "autoinstall" || word == "match" ||
@@ -219,12 +223,12 @@ int run(int argc, char** argv, StdReporter& rep) {
                     inv.action = word;
                 } else if (!inv.action.empty() && inv.action == "lint") {
                     inv.extra_args.push_back(word);
-                } else if (ends_with(word, "dkms.conf") && fs::is_regular_file(word)) {
+                } else if (ends_with(word, "dkms.conf") && fs::is_regular_file(word, ec)) {
                     inv.source_path = fs::absolute(word);
-                } else if (fs::is_directory(word) || (ends_with(word, "dkms.conf") && word.find('/') != std::string::npos)) {
+                } else if (fs::is_directory(word, ec) || (ends_with(word, "dkms.conf") && word.find('/') != std::string::npos)) {
                     // A source directory (add_path says so if it has no dkms.conf).
                     inv.source_path = fs::absolute(word);
-                } else if (fs::is_regular_file(word) && !inv.archive) {
+                } else if (fs::is_regular_file(word, ec) && !inv.archive) {
                     inv.archive = word;  // an archive, as dkms takes any other existing file
                 } else if (inv.module.empty()) {
                     auto slash = word.find('/');
@@ -244,7 +248,16 @@ int run(int argc, char** argv, StdReporter& rep) {
             close(null);
         }
     }
-    if (root) s.root = *root;
+    // An empty path would silently mean the current directory (or fail deep inside); a relative one
+    // would change meaning once make runs in another directory.
+    for (auto [opt, val] : {std::pair{"--root", &root}, std::pair{"--dkmstree", &dkmstree},
+                            std::pair{"--sourcetree", &sourcetree}, std::pair{"--installtree", &installtree}})
+        if (*val && val->value().empty()) {
+            rep.err("");
+            rep.err(std::string("Error! ") + opt + " needs a directory, not an empty string.");
+            return 2;
+        }
+    if (root) s.root = fs::path(*root).is_relative() ? fs::absolute(*root) : fs::path(*root);
     if (s.root != "/") {
         // With --root, the default trees live inside it.
         s.dkms_tree = s.root / fs::path(DKMS_DEFAULT_DKMS_TREE).relative_path();
@@ -302,6 +315,12 @@ int run(int argc, char** argv, StdReporter& rep) {
         rep.err("must be an equal number of kernel versions also specified (1:1 relationship).");
         return 1;
     }
+    for (auto& a : arches)
+        if (a.empty()) {
+            rep.err("");
+            rep.err("Error! Empty architecture given with -a or -k <kernel>/.");
+            return 1;
+        }
     for (auto& k : kernels)
         if (k.empty()) {
             rep.err("");
@@ -328,9 +347,22 @@ int run(int argc, char** argv, StdReporter& rep) {
         if (cmd->writes) lock.emplace(s.dkms_tree, rep);
         int rc = cmd->run(inv);
         static const std::set<std::string> transactions{"install", "uninstall", "unbuild", "remove"};
-        if (rc == 0 && transactions.count(inv.action)) run_post_transaction(ctx, inv.targets);
+        if (rc == 0 && transactions.count(inv.action) && !interrupted_signal()) run_post_transaction(ctx, inv.targets);
+        // A signal may have been met by code that carries on after failures (autoinstall's modules).
+        throw_if_interrupted();
         return rc;
+    } catch (const Interrupted& e) {
+        print_error(rep, Error(ExitCode(128 + e.signal()),
+                               {std::string("Stopped: ") + e.what() + "; the programs it ran were stopped, temporary "
+                                                                      "files removed.",
+                                "What was complete stays (dkms-run status shows it); run the command again to "
+                                "finish."}));
+        return 128 + e.signal();
     } catch (const Error& e) {
+        if (int sig = interrupted_signal()) {
+            print_error(rep, e);
+            return 128 + sig;
+        }
         print_error(rep, e);
         return int(e.code());
     } catch (const std::filesystem::filesystem_error& e) {

@@ -6,12 +6,16 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <regex>
 #include <set>
 #include <sstream>
 
 #include "dkms/error.hpp"
 #include "dkms/kernel.hpp"
+#include "dkms/process.hpp"
 
 namespace dkms {
 
@@ -78,7 +82,37 @@ std::string unsafe_name_reason(const std::string& s) {
         if (c < 0x20 || c == 0x7f) return "contains a control character";
     }
     if (s[0] == '-') return "starts with '-'";
+    // Each name is one directory name in paths that combine two of them (<name>-<version>,
+    // kernel-<kernel>-<arch>) plus a temporary suffix, all within NAME_MAX (255).
+    if (s.size() > max_name_length) return "is longer than " + std::to_string(max_name_length) + " bytes";
+    // Names also end up in commands that bash runs (the make command has KERNELRELEASE=<kernel>
+    // and M=<dkms_tree>/<name>/<version>/build, and MAKE lines use $kernelver): only characters
+    // without a meaning to the shell are accepted.
+    for (unsigned char c : s) {
+        if (c >= 0x80) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "0x%02x", c);
+            return std::string("contains the non-ASCII byte ") + hex;
+        }
+        if (std::strchr("$`\\\"';&|<>(){}[]*?!#", c))
+            return std::string("contains '") + char(c) + "', which the shell would interpret";
+    }
     return "";
+}
+
+std::string shown_name(const std::string& s) {
+    std::string shown;
+    for (unsigned char c : s.substr(0, 64)) {
+        if (c == '\n') shown += "\\n";
+        else if (c == '\t') shown += "\\t";
+        else if (c < 0x20 || c >= 0x7f) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\x%02x", c);
+            shown += hex;
+        } else shown += char(c);
+    }
+    if (s.size() > 64) shown += "... (" + std::to_string(s.size()) + " bytes)";
+    return shown;
 }
 
 bool kernel_in_range(const std::string& kver, const std::string& min, const std::string& max) {
@@ -89,8 +123,12 @@ bool kernel_in_range(const std::string& kver, const std::string& min, const std:
 
 ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const ConfTarget& t, ConfMode mode) {
     const Settings& s = ctx.settings;
-    if (access(conf.c_str(), R_OK) != 0)
+    if (access(conf.c_str(), R_OK) != 0) {
+        if (errno == EACCES)
+            throw Error(ExitCode::ConfMissing, {"Could not read dkms.conf file.",
+                                                "File: " + conf.string() + " is not readable: Permission denied."});
         throw Error(ExitCode::ConfMissing, {"Could not locate dkms.conf file.", "File: " + conf.string() + " does not exist."});
+    }
 
     fs::path ksrc = s.kernel_source_dir_for(t.target.kver);
     fs::path kconfig = s.kernel_config_for(t.target.kver);
@@ -123,7 +161,9 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
     }
     ModuleConfig c;
     c.path = conf;
-    c.raw = evaluate_config(files, presets, dkms_conf_directives());
+    std::vector<std::string> notes;
+    c.raw = evaluate_config(files, presets, dkms_conf_directives(), &notes);
+    for (auto& n : notes) ctx.report.err("Warning: " + n);
     for (auto& d : s.directives) {
         auto eq = d.find('=');
         if (eq == std::string::npos || eq == 0) continue;
@@ -178,6 +218,15 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
 
     // Module records.
     size_t n = module_count(raw);
+    if (n > max_modules) {
+        // BUILT_MODULE_NAME[99999999999]=x would otherwise make billions of empty records.
+        for (auto name : {"BUILT_MODULE_NAME", "BUILT_MODULE_LOCATION", "DEST_MODULE_NAME", "DEST_MODULE_LOCATION"})
+            if (auto it = raw.find(name); it != raw.end() && !it->second.empty() && it->second.rbegin()->first >= max_modules)
+                error("'" + std::string(name) + "[" + std::to_string(it->second.rbegin()->first) + "]': at most " +
+                      std::to_string(max_modules) + " modules are supported (indexes 0 to " +
+                      std::to_string(max_modules - 1) + ").");
+        n = 0;
+    }
     std::string dest_override = distro_dest_override(s);
     std::string strip0 = get("STRIP");
     std::set<std::string> seen_built, seen_dest;
@@ -258,7 +307,9 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
     }
     std::string mod = t.module.empty() ? c.package_name : t.module;
     std::string ver = t.version.empty() ? c.package_version : t.version;
-    if (mk.empty()) mk = "make -C " + ksrc.string() + " M=" + (s.dkms_tree / mod / ver / "build").string();
+    // Paths with spaces or shell characters (--dkmstree "/srv/dkms trees") stay one word each.
+    if (mk.empty())
+        mk = "make -C " + shell_word(ksrc.string()) + " M=" + shell_word((s.dkms_tree / mod / ver / "build").string());
     std::string jobs = s.make_jobs() == 0 ? "-j" : "-j" + std::to_string(s.make_jobs());
     if (mk == "make" || mk.rfind("make ", 0) == 0 || mk.rfind("make\t", 0) == 0)
         mk = "make " + (s.jobserver_makeflags.empty() ? jobs + " " : std::string()) + "KERNELRELEASE=" +

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "dkms/debhelper.hpp"
 #include "dkms/error.hpp"
+#include "dkms/fs.hpp"
 #include "dkms/process.hpp"
 
 namespace fs = std::filesystem;
@@ -36,20 +37,9 @@ std::string read_file(const fs::path& p) {
     return ss.str();
 }
 
-// Write through <file>.new and rename, as debhelper does.
-void write_file(const fs::path& p, const std::string& text) {
-    fs::path tmp = p;
-    tmp += ".new";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw SystemError("cannot write " + tmp.string(), errno);
-        out << text;
-        if (!out.flush()) throw SystemError("cannot write " + tmp.string(), errno);
-    }
-    std::error_code ec;
-    fs::rename(tmp, p, ec);
-    if (ec) throw SystemError("cannot rename " + tmp.string() + " to " + p.string(), ec.value());
-}
+// Write through a temporary file and rename, as debhelper does (with <file>.new); ours has a random
+// name created with O_EXCL (mkostemp), so a link planted at <file>.new is never followed.
+void write_file(const fs::path& p, const std::string& text) { write_file_atomic(p, text, 0644); }
 
 std::vector<std::string> split_lines(const std::string& text) {
     std::vector<std::string> lines;

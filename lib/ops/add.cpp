@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "dkms/fs.hpp"
@@ -13,13 +14,22 @@ namespace dkms {
 
 void check_identifier(const std::string& what, const std::string& value) {
     std::string why = unsafe_name_reason(value);
-    if (!why.empty()) {
-        std::string shown;
-        for (char c : value) shown += (c == '\n') ? std::string("\\n") : std::string(1, c);
-        throw Error(ExitCode::Error, {"Invalid " + what + " '" + shown + "': it " + why + ".",
-                                      "Module names and versions become directory names and must be a single "
-                                      "path component without whitespace."});
-    }
+    if (why.empty()) return;
+    throw Error(ExitCode::Error, {"Invalid " + what + " '" + shown_name(value) + "': it " + why + ".",
+                                  "Module names, versions, kernel versions and architectures become directory names "
+                                  "and appear in shell commands: each must be one path component of at most " +
+                                      std::to_string(max_name_length) +
+                                      " bytes, made of letters, digits and . _ + - ~ : , = @ % ^"});
+}
+
+void Ops::refuse_planted_links(const ModuleId& id, const Target* t) const {
+    fs::path link = tree_.planted_link(id, t);
+    if (link.empty()) return;
+    std::error_code ec;
+    throw Error(ExitCode::Error, {link.string() + " is a symbolic link (to " + fs::read_symlink(link, ec).string() +
+                                      "), where the dkms tree has a directory.",
+                                  "dkms-run does not write through it. If it was not made on purpose, remove it "
+                                  "(rm " + link.string() + ") and run the command again."});
 }
 
 void Ops::require_added(const ModuleId& id) const {
@@ -52,6 +62,7 @@ ModuleId Ops::add_path(const fs::path& arg, const Target& conf_target) {
     ModuleId id{c.package_name, c.package_version};
     check_identifier("module name", id.name);
     check_identifier("module version", id.version);
+    refuse_planted_links(id, nullptr);   // before the copy into the source tree: add() would refuse anyway
     fs::path target = tree_.source_dir(id);
     std::error_code ec;
     if (fs::equivalent(dir, target, ec)) return id;
@@ -74,6 +85,7 @@ ModuleId Ops::add_path(const fs::path& arg, const Target& conf_target) {
 int Ops::add(const ModuleId& id, const Target& conf_target) {
     check_identifier("module name", id.name);
     check_identifier("module version", id.version);
+    refuse_planted_links(id, nullptr);
     const Settings& s = ctx_.settings;
     if (tree_.is_added(id))
         throw Error(ExitCode::NotFound, {"DKMS tree already contains: " + id.str(),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // build: copy the source to build/, patch, make, and stage the results into <v>/<K>/<A> atomically.
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -8,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include "config.h"
@@ -123,6 +125,21 @@ void import_build_environment(const fs::path& file, std::vector<std::pair<std::s
     }
 }
 
+// "ENOSPC: ..." when the build failed for lack of space (make.log says "No space left on device", or
+// the file system of `dir` has almost nothing left), else "".
+std::string disk_full_reason(const fs::path& dir, const fs::path& log) {
+    struct statvfs v{};
+    bool nearly_full = statvfs(dir.c_str(), &v) == 0 && std::uint64_t(v.f_bavail) * v.f_frsize < 256 * 1024;
+    bool logged = false;
+    try {
+        logged = read_file(log).find("No space left on device") != std::string::npos;
+    } catch (const Error&) {
+    }
+    if (!nearly_full && !logged) return "";
+    return "ENOSPC: the file system holding " + dir.string() + " is full (No space left on device). Free some "
+           "space (or enlarge it) and build again.";
+}
+
 bool lower_yes(std::string v) {
     for (auto& ch : v) ch = char(std::tolower(static_cast<unsigned char>(ch)));
     return v == "yes";
@@ -182,20 +199,26 @@ void Ops::build(const ModuleId& id, const Target& t) {
     check_identifier("module version", id.version);
     check_identifier("kernel version", t.kver);
     check_identifier("architecture", t.arch);
+    refuse_planted_links(id, &t);
     if (!tree_.is_added(id) && !tree_.is_broken(id)) {
         add(id, t);
         ctx_.report.out("");
     }
     require_added(id);
+    std::optional<ModuleConfig> conf;
     if (tree_.is_built(id, t)) {
         if (!s.force) {
             ctx_.report.out("Module " + id.str() + " already built for kernel " + t.kver + " (" + t.arch +
                             "), skip. You may override by specifying --force.");
             return;
         }
+        // A rebuild that cannot start (dkms.conf unreadable or invalid, headers gone) must not take the
+        // existing build away first.
+        conf = read_conf(id, t, ConfMode::Strict);
+        check_headers(t);
         unbuild(id, t);
     }
-    ModuleConfig c = read_conf(id, t, ConfMode::Strict);
+    ModuleConfig c = conf ? std::move(*conf) : read_conf(id, t, ConfMode::Strict);
     bool all_excluded = !c.modules.empty();
     for (auto& m : c.modules) all_excluded = all_excluded && m.excluded;
     if (c.build_excluded || (c.has_build_exclusive && all_excluded)) {
@@ -276,7 +299,11 @@ void Ops::build(const ModuleId& id, const Target& t) {
                                " (" + t.arch + ")\n" + now_string() + "\n");
     StepRunner step(ctx_.report, log, id.str() + " for " + t.kver, s.jobserver_makeflags);
     auto fail_consult = [&](ExitCode code, std::string first) {
-        throw Error(code, {std::move(first), "Consult " + log.string() + " for more information."});
+        std::vector<std::string> lines{std::move(first), "Consult " + log.string() + " for more information."};
+        // A full disk makes make fail like a compiler error: say so when the log or the disk shows it.
+        std::string why = disk_full_reason(build, log);
+        if (!why.empty()) lines.push_back(why);
+        throw Error(code, lines);
     };
 
     for (auto& p : c.patches) {
@@ -311,7 +338,22 @@ void Ops::build(const ModuleId& id, const Target& t) {
     }
     for (auto& m : c.modules) {
         if (m.excluded) continue;
-        if (!fs::exists(build / (m.built_location + m.built_name + ".ko")))
+        // Only regular files the build made inside the build directory are taken: a module (or a
+        // BUILT_MODULE_LOCATION) that is a symlink would copy whatever it points at (/etc/shadow) into
+        // the trees, world-readable.
+        fs::path rel = m.built_location + m.built_name + ".ko";
+        if (fs::path link = first_symlink(build, rel); !link.empty()) {
+            std::error_code ec;
+            throw Error(ExitCode::ModuleMissing,
+                        {"Build of " + m.built_name + ".ko failed for: " + t.kver + " (" + t.arch + "): " + link.string() +
+                             " is a symbolic link (to " + fs::read_symlink(link, ec).string() + ").",
+                         "dkms-run takes only regular files made by the build inside " + build.string() +
+                             "; remove the link from the module source."});
+        }
+        if (struct stat st{}; lstat((build / rel).c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+            throw Error(ExitCode::ModuleMissing, {"Build of " + m.built_name + ".ko failed for: " + t.kver + " (" +
+                                                      t.arch + "): " + (build / rel).string() + " is not a regular file."});
+        if (!fs::exists(build / rel))
             throw Error(ExitCode::ModuleMissing,
                         {"Build of " + m.built_name + ".ko failed for: " + t.kver + " (" + t.arch + ")",
                          "Make sure the name of the generated module is correct and at the root of the",
@@ -331,7 +373,10 @@ void Ops::build(const ModuleId& id, const Target& t) {
     man.kernel = t.kver;
     man.arch = t.arch;
     man.make_command = c.make_command;
-    if (fs::exists(build / "Module.symvers")) copy_file_atomic(build / "Module.symvers", stage.path() / "module/Module.symvers", 0644);
+    if (struct stat st{}; lstat((build / "Module.symvers").c_str(), &st) == 0) {
+        if (S_ISREG(st.st_mode)) copy_file_atomic(build / "Module.symvers", stage.path() / "module/Module.symvers", 0644);
+        else ctx_.report.warning((build / "Module.symvers").string() + " is not a regular file; not kept.");
+    }
     // strip, sign, compress (in that order, as dkms 3.4), then into the staging directory.
     std::string suffix = kernel_module_compression(s.install_tree / t.kver);
     for (auto& m : c.modules) {

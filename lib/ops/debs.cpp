@@ -148,7 +148,10 @@ fs::path output_dir(const Tree& tree, const ModuleId& id, const DebOptions& opt)
 
 fs::path dpkg_deb(Context& ctx, Staging& st, std::int64_t t, const fs::path& out) {
     set_times(st.root(), t);
-    fs::path tmp_out = out.parent_path() / ("." + out.filename().string() + ".tmp");
+    // dpkg-deb writes the package by name: into a private directory (mkdtemp) beside the result, never to
+    // a predictable name in what may be a shared directory (--output-dir /tmp), then renamed into place.
+    TempDir private_dir(out.parent_path(), "." + out.filename().string() + ".tmp-");
+    fs::path tmp_out = private_dir.path() / out.filename();
     ProcessSpec p;
     p.argv = {"dpkg-deb", "--root-owner-group", "-Zxz", "--threads-max=1", "--build", st.root().string(), tmp_out.string()};
     p.set_env = {{"SOURCE_DATE_EPOCH", std::to_string(t)}};

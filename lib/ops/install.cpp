@@ -125,6 +125,7 @@ void Ops::install(const ModuleId& id, const Target& t) {
     check_identifier("module version", id.version);
     check_identifier("kernel version", t.kver);
     check_identifier("architecture", t.arch);
+    refuse_planted_links(id, &t);
     if (tree_.is_installed(id, t)) {
         if (!s.force) {
             ctx_.report.out("Module " + id.str() + " already installed on kernel " + t.kver + " (" + t.arch +
@@ -160,9 +161,21 @@ void Ops::install(const ModuleId& id, const Target& t) {
     }
     ModuleConfig c = read_conf(id, t, ConfMode::Strict);
     // Every module must be there before anything is copied: never a partial install.
-    for (auto& m : c.modules)
-        if (!m.excluded && find_module_file(tree_.built_dir(id, t) / "module", m.dest_name).empty())
+    for (auto& m : c.modules) {
+        if (m.excluded) continue;
+        fs::path built = find_module_file(tree_.built_dir(id, t) / "module", m.dest_name);
+        if (built.empty())
             throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + (tree_.built_dir(id, t) / "module").string());
+        if (struct stat st{}; lstat(built.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+            throw Error(ExitCode::InstallFailed, {built.string() + " is not a regular file.",
+                                                  "Build the module again: dkms-run build " + id.str() + " -k " + t.kver +
+                                                      " --force"});
+        // Never write through a symbolic link planted in the install tree (updates -> /etc).
+        fs::path dst = kdir / fs::path(m.dest_location).relative_path() / built.filename();
+        if (std::string why = unsafe_path_below(kdir, dst); !why.empty())
+            throw Error(ExitCode::InstallFailed, {"Cannot install " + dst.string() + ": it " + why + ".",
+                                                  "Replace the link with a directory, or remove it, and install again."});
+    }
     if (!c.pre_install.empty()) {
         try {
             run_script(id, "pre_install", c.pre_install, tree_.source_link(id), true);
@@ -178,7 +191,14 @@ void Ops::install(const ModuleId& id, const Target& t) {
 
     fs::path bdir = tree_.built_dir(id, t);
     Manifest man;
-    bool have_manifest = read_manifest(bdir, man);
+    bool have_manifest = false;
+    try {
+        have_manifest = read_manifest(bdir, man);
+    } catch (const Error& e) {
+        ctx_.report.warning(e.lines().front());
+        ctx_.report.warning("Writing a new manifest from the built modules.");
+        man = Manifest{};
+    }
 
     // Which version of this module is installed on this kernel now (another version is replaced).
     std::string other = tree_.installed_version(id.name, t);
@@ -196,79 +216,91 @@ void Ops::install(const ModuleId& id, const Target& t) {
     int installed = 0;
     bool active = link_exists(tree_.installed_link(id.name, t));
     std::string obsolete_by = raw_get(c.raw, "OBSOLETE_BY");
-    for (auto& m : c.modules) {
-        if (m.excluded) continue;
-        fs::path built = find_module_file(bdir / "module", m.dest_name);
-        if (built.empty())
-            throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + (bdir / "module").string());
-        fs::path dest_dir = kdir / fs::path(m.dest_location).relative_path();
-        if (!obsolete_by.empty() && !force && obsoleted_by(t.kver, obsolete_by)) {
-            ctx_.report.err("");
-            ctx_.report.err("Module has been obsoleted due to being included in kernel " + obsolete_by + ".");
-            ctx_.report.err("We will avoid installing for future kernels above " + obsolete_by + ".");
-            ctx_.report.err("You may override by specifying --force.");
-            continue;
-        }
-        // Module version sanity check against a module of the same name shipped with the kernel
-        // (plain or compressed, wherever it is in the kernel's tree).
-        std::vector<fs::path> existing = force_version ? std::vector<fs::path>{} : find_kernel_modules(kdir, m.dest_name);
-        if (existing.size() > 1) {
-            ctx_.report.warning("Cannot do version sanity checking because multiple " + m.dest_name +
-                                ".ko modules were found in kernel " + t.kver + ".");
-        } else if (existing.size() == 1) {
-            {
-                try {
-                    auto kmi = read_modinfo_image(read_module_image(existing.front()), existing.front().string());
-                    auto dmi = read_modinfo_image(read_module_image(built), built.string());
-                    auto kv = modinfo_get(kmi, "version"), dv = modinfo_get(dmi, "version");
-                    if (kv && dv) {
-                        int cmp = dkms_ver_compare(*dv, *kv);
-                        auto ksv = modinfo_get(kmi, "srcversion"), dsv = modinfo_get(dmi, "srcversion");
-                        if (cmp < 0 && !force) {
-                            ctx_.report.err("");
-                            ctx_.report.err("Error! Module version " + *dv + " for " + m.dest_name + ".ko");
-                            ctx_.report.err("is not newer than what is already found in kernel " + t.kver + " (" + *kv + ").");
-                            ctx_.report.err("You may override by specifying --force.");
-                            continue;
+    // Everything this run changes in the install tree, to be undone if it fails half-way (a full
+    // disk, a read-only tree): no module file left behind, the kernel's own modules back in place.
+    std::vector<fs::path> copied, dirs;
+    bool touched_originals = false;
+    try {
+        for (auto& m : c.modules) {
+            if (m.excluded) continue;
+            fs::path built = find_module_file(bdir / "module", m.dest_name);
+            if (built.empty())
+                throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + (bdir / "module").string());
+            fs::path dest_dir = kdir / fs::path(m.dest_location).relative_path();
+            if (!obsolete_by.empty() && !force && obsoleted_by(t.kver, obsolete_by)) {
+                ctx_.report.err("");
+                ctx_.report.err("Module has been obsoleted due to being included in kernel " + obsolete_by + ".");
+                ctx_.report.err("We will avoid installing for future kernels above " + obsolete_by + ".");
+                ctx_.report.err("You may override by specifying --force.");
+                continue;
+            }
+            // Module version sanity check against a module of the same name shipped with the kernel
+            // (plain or compressed, wherever it is in the kernel's tree).
+            std::vector<fs::path> existing = force_version ? std::vector<fs::path>{} : find_kernel_modules(kdir, m.dest_name);
+            if (existing.size() > 1) {
+                ctx_.report.warning("Cannot do version sanity checking because multiple " + m.dest_name +
+                                    ".ko modules were found in kernel " + t.kver + ".");
+            } else if (existing.size() == 1) {
+                {
+                    try {
+                        auto kmi = read_modinfo_image(read_module_image(existing.front()), existing.front().string());
+                        auto dmi = read_modinfo_image(read_module_image(built), built.string());
+                        auto kv = modinfo_get(kmi, "version"), dv = modinfo_get(dmi, "version");
+                        if (kv && dv) {
+                            int cmp = dkms_ver_compare(*dv, *kv);
+                            auto ksv = modinfo_get(kmi, "srcversion"), dsv = modinfo_get(dmi, "srcversion");
+                            if (cmp < 0 && !force) {
+                                ctx_.report.err("");
+                                ctx_.report.err("Error! Module version " + *dv + " for " + m.dest_name + ".ko");
+                                ctx_.report.err("is not newer than what is already found in kernel " + t.kver + " (" + *kv + ").");
+                                ctx_.report.err("You may override by specifying --force.");
+                                continue;
+                            }
+                            if (cmp == 0 && ksv == dsv && !force) {
+                                ctx_.report.err("Module version " + *dv + " for " + m.dest_name + ".ko");
+                                ctx_.report.err("exactly matches what is already found in kernel " + t.kver + ".");
+                                ctx_.report.err("DKMS will not replace this module.");
+                                ctx_.report.err("You may override by specifying --force.");
+                                continue;
+                            }
                         }
-                        if (cmp == 0 && ksv == dsv && !force) {
-                            ctx_.report.err("Module version " + *dv + " for " + m.dest_name + ".ko");
-                            ctx_.report.err("exactly matches what is already found in kernel " + t.kver + ".");
-                            ctx_.report.err("DKMS will not replace this module.");
-                            ctx_.report.err("You may override by specifying --force.");
-                            continue;
-                        }
+                    } catch (const Error&) {
+                        // unreadable in-kernel module: no version to compare
                     }
-                } catch (const Error&) {
-                    // unreadable in-kernel module: no version to compare
                 }
             }
+            // The kernel's own module of that name is archived, to be put back on uninstall.
+            touched_originals = true;
+            archive_originals(ctx_, id.name, t, m, active);
+            std::error_code ec;
+            fs::create_directories(dest_dir, ec);
+            dirs.push_back(dest_dir);
+            if (ec) throw SystemError("cannot create " + dest_dir.string(), ec.value());
+            const std::string fname = built.filename().string();
+            fs::path dst = dest_dir / fname;
+            // Never leave another form of the same module beside the new one (foo.ko next to foo.ko.xz).
+            for (auto& suf : module_suffixes())
+                if (m.dest_name + suf != fname && link_exists(dest_dir / (m.dest_name + suf))) fs::remove(dest_dir / (m.dest_name + suf), ec);
+            ctx_.report.out("Installing " + dst.string());
+            // Record the destination before copying: a crash after the copy leaves a file that the
+            // manifest names, so that the next uninstall or remove deletes it.
+            for (auto& f : man.files)
+                if (f.name == fname) f.installed_to = dst.string();
+            if (!have_manifest) man.files.push_back({fname, sha256_file(built), dst.string()});
+            write_manifest(bdir, man);
+            if (s.symlink_modules) symlink_atomic(built, dst);
+            else copy_file_atomic(built, dst, 0644);
+            copied.push_back(dst);
+            ++installed;
         }
-        // The kernel's own module of that name is archived, to be put back on uninstall.
-        archive_originals(ctx_, id.name, t, m, active);
-        std::error_code ec;
-        fs::create_directories(dest_dir, ec);
-        if (ec) throw SystemError("cannot create " + dest_dir.string(), ec.value());
-        const std::string fname = built.filename().string();
-        fs::path dst = dest_dir / fname;
-        // Never leave another form of the same module beside the new one (foo.ko next to foo.ko.xz).
-        for (auto& suf : module_suffixes())
-            if (m.dest_name + suf != fname && link_exists(dest_dir / (m.dest_name + suf))) fs::remove(dest_dir / (m.dest_name + suf), ec);
-        ctx_.report.out("Installing " + dst.string());
-        // Record the destination before copying: a crash after the copy leaves a file that the
-        // manifest names, so that the next uninstall or remove deletes it.
-        for (auto& f : man.files)
-            if (f.name == fname) f.installed_to = dst.string();
-        if (!have_manifest) man.files.push_back({fname, sha256_file(built), dst.string()});
+        if (installed == 0 && !c.modules.empty()) throw Error(ExitCode::InstallFailed, "Installation aborted.");
         write_manifest(bdir, man);
-        if (s.symlink_modules) symlink_atomic(built, dst);
-        else copy_file_atomic(built, dst, 0644);
-        ++installed;
+        // The link is the "installed" state: switched only once every file is in place.
+        symlink_atomic(fs::path(id.version) / t.kver / t.arch, tree_.installed_link(id.name, t));
+    } catch (...) {
+        undo_partial_install(id, t, man, copied, dirs, touched_originals && !active);
+        throw;
     }
-    if (installed == 0 && !c.modules.empty()) throw Error(ExitCode::InstallFailed, "Installation aborted.");
-    write_manifest(bdir, man);
-    // The link is the "installed" state: switched only once every file is in place.
-    symlink_atomic(fs::path(id.version) / t.kver / t.arch, tree_.installed_link(id.name, t));
     if (!c.post_install.empty()) run_script(id, "post_install", c.post_install, tree_.source_link(id), false);
     if (!depmod(t.kver)) {
         uninstall(id, t, false);
@@ -276,6 +308,39 @@ void Ops::install(const ModuleId& id, const Target& t) {
     }
     if (s.modprobe_on_install) modprobe_on_install(ctx_, t);
     if (!rebuilding_dependents_) rebuild_dependents(t);
+}
+
+// An install that failed before its kernel link was switched: the files it copied are deleted, the
+// manifest forgets them, empty directories it made go, and the original modules it archived return.
+void Ops::undo_partial_install(const ModuleId& id, const Target& t, Manifest& man, const std::vector<fs::path>& copied,
+                               const std::vector<fs::path>& dirs, bool restore) {
+    fs::path kdir = ctx_.settings.install_tree / t.kver;
+    std::error_code ec;
+    for (auto& p : copied) fs::remove(p, ec);
+    for (auto& d : dirs) remove_empty_parents(d, kdir);
+    bool named = false;
+    for (auto& f : man.files)
+        if (!f.installed_to.empty()) f.installed_to.clear(), named = true;
+    if (named) {
+        try {
+            write_manifest(tree_.built_dir(id, t), man);
+        } catch (const Error& e) {
+            // Then the manifest names files that are gone: the next install or uninstall clears them.
+            ctx_.report.warning(e.lines().front());
+        }
+    }
+    if (restore) {
+        try {
+            restore_originals(ctx_, id.name, t);
+        } catch (const Error& e) {
+            ctx_.report.warning(e.lines().front());
+            ctx_.report.warning("The kernel's original module is kept in " +
+                                original_module_dir(ctx_.settings, id.name, t).string() + "; uninstall puts it back.");
+        }
+    }
+    if (!copied.empty() || restore)
+        ctx_.report.err("The install of " + id.str() + " for " + t.kver + " (" + t.arch +
+                        ") failed; what it had changed in " + kdir.string() + " was undone.");
 }
 
 // An install or uninstall killed between copying files and switching the kernel link leaves
@@ -295,8 +360,14 @@ void Ops::repair_interrupted_install(const ModuleId& id, const Target& t) {
     for (auto& f : man.files) {
         if (f.installed_to.empty()) continue;
         fs::path p = fs::path(f.installed_to).lexically_normal();
-        auto rel = p.lexically_relative(kdir);
-        if (!other_owner && !rel.empty() && *rel.begin() != ".." && path_exists(p) && sha256_file(p) == f.sha256) {
+        bool ours = false;
+        if (!other_owner && p.filename() == f.name && unsafe_path_below(kdir, p).empty() && path_exists(p)) {
+            try {
+                ours = sha256_file(p) == f.sha256;
+            } catch (const Error&) {
+            }
+        }
+        if (ours) {
             std::error_code ec;
             fs::remove(p, ec);
             remove_empty_parents(p.parent_path(), kdir);
@@ -309,6 +380,7 @@ void Ops::repair_interrupted_install(const ModuleId& id, const Target& t) {
 
 void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
     const Settings& s = ctx_.settings;
+    refuse_planted_links(id, &t);
     require_added(id);
     if (!tree_.is_installed(id, t)) {
         bool has_excl = false;
@@ -324,21 +396,38 @@ void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
     }
     ctx_.report.out("Module " + id.str() + " for kernel " + t.kver + " (" + t.arch + "):");
     ctx_.report.out("Before uninstall, this module version was ACTIVE on this kernel.");
-    std::error_code ec;
-    // What to delete is found out first: when that fails (a tree written by dkms, whose dkms.conf
-    // cannot be read), the module stays installed, as status says, and nothing is touched.
+
+    // What to delete is decided before anything changes: a manifest or dkms.conf that cannot be
+    // read fails the uninstall with the module still installed, never half-way.
     fs::path bdir = tree_.built_dir(id, t);
     fs::path kdir = s.install_tree / t.kver;
     Manifest man;
+    bool have_manifest = false;
+    try {
+        have_manifest = read_manifest(bdir, man);
+    } catch (const Error& e) {
+        ctx_.report.warning(e.lines().front());
+        ctx_.report.warning("Uninstalling by the locations in dkms.conf instead, as dkms does; the manifest is "
+                            "rewritten when the module is built again.");
+        man = Manifest{};
+    }
     std::vector<fs::path> targets;
-    if (read_manifest(bdir, man)) {
+    // Only ever delete files of this kernel's install directory, never through a symbolic link.
+    auto take = [&](const fs::path& p, const std::string& from) {
+        if (std::string why = unsafe_path_below(kdir, p); !why.empty()) {
+            ctx_.report.warning("Not deleting " + p.string() + " (named by " + from + "): it " + why + ".");
+            return;
+        }
+        targets.push_back(p.lexically_normal());
+    };
+    if (have_manifest) {
         for (auto& f : man.files) {
             if (f.installed_to.empty()) continue;
-            fs::path p = fs::path(f.installed_to).lexically_normal();
-            // Only ever delete inside this kernel's install directory.
-            auto rel = p.lexically_relative(kdir.lexically_normal());
-            if (rel.empty() || *rel.begin() == "..") continue;
-            targets.push_back(p);
+            fs::path p(f.installed_to);
+            if (p.filename() != f.name)
+                ctx_.report.warning("Not deleting " + p.string() + " (named by " + (bdir / manifest_name).string() +
+                                    "): it is not a file named " + f.name + ".");
+            else take(p, (bdir / manifest_name).string());
             f.installed_to.clear();
         }
     } else {
@@ -346,21 +435,34 @@ void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
         ModuleConfig c = read_conf(id, t, ConfMode::Lenient);
         for (auto& m : c.modules) {
             fs::path dir = kdir / fs::path(m.dest_location).relative_path();
-            for (auto suf : {".ko", ".ko.gz", ".ko.xz", ".ko.zst"}) {
+            for (auto& suf : module_suffixes()) {
                 fs::path p = dir / (m.dest_name + suf);
-                if (path_exists(p)) targets.push_back(p);
+                if (path_exists(p)) take(p, tree_.conf_path(id).string());
             }
         }
     }
-    // Drop the "installed" link before deleting: a crash from here on leaves a module reported as built.
-    fs::remove(tree_.installed_link(id.name, t), ec);
+    // A file that cannot be deleted (read-only install tree) must not be left behind by a module
+    // that status then calls "built": check the directories before anything changes.
+    for (auto& p : targets)
+        if (path_exists(p) && access(p.parent_path().c_str(), W_OK) != 0)
+            throw SystemError("cannot delete " + p.string(), errno);
+    // Drop the "installed" link first: a crash from here on leaves a module reported as built.
+    std::error_code ec;
+    fs::path link = tree_.installed_link(id.name, t);
+    fs::path link_target = fs::read_symlink(link, ec);
+    fs::remove(link, ec);
     for (auto& p : targets) {
         if (!path_exists(p)) continue;
         ctx_.report.out("Deleting " + p.string());
-        fs::remove(p, ec);
+        if (!fs::remove(p, ec) && ec) {
+            // Still installed after all: say so, with the link back in place.
+            int e = ec.value();
+            if (!link_target.empty()) symlink_atomic(link_target, link);
+            throw SystemError("cannot delete " + p.string(), e);
+        }
         remove_empty_parents(p.parent_path(), kdir);
     }
-    if (!man.module.empty()) write_manifest(bdir, man);
+    if (have_manifest) write_manifest(bdir, man);
     restore_originals(ctx_, id.name, t);
     std::string post_remove;
     try {

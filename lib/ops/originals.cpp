@@ -16,11 +16,6 @@ namespace {
 
 const char* const origin_ext = ".origin";
 
-bool inside(const fs::path& p, const fs::path& dir) {
-    auto rel = p.lexically_normal().lexically_relative(dir.lexically_normal());
-    return !rel.empty() && *rel.begin() != ".." && *rel.begin() != ".";
-}
-
 // Move `src` to `dst`: rename when on one filesystem, else an atomic copy then unlink.
 void move_file(const fs::path& src, const fs::path& dst) {
     std::error_code ec;
@@ -121,8 +116,10 @@ int restore_originals(const Context& ctx, const std::string& m, const Target& t)
         if (!fs::is_regular_file(saved)) continue;
         std::string loc = read_file(o);
         loc = loc.substr(0, loc.find('\n'));
-        if (loc.empty() || fs::path(loc).is_relative() || !inside(loc, kdir)) {
-            r.warning("Bad original location '" + loc + "' in " + o.string());
+        std::string why = loc.empty() ? "is empty" : unsafe_path_below(kdir, loc);
+        if (why.empty() && fs::path(loc).filename() != saved.filename()) why = "is not named " + saved.filename().string();
+        if (!why.empty()) {
+            r.warning("Bad original location '" + loc + "' in " + o.string() + ": it " + why + ".");
             kept = true;
             continue;
         }

@@ -8,6 +8,7 @@
 namespace dkms {
 
 void Ops::unbuild(const ModuleId& id, const Target& t) {
+    refuse_planted_links(id, &t);
     require_added(id);
     if (!tree_.is_built(id, t) && !dir_exists(tree_.built_dir(id, t))) {
         ctx_.report.out("Module " + id.str() + " is not built for kernel " + t.kver + " (" + t.arch + "). Skipping...");
@@ -33,6 +34,8 @@ void Ops::finish_interrupted_remove(const std::string& m) {
 }
 
 void Ops::remove(const ModuleId& id, const std::vector<Target>& targets) {
+    refuse_planted_links(id, nullptr);
+    for (auto& t : targets) refuse_planted_links(id, &t);
     finish_interrupted_remove(id.name);
     require_added(id);
     for (auto& t : targets) {

@@ -48,9 +48,10 @@ std::string json_escape(const std::string& s) {
 std::vector<StatusEntry> Ops::status(const StatusFilter& f) const {
     std::vector<StatusEntry> rows;
     std::string dest = distro_dest_override(ctx_.settings);
-    for (auto& m : tree_.modules()) {
+    std::vector<std::string> garbage;
+    for (auto& m : tree_.modules(&garbage)) {
         if (!f.module.empty() && m != f.module) continue;
-        std::vector<std::string> vs = tree_.versions(m);
+        std::vector<std::string> vs = tree_.versions(m, &garbage);
         std::sort(vs.begin(), vs.end());
         for (auto& v : vs) {
             if (!f.version.empty() && v != f.version) continue;
@@ -61,7 +62,7 @@ std::vector<StatusEntry> Ops::status(const StatusFilter& f) const {
             }
             if (!tree_.is_added(id)) continue;
             bool any = false;
-            for (auto& t : tree_.built_targets(id)) {
+            for (auto& t : tree_.built_targets(id, &garbage)) {
                 if (!f.kver.empty() && t.kver != f.kver) continue;
                 if (!f.arch.empty() && t.arch != f.arch) continue;
                 if (!tree_.is_built(id, t)) continue;
@@ -111,6 +112,8 @@ std::vector<StatusEntry> Ops::status(const StatusFilter& f) const {
                 rows.push_back({id, std::nullopt, "added", {}});
         }
     }
+    // Directories dkms-run would never have made (a name with a newline could forge a status line).
+    for (auto& g : garbage) ctx_.report.warning(g);
     return rows;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dkms/error.hpp"
+#include "dkms/process.hpp"
 
 namespace dkms {
 
@@ -66,11 +67,31 @@ void finish_temp(int fd, const fs::path& tmp, const fs::path& p, mode_t mode) {
     }
 }
 
+// Open a regular file for reading. O_NONBLOCK keeps a FIFO (or a device) planted where a file is
+// expected from blocking us forever: it is refused before anything is read.
+int open_regular(const fs::path& p) {
+    int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) throw SystemError("cannot read " + p.string(), errno);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        throw SystemError("cannot read " + p.string(), e);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        const char* kind = S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" :
+                           S_ISSOCK(st.st_mode) ? "a socket" : "a device";
+        throw Error(ExitCode::Error, "cannot read " + p.string() + ": it is " + kind + ", not a regular file");
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
 }  // namespace
 
 std::string read_file(const fs::path& p) {
-    Fd fd(open(p.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.fd < 0) throw SystemError("cannot read " + p.string(), errno);
+    Fd fd(open_regular(p));
     std::string out;
     char buf[65536];
     while (true) {
@@ -98,8 +119,7 @@ void write_file_atomic(const fs::path& p, std::string_view content, mode_t mode)
 }
 
 void copy_file_atomic(const fs::path& src, const fs::path& dst, mode_t mode) {
-    Fd in(open(src.c_str(), O_RDONLY | O_CLOEXEC));
-    if (in.fd < 0) throw SystemError("cannot read " + src.string(), errno);
+    Fd in(open_regular(src));
     auto [fd, tmp] = temp_beside(dst);
     try {
         char buf[65536];
@@ -121,6 +141,7 @@ void copy_file_atomic(const fs::path& src, const fs::path& dst, mode_t mode) {
 }
 
 void copy_tree(const fs::path& src, const fs::path& dst) {
+    throw_if_interrupted();   // a big source tree: stop (and let the caller's TempDir go) on SIGINT/SIGTERM
     struct stat st;
     if (lstat(src.c_str(), &st) != 0) throw SystemError("cannot read " + src.string(), errno);
     if (S_ISLNK(st.st_mode)) {
@@ -170,8 +191,7 @@ void remove_empty_parents(fs::path dir, const fs::path& stop) noexcept {
 }
 
 std::string sha256_file(const fs::path& p) {
-    Fd fd(open(p.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.fd < 0) throw SystemError("cannot read " + p.string(), errno);
+    Fd fd(open_regular(p));
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
     char buf[65536];
@@ -196,6 +216,29 @@ std::string sha256_file(const fs::path& p) {
     return out;
 }
 
+fs::path first_symlink(const fs::path& base, const fs::path& rel) noexcept {
+    fs::path cur = base;
+    for (auto& c : rel.relative_path()) {
+        if (c.empty() || c == ".") continue;
+        cur /= c;
+        struct stat st;
+        if (lstat(cur.c_str(), &st) != 0) return {};
+        if (S_ISLNK(st.st_mode)) return cur;
+    }
+    return {};
+}
+
+std::string unsafe_path_below(const fs::path& dir, const fs::path& p) {
+    fs::path d = dir.lexically_normal(), n = p.lexically_normal();
+    if (!d.empty() && d.filename().empty()) d = d.parent_path();
+    fs::path rel = n.lexically_relative(d);
+    if (n.is_relative() || rel.empty() || *rel.begin() == ".." || *rel.begin() == ".")
+        return "is not inside " + d.string();
+    if (fs::path link = first_symlink(d, rel.parent_path()); !link.empty())
+        return "passes through the symbolic link " + link.string();
+    return "";
+}
+
 bool link_exists(const fs::path& p) noexcept {
     struct stat st;
     return lstat(p.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
@@ -206,15 +249,29 @@ bool dir_exists(const fs::path& p) noexcept {
     return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+bool real_dir_exists(const fs::path& p) noexcept {
+    struct stat st;
+    return lstat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 bool path_exists(const fs::path& p) noexcept {
     struct stat st;
     return lstat(p.c_str(), &st) == 0;
 }
 
 void symlink_atomic(const fs::path& target, const fs::path& link) {
-    fs::path tmp = link.parent_path() / ("." + link.filename().string() + ".tmp-" + std::to_string(getpid()));
-    unlink(tmp.c_str());
-    if (symlink(target.c_str(), tmp.c_str()) != 0) throw SystemError("cannot create " + link.string(), errno);
+    // A fresh random name (symlink() fails on an existing one, as O_EXCL would), never a pid-based name
+    // that another process could predict and plant.
+    fs::path tmp;
+    for (int attempt = 0;; ++attempt) {
+        unsigned char rnd[6];
+        std::string suffix;
+        if (getentropy(rnd, sizeof rnd) != 0) throw SystemError("getentropy", errno);
+        for (unsigned char c : rnd) suffix += "0123456789abcdefghijklmnopqrstuv"[c & 31];
+        tmp = link.parent_path() / ("." + link.filename().string() + ".tmp-" + suffix);
+        if (symlink(target.c_str(), tmp.c_str()) == 0) break;
+        if (errno != EEXIST || attempt > 100) throw SystemError("cannot create " + link.string(), errno);
+    }
     if (rename(tmp.c_str(), link.c_str()) != 0) {
         int e = errno;
         unlink(tmp.c_str());

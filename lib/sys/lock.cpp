@@ -27,8 +27,12 @@ TreeLock::TreeLock(const std::filesystem::path& tree, Reporter& report) {
     // Not close-on-exec: every process we start (make and the compilers below it) holds the
     // lock too, so if we are killed, no other writer starts while our orphans still write
     // into the tree; the lock goes away with the last of them.
-    fd_ = open(p.c_str(), O_RDWR | O_CREAT, 0644);
+    // O_NOFOLLOW: a symlink planted as the lock would have us create or lock a file anywhere.
+    fd_ = open(p.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW, 0644);
     if (fd_ < 0) {
+        if (errno == ELOOP)
+            throw Error(ExitCode::Error, {p.string() + " is a symbolic link; the lock file must be a plain file.",
+                                          "Remove it (rm " + p.string() + ") if it was not made on purpose."});
         if (errno == EACCES || errno == EROFS)
             throw Error(ExitCode::Error, "No write access to DKMS tree at " + tree.string());
         throw SystemError("cannot open " + p.string(), errno);

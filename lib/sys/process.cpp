@@ -4,10 +4,13 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -51,6 +54,34 @@ int open_target(ProcessSpec::Out how, const std::filesystem::path& file, int cap
     return -1;
 }
 
+// The recorded signal and the children to pass it on to (a fixed table: the handler may not allocate).
+volatile sig_atomic_t g_signal = 0;
+constexpr int kMaxChildren = 128;
+std::atomic<pid_t> g_children[kMaxChildren];
+const int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
+void on_signal(int sig) {
+    if (g_signal) {
+        // Second signal: the user insists. Die the ordinary way.
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    g_signal = sig;
+    // Each child leads a process group of its own: the whole subtree (make's compilers, a script's
+    // sleep) is stopped, not only the direct child.
+    for (auto& c : g_children)
+        if (pid_t p = c.load(); p > 0) kill(-p, sig);
+}
+
+int register_child(pid_t pid) {
+    for (int i = 0; i < kMaxChildren; ++i) {
+        pid_t zero = 0;
+        if (g_children[i].compare_exchange_strong(zero, pid)) return i;
+    }
+    return -1;   // table full (never with our concurrency): that child is just not forwarded to
+}
+
 }  // namespace
 
 std::vector<std::string> process_argv(int pid) {
@@ -60,6 +91,20 @@ std::vector<std::string> process_argv(int pid) {
     return argv;
 }
 
+void install_interrupt_handlers() {
+    struct sigaction sa{};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    for (int sig : kSignals) sigaction(sig, &sa, nullptr);
+}
+
+int interrupted_signal() noexcept { return g_signal; }
+
+void throw_if_interrupted() {
+    if (int sig = g_signal) throw Interrupted(sig);
+}
+
 std::string shell_quote(std::string_view s) {
     std::string r = "'";
     for (char c : s) {
@@ -67,6 +112,13 @@ std::string shell_quote(std::string_view s) {
         else r += c;
     }
     return r + "'";
+}
+
+std::string shell_word(std::string_view s) {
+    if (s.empty()) return "''";
+    for (unsigned char c : s)
+        if (!std::isalnum(c) && !std::strchr("_./+,:=@%^-", c)) return shell_quote(s);
+    return std::string(s);
 }
 
 std::filesystem::path find_program(const std::string& name) {
@@ -90,6 +142,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
     if (spec.argv.empty()) throw Error(ExitCode::Error, "internal error: empty command");
     std::filesystem::path prog = find_program(spec.argv[0]);
     if (prog.empty()) throw SystemError("cannot run " + spec.argv[0], ENOENT);
+    throw_if_interrupted();
 
     int cap[2] = {-1, -1}, in[2] = {-1, -1}, report[2] = {-1, -1};
     // Until the child runs, a failure closes every pipe made so far (no descriptor leaks).
@@ -113,11 +166,24 @@ ProcessResult run_process(const ProcessSpec& spec) {
     argv.push_back(nullptr);
     std::string progs = prog.string();
 
+    // Signals stay blocked until the child is in the table (parent) or back to default (child).
+    sigset_t block, saved;
+    sigemptyset(&block);
+    for (int sig : kSignals) sigaddset(&block, sig);
+    pthread_sigmask(SIG_BLOCK, &block, &saved);
     pid_t pid = fork();
-    if (pid < 0) fail("fork");
+    if (pid < 0) {
+        int e = errno;
+        pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+        errno = e;
+        fail("fork");
+    }
     if (pid == 0) {
         // Child: only async-signal-safe calls from here on.
         signal(SIGPIPE, SIG_DFL);
+        for (int sig : kSignals) signal(sig, SIG_DFL);
+        setpgid(0, 0);
+        pthread_sigmask(SIG_SETMASK, &saved, nullptr);
         int infd = spec.stdin_text ? in[0] : open("/dev/null", O_RDONLY);
         if (infd < 0 || dup2(infd, 0) < 0) child_fail(report[1], errno);
         int ofd = open_target(spec.out, spec.out_file, cap[1]);
@@ -132,6 +198,14 @@ ProcessResult run_process(const ProcessSpec& spec) {
         execve(progs.c_str(), argv.data(), envp.data());
         child_fail(report[1], errno);
     }
+    setpgid(pid, pid);   // also here: the group exists before any signal is passed on
+    int slot = register_child(pid);
+    pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    if (g_signal) kill(-pid, g_signal);   // arrived between the check above and the registration
+    struct Unregister {
+        int slot;
+        ~Unregister() { if (slot >= 0) g_children[slot].store(0); }
+    } unregister{slot};
     close(report[1]);
     if (cap[1] >= 0) close(cap[1]);
     if (in[0] >= 0) close(in[0]);
@@ -204,6 +278,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
     }
     if (WIFEXITED(st)) res.status = WEXITSTATUS(st);
     else if (WIFSIGNALED(st)) res.status = 128 + WTERMSIG(st);
+    throw_if_interrupted();   // the child was (most likely) stopped by the signal passed on to it
     return res;
 }
 

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "dkms/compress.hpp"
 #include "dkms/error.hpp"
 #include "dkms/fs.hpp"
 #include "dkms/tree.hpp"
@@ -51,10 +52,16 @@ std::vector<std::pair<const char*, const std::string*>> strings_of(const Manifes
 
 bool read_manifest(const fs::path& built_dir, Manifest& m) {
     fs::path p = built_dir / manifest_name;
-    if (!fs::exists(p)) return false;
+    if (!path_exists(p)) return false;
+    auto corrupt = [&](const std::string& why) { return Error(ExitCode::Error, p.string() + ": corrupt manifest: " + why); };
     try {
-        YAML::Node n = YAML::Load(read_file(p));
+        std::string text = read_file(p);
+        // A manifest lists a few modules; anything this large was not written by us.
+        if (text.size() > 1024 * 1024) throw corrupt("larger than 1 MiB");
+        YAML::Node n = YAML::Load(text);
+        if (!n.IsMap()) throw corrupt("not a mapping");
         m.schema = n["schema"].as<int>();
+        if (m.schema != 1) throw corrupt("schema " + std::to_string(m.schema) + " is not 1 (written by a newer dkms-run?)");
         m.module = n["module"].as<std::string>();
         m.version = n["version"].as<std::string>();
         m.kernel = n["kernel"].as<std::string>();
@@ -66,8 +73,13 @@ bool read_manifest(const fs::path& built_dir, Manifest& m) {
             mf.name = f["name"].as<std::string>();
             mf.sha256 = f["sha256"].as<std::string>();
             mf.installed_to = f["installed_to"] ? f["installed_to"].as<std::string>() : "";
-            if (mf.name.empty() || mf.name.find('/') != std::string::npos || mf.name == "..")
+            if (mf.name.empty() || mf.name.find('/') != std::string::npos || mf.name == ".." ||
+                module_base_name(mf.name).empty())
                 throw Error(ExitCode::Error, p.string() + ": bad file name '" + mf.name + "'");
+            if (mf.sha256.size() != 64 || mf.sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
+                throw corrupt("bad sha256 for " + mf.name);
+            if (!mf.installed_to.empty() && fs::path(mf.installed_to).is_relative())
+                throw corrupt("installed_to of " + mf.name + " is not an absolute path");
             m.files.push_back(mf);
         }
         for (auto& [field, value] : strings_of(m))

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "dkms/dkms_conf.hpp"
 #include "dkms/fs.hpp"
 #include "dkms/kernel.hpp"
 
@@ -67,34 +68,60 @@ bool Tree::is_installed(const ModuleId& id, const Target& t) const {
     return is_built(id, t) && installed_version(id.name, t) == id.version;
 }
 
-std::vector<std::string> Tree::modules() const {
+namespace {
+
+// A directory of the tree (not a symlink to one) whose name dkms-run could have made. Anything else
+// (a name with a newline, non-ASCII bytes, shell characters) is not listed, so that it can neither forge a
+// line of `status` nor be operated on; `garbage` collects it when asked.
+bool usable_dir(const fs::path& p, const std::string& name, std::vector<std::string>* garbage) {
+    if (!real_dir_exists(p)) return false;
+    std::string why = unsafe_name_reason(name);
+    if (why.empty()) return true;
+    if (garbage) garbage->push_back(shown_name(p.string()) + ": ignored, the name " + why + ".");
+    return false;
+}
+
+}  // namespace
+
+std::vector<std::string> Tree::modules(std::vector<std::string>* garbage) const {
     std::vector<std::string> out;
     for (auto& m : list_dir(s_.dkms_tree))
-        if (m[0] != '.' && dir_exists(s_.dkms_tree / m) && !link_exists(s_.dkms_tree / m)) out.push_back(m);
+        if (m[0] != '.' && usable_dir(s_.dkms_tree / m, m, garbage)) out.push_back(m);
     return out;
 }
 
-std::vector<std::string> Tree::versions(const std::string& m) const {
+std::vector<std::string> Tree::versions(const std::string& m, std::vector<std::string>* garbage) const {
     std::vector<std::string> out;
     for (auto& v : list_dir(module_dir(m))) {
         // dot-names are dkms-run's staging and removal directories, never versions
         if (v.rfind("kernel-", 0) == 0 || v == "original_module" || v[0] == '.') continue;
-        fs::path p = module_dir(m) / v;
-        if (dir_exists(p) && !link_exists(p)) out.push_back(v);
+        if (usable_dir(module_dir(m) / v, v, garbage)) out.push_back(v);
     }
     return out;
 }
 
-std::vector<Target> Tree::built_targets(const ModuleId& id) const {
+std::vector<Target> Tree::built_targets(const ModuleId& id, std::vector<std::string>* garbage) const {
     std::vector<Target> out;
     std::vector<std::string> kernels;
     for (auto& k : list_dir(version_dir(id)))
-        if (kernel_like(k) && dir_exists(version_dir(id) / k)) kernels.push_back(k);
+        if (kernel_like(k) && usable_dir(version_dir(id) / k, k, garbage)) kernels.push_back(k);
     std::sort(kernels.begin(), kernels.end(), natural_less);
     for (auto& k : kernels)
         for (auto& a : list_dir(version_dir(id) / k))
-            if (a[0] != '.' && dir_exists(version_dir(id) / k / a)) out.push_back({k, a});
+            if (a[0] != '.' && usable_dir(version_dir(id) / k / a, a, garbage)) out.push_back({k, a});
     return out;
+}
+
+fs::path Tree::planted_link(const ModuleId& id, const Target* t) const {
+    std::vector<fs::path> dirs{module_dir(id.name), version_dir(id)};
+    if (t) {
+        fs::path orig = module_dir(id.name) / "original_module";
+        dirs.insert(dirs.end(), {kernel_dir(id, t->kver), built_dir(id, *t), built_dir(id, *t) / "module",
+                                 built_dir(id, *t) / "log", orig, orig / t->kver, orig / t->kver / t->arch});
+    }
+    for (auto& d : dirs)
+        if (link_exists(d)) return d;
+    return {};
 }
 
 }  // namespace dkms

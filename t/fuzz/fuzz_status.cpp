@@ -11,12 +11,15 @@
 //   q M V K A         a status filter ("-" for any field)
 //
 // In file contents "@/" also stands for the root (so manifests can name installed files).
+// Entries are written only through real directories, never through a symlink made before.
 // The settings: dkms tree <root>/dkms, source tree <root>/src, install tree <root>/modules,
 // /etc/os-release from <root>/etc/os-release. Inputs whose symlinks or manifests lead out of
 // the root are ignored, so nothing outside it is ever read.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <sstream>
 
@@ -39,6 +42,19 @@ bool safe_relative(std::string_view p) {
     for (auto& c : fs::path(p))
         if (c == "..") return false;
     return p.find('\0') == std::string_view::npos;
+}
+
+// Are the existing parents of root/rel real directories? Then writing rel stays below the root
+// (a symlink made by an earlier entry could otherwise lead a write anywhere).
+bool real_parents(const fs::path& root, const fs::path& rel) {
+    fs::path cur = root;
+    for (auto& c : rel.parent_path()) {
+        cur /= c;
+        struct stat st{};
+        if (lstat(cur.c_str(), &st) != 0) return errno == ENOENT;  // from here on everything is new
+        if (!S_ISDIR(st.st_mode)) return false;
+    }
+    return true;
 }
 
 std::string expand_root(std::string_view s, const fs::path& root) {
@@ -87,7 +103,7 @@ bool build(std::string_view text, const fs::path& root, std::vector<StatusFilter
             filters.push_back(f);
             continue;
         }
-        if (w.size() < 2 || !safe_relative(w[1])) return false;
+        if (w.size() < 2 || !safe_relative(w[1]) || !real_parents(root, w[1])) return false;
         fs::path p = root / w[1];
         std::error_code ec;
         if (op == "d") {

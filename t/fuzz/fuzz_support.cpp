@@ -19,8 +19,9 @@
 // A fuzz target must never start a process (no bash, no make): every path the engine takes to
 // start one goes through fork() (lib/sys/process.cpp), so the fuzz binaries define fork() and
 // the posix_spawn family themselves, and these definitions win over the C library's. Reaching
-// one is a finding: a reader that was supposed to work without a shell decided to run one.
-// FUZZ_ALLOW_PROCESSES (the differential replay against bash) leaves them alone.
+// one aborts: a reader that was supposed to work without a shell decided to run one. A target
+// that expects the engine to ask for bash sometimes (framework_conf) makes them fail instead
+// (set_process_starts_fail). FUZZ_ALLOW_PROCESSES (the replays against bash) leaves them alone.
 namespace {
 bool starts_fail_quietly = false;
 unsigned long starts_refused = 0;
@@ -82,6 +83,7 @@ unsigned long process_starts_refused() { return starts_refused; }
 void fail(const char* where, const std::string& what) {
     std::fprintf(stderr, "\nfuzz invariant failed at %s\n  %s\n", where, what.c_str());
     std::fflush(stderr);
+    remove_tree(base().path);  // abort() runs no destructors; the input reproduces it anyway
     std::abort();
 }
 

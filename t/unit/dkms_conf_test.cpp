@@ -261,6 +261,27 @@ TEST_CASE("unsafe_name_reason names what is wrong", "[dkms_conf]") {
     CHECK(unsafe_name_reason(std::string("a\x01", 2)) == "contains a control character");
     CHECK(unsafe_name_reason("-rf") == "starts with '-'");
     CHECK(unsafe_name_reason("..a") == "");   // only the exact names are special
+    CHECK(unsafe_name_reason("1:2.0,x=y@z%^") == "");
+    CHECK(unsafe_name_reason(std::string(120, 'a')) == "");
+    CHECK(unsafe_name_reason(std::string(121, 'a')) == "is longer than 120 bytes");
+    CHECK(unsafe_name_reason("6.1$(reboot)") == "contains '$', which the shell would interpret");
+    CHECK(unsafe_name_reason("a;b") == "contains ';', which the shell would interpret");
+    CHECK(unsafe_name_reason("a`b`") == "contains '`', which the shell would interpret");
+    CHECK(unsafe_name_reason("caf\xc3\xa9") == "contains the non-ASCII byte 0xc3");
+    CHECK(unsafe_name_reason("a\xff") == "contains the non-ASCII byte 0xff");
+}
+
+TEST_CASE("a module index beyond max_modules is an error, not billions of records", "[dkms_conf]") {
+    Fixture f;
+    f.add_kernel(K);
+    CHECK(f.fails(kOne + "BUILT_MODULE_NAME[99999999999]=x\n") == ExitCode::BadConf);
+    CHECK(f.report.err_has("dkms.conf: Error! 'BUILT_MODULE_NAME[99999999999]': at most 10000 modules are supported "
+                           "(indexes 0 to 9999)."));
+    std::string many = "PACKAGE_NAME=foo\nPACKAGE_VERSION=1.0\n";
+    for (int i = 0; i < 1000; ++i)
+        many += "BUILT_MODULE_NAME[" + std::to_string(i) + "]=m" + std::to_string(i) + "\nDEST_MODULE_LOCATION[" +
+                std::to_string(i) + "]=/updates\n";
+    CHECK(f.load(many).modules.size() == 1000);
 }
 
 TEST_CASE("kernel_in_range uses dkms's version order", "[dkms_conf]") {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -262,17 +263,95 @@ TEST_CASE("non-numeric array keys and empty inputs", "[shell]") {
 
 TEST_CASE("output on the result channel that is not ours is rejected", "[shell]") {
     TempDir t;
-    // Writing garbage into the parent's fd 3 is impossible from the file (fd 3 is closed
-    // in its subshell), so the closest hostile thing is writing through /proc.
+    // The file runs with the result channel (fd 3) open: whatever it writes there is parsed
+    // strictly, never run, and a name outside the whitelist is an error.
     auto f = t.write("dkms.conf",
                      "PACKAGE_NAME=foo\n"
-                     "printf 'NOT_WHITELISTED\\0' > /proc/$PPID/fd/3 2>/dev/null\n");
-    CHECK_THROWS_AS(evaluate_shell({f}, {}, kWl), Error);
+                     "printf 'NOT_WHITELISTED\\0' >&3\n");
     try {
         evaluate_shell({f}, {}, kWl);
+        FAIL("no error");
     } catch (const Error& e) {
         CHECK(e.code() == ExitCode::BadConf);
+        CHECK(e.lines().front().find(f.string()) != std::string::npos);
     }
+}
+
+TEST_CASE("code a file writes to any descriptor never runs in the evaluation of the next file", "[shell]") {
+    TempDir t;
+    // Earlier versions ran all files in one bash and eval'ed a carry-over that a file could write
+    // to: a dkms.conf could then define `source` and silence the /etc/dkms overrides after it.
+    auto a = t.write("a.conf",
+                     "PACKAGE_NAME=foo\n"
+                     "for fd in 0 1 2 4 5 6 7 8 9 10 11 12; do echo 'source() { :; }; CLEAN=injected' >&$fd; done "
+                     "2>/dev/null\n");
+    auto b = t.write("b.conf", "PACKAGE_VERSION=from-override\n");
+    RawVars v = evaluate_shell({a, b}, {}, kWl);
+    CHECK(raw_get(v, "PACKAGE_NAME") == "foo");
+    CHECK(raw_get(v, "PACKAGE_VERSION") == "from-override");
+    CHECK_FALSE(v.count("CLEAN"));
+}
+
+TEST_CASE("a file that writes well-formed records can only set whitelisted names", "[shell]") {
+    TempDir t;
+    auto a = t.write("a.conf", "printf 'CLEAN\\0000\\0forged\\0' >&3\n");
+    auto b = t.write("b.conf", "PACKAGE_VERSION=\"$CLEAN\"\n");
+    RawVars v = evaluate_shell({a, b}, {}, kWl);
+    CHECK(raw_get(v, "CLEAN") == "forged");
+    CHECK(raw_get(v, "PACKAGE_VERSION") == "forged");
+}
+
+TEST_CASE("files that are not text configuration are refused, naming file and line", "[shell]") {
+    TempDir t;
+    fs::create_directories(t.dir / "dir.conf");
+    REQUIRE(mkfifo((t.dir / "fifo.conf").c_str(), 0644) == 0);
+    auto nul = t.write("nul.conf", std::string("PACKAGE_NAME=a\nMAKE=x\0y\n", 25));
+    auto big = t.write("big.conf", "PACKAGE_NAME=a\n" + std::string(max_config_bytes, '#') + "\n");
+    auto expect = [&](const fs::path& f, const std::string& text) {
+        INFO(f.string());
+        try {
+            evaluate_shell({f}, {}, kWl);
+            FAIL("no error");
+        } catch (const Error& e) {
+            CHECK(e.code() == ExitCode::BadConf);
+            CHECK(e.lines().front().find(text) != std::string::npos);
+        }
+    };
+    expect(t.dir / "dir.conf", "is a directory");
+    expect(t.dir / "fifo.conf", "is a FIFO");   // would block bash forever
+    expect(nul, "nul.conf: line 2 contains a NUL byte");
+    expect(big, "KiB are refused");
+    // The same checks guard the fast path for framework.conf (which used to open a FIFO and block).
+    CHECK_THROWS_AS(evaluate_config({t.dir / "fifo.conf"}, {}, kWl), Error);
+}
+
+TEST_CASE("a syntax error is an error naming the line, not a half-read file", "[shell]") {
+    TempDir t;
+    auto f = t.write("dkms.conf", "PACKAGE_NAME=foo\nMAKE=\"unbalanced\nCLEAN=true\n");
+    try {
+        evaluate_shell({f}, {}, kWl);
+        FAIL("no error");
+    } catch (const Error& e) {
+        CHECK(e.code() == ExitCode::BadConf);
+        REQUIRE(e.lines().size() == 3);
+        CHECK(e.lines()[0] == f.string() + " has a shell syntax error; bash stopped reading it there:");
+        CHECK(e.lines()[1].find("line 2") != std::string::npos);
+    }
+    // A file whose last command just returns 2 is fine.
+    auto g = t.write("ok.conf", "PACKAGE_NAME=foo\n(exit 2)\n");
+    CHECK(raw_get(evaluate_shell({g}, {}, kWl), "PACKAGE_NAME") == "foo");
+}
+
+TEST_CASE("a file that does not run to its end is reported", "[shell]") {
+    TempDir t;
+    auto a = t.write("a.conf", "PACKAGE_NAME=foo\n");
+    auto b = t.write("b.conf", "PACKAGE_NAME=bar\nexec true\n");
+    std::vector<std::string> notes;
+    RawVars v = evaluate_shell({a, b}, {}, kWl, &notes);
+    CHECK(raw_get(v, "PACKAGE_NAME") == "foo");
+    REQUIRE(notes.size() == 1);
+    CHECK(notes[0] == b.string() + " did not run to its end (exit, exec, or a failure under set -e), "
+                                   "so none of its settings are used.");
 }
 
 TEST_CASE("bad whitelist or preset names are refused", "[shell]") {

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The dkms tree read without processes: state predicates, listings, manifests and status rows,
 // on synthetic trees laid out as dkms 3.x lays them out.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 
 #include "dkms/autoinstall.hpp"
 #include "dkms/error.hpp"
+#include "dkms/fs.hpp"
 #include "dkms/ops.hpp"
 #include "dkms/process.hpp"
 #include "dkms/tree.hpp"
@@ -117,6 +119,49 @@ TEST_CASE("listings: modules, versions and built targets", "[tree]") {
     CHECK(bt[2] == T2);   // 6.1.0-10 after 6.1.0-9
 }
 
+TEST_CASE("listings skip names dkms-run cannot have made and say so; planted links are found", "[tree]") {
+    TreeFixture f;
+    f.add({"foo", "1.0"});
+    f.build({"foo", "1.0"}, T1);
+    fs::create_directories(f.settings.dkms_tree / "evil\nnvidia" / "1.0");
+    fs::create_directories(f.tree.module_dir("foo") / "2.0 x");
+    fs::create_directories(f.tree.version_dir({"foo", "1.0"}) / T1.kver / "x$(y)");
+    std::vector<std::string> garbage;
+    CHECK(f.tree.modules(&garbage) == std::vector<std::string>{"foo"});
+    CHECK(f.tree.versions("foo", &garbage) == std::vector<std::string>{"1.0"});
+    CHECK(f.tree.built_targets({"foo", "1.0"}, &garbage) == std::vector<Target>{T1});
+    REQUIRE(garbage.size() == 3);
+    CHECK(garbage[0] == (f.settings.dkms_tree / "evil\\nnvidia").string() + ": ignored, the name contains a newline.");
+    CHECK(garbage[1].find("2.0 x: ignored, the name contains whitespace.") != std::string::npos);
+
+    CHECK(f.tree.planted_link({"foo", "1.0"}, &T1).empty());
+    fs::path a = f.tree.built_dir({"foo", "1.0"}, T1);
+    fs::rename(a, f.path() / "elsewhere");
+    fs::create_symlink(f.path() / "elsewhere", a);
+    CHECK(f.tree.planted_link({"foo", "1.0"}, &T1) == a);
+    CHECK(f.tree.built_targets({"foo", "1.0"}).empty());   // a link is not a built instance
+}
+
+TEST_CASE("unsafe_path_below: lexically inside and through no symlink", "[tree]") {
+    FakeRoot f;
+    fs::path k = f.path() / "lib/modules/K";
+    fs::create_directories(k / "updates/dkms");
+    fs::create_directories(f.path() / "elsewhere");
+    fs::create_symlink(f.path() / "elsewhere", k / "planted");
+    fs::create_symlink("/usr/src", k / "build");
+    CHECK(unsafe_path_below(k, k / "updates/dkms/foo.ko") == "");
+    CHECK(unsafe_path_below(k / "", k / "updates/dkms/foo.ko") == "");
+    CHECK(unsafe_path_below(k, k / "updates/../updates/dkms/foo.ko") == "");
+    CHECK(unsafe_path_below(k, k / "../../../etc/passwd") == "is not inside " + k.string());
+    CHECK(unsafe_path_below(k, k) == "is not inside " + k.string());
+    CHECK(unsafe_path_below(k, "relative/foo.ko") == "is not inside " + k.string());
+    CHECK(unsafe_path_below(k, k / "planted/foo.ko") == "passes through the symbolic link " + (k / "planted").string());
+    CHECK(unsafe_path_below(k, k / "build/Makefile") == "passes through the symbolic link " + (k / "build").string());
+    CHECK(unsafe_path_below(k, k / "planted") == "");   // the last component may be a link: unlink removes the link
+    CHECK(first_symlink(k, "updates/dkms/foo.ko").empty());
+    CHECK(first_symlink(k, "planted/x/y") == k / "planted");
+}
+
 TEST_CASE("manifests round-trip and corrupt ones are refused", "[tree]") {
     FakeRoot f;
     fs::path dir = f.path() / "built";
@@ -145,6 +190,27 @@ TEST_CASE("manifests round-trip and corrupt ones are refused", "[tree]") {
     FakeRoot::write(dir / manifest_name, "schema: [unclosed\n");
     CHECK_THROWS_AS(read_manifest(dir, back), Error);
     FakeRoot::write(dir / manifest_name, "schema: 1\nmodule: foo\nfiles:\n  - name: ../../etc/passwd\n    sha256: x\n");
+    CHECK_THROWS_AS(read_manifest(dir, back), Error);
+    // Each of these is refused with the manifest's path in the message.
+    const std::string head = "schema: 1\nmodule: foo\nversion: '1'\nkernel: k\narch: a\nfiles:\n";
+    const std::string sum = std::string(64, 'a');
+    for (std::string text : {std::string("[1, 2]\n"), std::string("schema: 2\nmodule: foo\nversion: '1'\nkernel: k\narch: a\n"),
+                             head + "  - name: shadow\n    sha256: " + sum + "\n",
+                             head + "  - name: foo.ko\n    sha256: XYZ\n",
+                             head + "  - name: foo.ko\n    sha256: " + sum + "\n    installed_to: relative/foo.ko\n",
+                             std::string(2 * 1024 * 1024, '#')}) {
+        INFO(text.substr(0, 80));
+        FakeRoot::write(dir / manifest_name, text);
+        try {
+            read_manifest(dir, back);
+            FAIL("accepted");
+        } catch (const Error& e) {
+            CHECK(e.lines().front().rfind((dir / manifest_name).string() + ": ", 0) == 0);
+        }
+    }
+    // A FIFO in its place is refused, not waited on.
+    fs::remove(dir / manifest_name);
+    REQUIRE(mkfifo((dir / manifest_name).c_str(), 0644) == 0);
     CHECK_THROWS_AS(read_manifest(dir, back), Error);
 }
 
@@ -192,7 +258,7 @@ TEST_CASE("status: built modules recorded in the manifest but gone from module/"
         m.module = id.name, m.version = id.version, m.kernel = t.kver, m.arch = t.arch;
         m.files = {{"foo.ko", sha256_file(f.tree.built_dir(id, t) / "module/foo.ko"),
                     t.kver == T2.kver ? installed.string() : ""},
-                   {"foo-helper.ko", "", ""}};
+                   {"foo-helper.ko", std::string(64, '0'), ""}};   // a valid checksum of a file that is gone
         write_manifest(f.tree.built_dir(id, t), m);
     }
     f.write(f.tree.built_dir(id, T1) / "module/foo-helper.ko", "ko2");

@@ -22,6 +22,9 @@ struct ModuleRecord {
     bool excluded = false;         ///< per-module BUILD_EXCLUSIVE_*[i] does not match this kernel
 };
 
+/// The most module records a dkms.conf may have (indexes 0 to max_modules - 1 of the module arrays).
+inline constexpr std::size_t max_modules = 10000;
+
 /// dkms.conf for (module, version, kernel, arch).
 struct ModuleConfig {
     std::filesystem::path path;
@@ -55,9 +58,18 @@ struct ConfTarget {
 ModuleConfig load_module_config(const Context& ctx, const std::filesystem::path& conf, const ConfTarget& t,
                                 ConfMode mode);
 
-/// The value checks shared with lint: is `s` usable as one path component (module name, version, kernel)?
-/// Returns a reason when not ("contains '/'", "is '..'", ...).
+/// The longest module name, version, kernel version or architecture accepted (bytes).
+inline constexpr std::size_t max_name_length = 120;
+
+/// The value checks shared with lint: is `s` usable as one path component (module name, version, kernel,
+/// architecture) that is also inert in a shell command? Returns a reason when not ("contains '/'",
+/// "is '..'", "is longer than 120 bytes", "contains '$', which the shell would interpret", ...).
+/// The one place where identifiers are validated; check_identifier (ops.hpp) turns a reason into an Error.
 std::string unsafe_name_reason(const std::string& s);
+
+/// A name that may be anything (from the command line or a directory listing), fit for one line of
+/// a message: newlines, tabs, control and non-ASCII bytes escaped (\n, \t, \xNN), cut after 64 bytes.
+std::string shown_name(const std::string& s);
 
 /// Whether BUILD_EXCLUSIVE_KERNEL_MIN/MAX admits kver (dkms VER() ordering).
 bool kernel_in_range(const std::string& kver, const std::string& min, const std::string& max);

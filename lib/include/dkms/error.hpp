@@ -68,6 +68,18 @@ private:
     int line_;
 };
 
+/// A SIGINT/SIGTERM/SIGHUP arrived (see install_interrupt_handlers): thrown at the next point where
+/// the engine checks, so that the stack unwinds and temporary files are removed. Deliberately not an
+/// Error, so that the `catch (const Error&)` of code that tolerates failures does not swallow it.
+class Interrupted : public std::runtime_error {
+public:
+    explicit Interrupted(int sig);
+    int signal() const noexcept { return sig_; }
+
+private:
+    int sig_;
+};
+
 /// A system call failed: the message already names the path and strerror(errno).
 class SystemError : public Error {
 public:

@@ -12,7 +12,8 @@ namespace dkms {
 
 namespace fs = std::filesystem;
 
-/// Whole file as bytes; throws SystemError naming the path.
+/// Whole file as bytes; throws SystemError naming the path, and Error for anything but a regular
+/// file (a FIFO or device is refused without blocking). copy_file_atomic's source and sha256_file too.
 std::string read_file(const fs::path& p);
 
 /// Write `content` to a temporary name next to `p`, fsync, then rename over `p`.
@@ -37,9 +38,19 @@ void remove_empty_parents(fs::path dir, const fs::path& stop) noexcept;
 /// Hex SHA-256 of a file's bytes.
 std::string sha256_file(const fs::path& p);
 
+/// The first of base/c1, base/c1/c2, ... base/rel that is a symbolic link, or "" if none is (a
+/// component that does not exist ends the walk). `base` itself is not examined. Never throws.
+fs::path first_symlink(const fs::path& base, const fs::path& rel) noexcept;
+
+/// Why `p` must not be written or deleted as a file of `dir` ("is not inside <dir>", "passes through
+/// the symbolic link <l>"), or "" when it lies lexically below `dir` and no directory between them is a
+/// symbolic link (the last component may be one: unlink and rename act on the link itself).
+std::string unsafe_path_below(const fs::path& dir, const fs::path& p);
+
 /// lstat-based tests that never throw.
 bool link_exists(const fs::path& p) noexcept;   ///< p itself is a symlink
 bool dir_exists(const fs::path& p) noexcept;       ///< follows symlinks
+bool real_dir_exists(const fs::path& p) noexcept;  ///< a directory, not a symlink to one
 bool path_exists(const fs::path& p) noexcept;
 
 /// Create `link` -> `target` atomically (replacing an existing link).

@@ -69,8 +69,12 @@ public:
 
 private:
     void require_added(const ModuleId& id) const;
+    /// Throws Error naming the link when Tree::planted_link finds one for this m/v (and kernel).
+    void refuse_planted_links(const ModuleId& id, const Target* t) const;
     void check_headers(const Target& t) const;
     void repair_interrupted_install(const ModuleId& id, const Target& t);
+    void undo_partial_install(const ModuleId& id, const Target& t, Manifest& man, const std::vector<fs::path>& copied,
+                              const std::vector<fs::path>& dirs, bool restore_originals);
     ModuleConfig read_conf(const ModuleId& id, const Target& t, ConfMode mode) const;
     void run_script(const ModuleId& id, const std::string& which, const std::string& script, const fs::path& dir,
                     bool must_succeed);

@@ -37,6 +37,16 @@ struct ProcessResult {
 /// (then status would be 127 in a shell); a program that runs and fails returns its status.
 ProcessResult run_process(const ProcessSpec& spec);
 
+/// Handle SIGINT, SIGTERM and SIGHUP: the first one is recorded and sent on to the children that
+/// run_process is waiting for (make, bash, dpkg-deb ...); run_process and the tree copies then throw
+/// Interrupted, so the stack unwinds and every TempDir is removed before the front end exits.
+/// A second signal ends the process at once (the default action). For front ends (main) only.
+void install_interrupt_handlers();
+/// The signal recorded by the handlers, 0 if none arrived.
+int interrupted_signal() noexcept;
+/// Throws Interrupted if a signal arrived.
+void throw_if_interrupted();
+
 /// Find a program in PATH; empty if absent.
 std::filesystem::path find_program(const std::string& name);
 
@@ -46,5 +56,9 @@ std::string shell_quote(std::string_view s);
 /// The argument vector of process `pid` (from /proc/<pid>/cmdline); empty when it cannot be
 /// read (no /proc, the process is gone, or it is a kernel thread).
 std::vector<std::string> process_argv(int pid);
+
+/// `s` as one bash word: unchanged when it has only characters without a meaning to the shell
+/// (letters, digits, `_ . / + , : = @ % ^ -`, as in every ordinary path), else shell_quote(s).
+std::string shell_word(std::string_view s);
 
 }  // namespace dkms

@@ -32,26 +32,40 @@ const std::vector<std::string>& framework_conf_settings();
 /// They are plain (unexported) shell variables, as in dkms.
 using ShellPresets = std::vector<std::pair<std::string, std::string>>;
 
-/// Evaluate `files` with one `bash` process, the way dkms's safe_source does:
-/// each file is sourced in a fresh subshell that sees `presets` and the whitelisted values
-/// produced by the files before it; its stdout is discarded and its stderr passes through
+/// Evaluate `files` with bash, the way dkms's safe_source does: each file is sourced by a
+/// `bash` process of its own (so nothing it defines reaches the next file) that sees `presets`
+/// and the whitelisted values produced by the files before it; its stdout is discarded and its stderr passes through
 /// to ours; functions and non-whitelisted variables it defines are thrown away.
 /// Missing files in the list are skipped. Every whitelisted variable starts unset.
 /// A trailing "\r" is stripped from every value (CRLF files, as dkms 3.4 does).
 /// Throws dkms::Error if bash cannot be run or its output cannot be parsed.
+/// A file that does not run to its end (exit, exec, set -e) contributes nothing, as in dkms; when
+/// `notes` is given, a sentence saying so is added to it for the caller to report.
+/// Each file is first checked with check_config_file (so a FIFO, directory, huge or binary file
+/// throws instead of hanging or being half-read), and a file that stops at a bash syntax error
+/// throws Error(BadConf) quoting `bash -n` (file and line), instead of being used half-read.
 RawVars evaluate_shell(const std::vector<std::filesystem::path>& files, const ShellPresets& presets,
-                       const std::vector<std::string>& whitelist);
+                       const std::vector<std::string>& whitelist, std::vector<std::string>* notes = nullptr);
+
+/// The largest configuration file (dkms.conf, framework.conf, /etc/dkms overrides) read, in bytes.
+inline constexpr std::size_t max_config_bytes = 1024 * 1024;
+
+/// Whether `file` exists (following links; false for missing or dangling, which callers skip);
+/// throws Error(BadConf) naming the file if it exists but is not a regular file, is larger than
+/// max_config_bytes, or contains a NUL byte (naming the line).
+bool check_config_file(const std::filesystem::path& file);
 
 /// evaluate_shell without bash where that gives the same values. Each existing file is read by the
 /// declarative reader on its own, seeing the whitelisted values the files before it carry (merged
-/// into them element by element, as evaluate_shell merges); that is done when every file is a
-/// regular file without backquote, CR or NUL byte, the reader finds it plain (only assignments,
-/// `$var`/`${var}` of presets, carried values and its own earlier assignments), and no name it
-/// expands while unset is set in the environment (bash would see that value). Anything else (a
-/// dkms.conf with `if`, `$(...)`, sourcing, ...) goes to evaluate_shell. Used for dkms.conf,
-/// framework.conf and framework.conf.d alike; the unit tests and the fuzz replays compare both.
+/// into them element by element, as evaluate_shell merges); that is done when every file passes
+/// check_config_file (which throws otherwise, as in evaluate_shell) and has no backquote or CR, the
+/// reader finds it plain (only assignments, `$var`/`${var}` of presets, carried values and its own
+/// earlier assignments), and no name it expands while unset is set in the environment (bash would
+/// see that value). Anything else (a dkms.conf with `if`, `$(...)`, sourcing, ...) goes to
+/// evaluate_shell, with `notes`. Used for dkms.conf, framework.conf and framework.conf.d alike; the
+/// unit tests and the fuzz replays compare both.
 RawVars evaluate_config(const std::vector<std::filesystem::path>& files, const ShellPresets& presets,
-                        const std::vector<std::string>& whitelist);
+                        const std::vector<std::string>& whitelist, std::vector<std::string>* notes = nullptr);
 
 /// One assignment found by the declarative reader.
 struct DeclAssignment {

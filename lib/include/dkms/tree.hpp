@@ -50,12 +50,19 @@ public:
     /// The version installed for this kernel, "" if none.
     std::string installed_version(const std::string& m, const Target& t) const;
 
-    /// Module names in the tree, sorted.
-    std::vector<std::string> modules() const;
-    /// Versions of a module (directories other than kernel-* links and original_module), sorted.
-    std::vector<std::string> versions(const std::string& m) const;
-    /// Kernel/arch pairs that have a build directory for this m/v (kernel dirs start with digit+dot).
-    std::vector<Target> built_targets(const ModuleId& id) const;
+    /// Module names in the tree, sorted. Only real directories (never symlinks) whose names pass
+    /// unsafe_name_reason are listed; with `garbage`, a line for each other directory is added to it.
+    std::vector<std::string> modules(std::vector<std::string>* garbage = nullptr) const;
+    /// Versions of a module (directories other than kernel-* links and original_module), sorted,
+    /// with the same rule as modules().
+    std::vector<std::string> versions(const std::string& m, std::vector<std::string>* garbage = nullptr) const;
+    /// Kernel/arch pairs that have a build directory for this m/v (kernel dirs start with digit+dot),
+    /// with the same rule as modules().
+    std::vector<Target> built_targets(const ModuleId& id, std::vector<std::string>* garbage = nullptr) const;
+    /// The first place of this m/v (and kernel/arch) where the layout has a directory but the disk has
+    /// a symbolic link: <m>, <m>/<v>, <v>/<K>, <v>/<K>/<A>, its module/ and log/, original_module/<K>/<A>.
+    /// "" when there is none. Writers refuse to go through such a link (it may point anywhere).
+    fs::path planted_link(const ModuleId& id, const Target* t = nullptr) const;
 
 private:
     const Settings& s_;

@@ -1,0 +1,124 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Fault injection with a real module build: the dkms tree, then the install tree, on a tiny tmpfs
+# that fills up, then read-only. Each failure must name the cause (ENOSPC / EROFS), exit non-zero,
+# and leave the previous state intact: status unchanged, no half-written or temporary files, the
+# kernel's own module back in place; and the same command must succeed once there is room again
+# (mount -o remount,size=64m) or the file system is writable again.
+# Needs root (mount); exits 77 (skipped) without it.
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root to mount a tmpfs"; exit 77; }
+M=$WORK/dkms-fs       # the dkms tree's file system
+I=$WORK/install-fs    # the install tree's file system
+mkdir -p "$M" "$I" "$WORK/tmp"
+export TMPDIR=$WORK/tmp
+cleanup() {
+    local d
+    for d in "$M" "$I"; do mountpoint -q "$d" && { umount "$d" 2>/dev/null || umount -l "$d"; }; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+mount -t tmpfs -o size=2m,mode=0755 tmpfs "$M" || { echo "SKIP: mount -t tmpfs failed"; exit 77; }
+mount -t tmpfs -o size=1m,mode=0755 tmpfs "$I" || { echo "SKIP: mount -t tmpfs failed"; exit 77; }
+
+new_root disk
+printf 'try_sign_modules=false\n' > "$T/etc/dkms/framework.conf"
+copy_example src
+DT=$M/dkms
+RD() { "$DKMS_RUN" --root "$T" --dkmstree "$DT" "$@"; }
+st() { RD status 2>&1; }
+# fill DIR [LEAVE_KIB]: take all the space of DIR's file system but LEAVE_KIB
+fill() {
+    rm -f "$1/filler"
+    local avail; avail=$(df --output=avail -k "$1" | tail -1)
+    if [ "${2:-0}" -gt 0 ]; then head -c $(( (avail - $2) * 1024 )) /dev/zero > "$1/filler"
+    else head -c $(( (avail + 1024) * 1024 )) /dev/zero > "$1/filler" 2>/dev/null || true; fi
+}
+# leftovers DIR: temporary names dkms-run uses (write_file_atomic, staging, removal, add)
+leftovers() { find "$1" \( -name '.tmp_*' -o -name '.*.tmp-*' -o -name '.*.tmp' \) 2>/dev/null; }
+no_leftovers() { local l; l=$(leftovers "$1"); if [ -z "$l" ]; then pass "$2: no temporary files left"; else fail "$2: left $l"; fi; }
+# state DIR: names, kinds and file sizes (a tmpfs directory's size counts its entries), without the
+# build scratch directory (make.log and the objects of a failed build stay there for the user, as dkms does)
+state() {
+    (cd "$1" && find . ! -name filler ! -name .dkms-run.lock \( -type d -printf '%p d\n' -o -printf '%p %y %s\n' \) |
+        grep -v '/build/' | LC_ALL=C sort)
+}
+same_state() {
+    state "$DT" > "$WORK/state.after"
+    if cmp -s "$WORK/state.before" "$WORK/state.after"; then pass "$1"; else fail "$1"; diff "$WORK/state.before" "$WORK/state.after" | head; fi
+}
+
+expect_rc 0 "add with the dkms tree on a 2 MB tmpfs" RD add "$WORK/src"
+before=$(st); state "$DT" > "$WORK/state.before"
+
+# 1. No space at all: the build fails at its first write (the copy of the source).
+fill "$M"
+expect_rc 1 "build on a full dkms tree" RD build dkms-run-hello/1.0 -k "$KVER"
+out_has "No space left on device"
+out_has "ENOSPC: the file system is full."
+same "status unchanged" "$(st)" "$before"
+same_state "no built instance, nothing half-written in the tree"
+no_leftovers "$M" "full dkms tree"
+
+# 2. A little space: the source copy fits, the compiler runs out of space.
+fill "$M" 40
+expect_rc 10 "build that runs out of space during make" RD build dkms-run-hello/1.0 -k "$KVER"
+out_has "Error! Bad return status for module build on kernel: $KVER ($ARCH)"
+out_has "ENOSPC: the file system holding $DT/dkms-run-hello/1.0/build is full (No space left on device)."
+same "status unchanged" "$(st)" "$before"
+same_state "no built instance, nothing half-written in the tree"
+no_leftovers "$M" "dkms tree full during make"
+
+# 3. Room again: the same build succeeds.
+rm -f "$M/filler"
+mount -o remount,size=64m "$M"
+expect_rc 0 "build once the file system is bigger" RD build dkms-run-hello/1.0 -k "$KVER"
+same "status: built" "$(st)" "dkms-run-hello/1.0, $KVER, $ARCH: built"
+no_leftovers "$M" "after the build"
+
+# 4. Read-only dkms tree: writers are refused before they start, status still answers.
+mount -o remount,ro "$M"
+expect_rc 1 "unbuild on a read-only dkms tree" RD unbuild dkms-run-hello/1.0 -k "$KVER"
+out_has "Error! No write access to DKMS tree at $DT"
+expect_rc 1 "build --force on a read-only dkms tree" RD build dkms-run-hello/1.0 -k "$KVER" --force
+same "status unchanged on a read-only tree" "$(st)" "dkms-run-hello/1.0, $KVER, $ARCH: built"
+mount -o remount,rw "$M"
+
+# 5. The install tree on a 1 MB tmpfs with the kernel's own module of the same name in it.
+K=$I/$KVER
+mkdir -p "$K/kernel/drivers/misc"; ln -s "$HEADERS" "$K/build"
+printf 'the kernel own module\n' > "$K/kernel/drivers/misc/dkms_run_hello.ko"
+RI() { RD --installtree "$I" "$@"; }
+fill "$I"
+expect_rc 1 "install on a full install tree" RI install dkms-run-hello/1.0 -k "$KVER"
+out_has "Error! cannot write $K/updates/dkms/dkms_run_hello.ko: No space left on device"
+out_has "ENOSPC: the file system is full."
+out_has "failed; what it had changed in $K was undone."
+same "status unchanged (built)" "$(RI status 2>&1)" "dkms-run-hello/1.0, $KVER, $ARCH: built"
+same "the kernel's own module is back" "$(cat "$K/kernel/drivers/misc/dkms_run_hello.ko" 2>&1)" "the kernel own module"
+check "no updates/ directory left" test ! -e "$K/updates"
+check "no archived original left in the dkms tree" test ! -e "$DT/dkms-run-hello/original_module"
+no_leftovers "$I" "full install tree"
+
+rm -f "$I/filler"
+mount -o remount,size=64m "$I"
+expect_rc 0 "install once the file system is bigger" RI install dkms-run-hello/1.0 -k "$KVER"
+same "status: installed" "$(RI status 2>&1)" "dkms-run-hello/1.0, $KVER, $ARCH: installed (Original modules exist)"
+check "installed bytes are the built ones" cmp "$K/updates/dkms/dkms_run_hello.ko" "$DT/dkms-run-hello/1.0/$KVER/$ARCH/module/dkms_run_hello.ko"
+check "the kernel's own module is archived" test -f "$DT/dkms-run-hello/original_module/$KVER/$ARCH/dkms_run_hello.ko"
+
+# 6. Read-only install tree: uninstall is refused before the kernel link goes (it used to drop the
+#    link and then fail to delete, leaving a module on disk that status called "built").
+mount -o remount,ro "$I"
+expect_rc 1 "uninstall from a read-only install tree" RI uninstall dkms-run-hello/1.0 -k "$KVER"
+out_has "Error! cannot delete $K/updates/dkms/dkms_run_hello.ko: Read-only file system"
+out_has "EROFS: the file system is mounted read-only."
+same "status unchanged (installed)" "$(RI status 2>&1)" "dkms-run-hello/1.0, $KVER, $ARCH: installed (Original modules exist)"
+mount -o remount,rw "$I"
+expect_rc 0 "uninstall once writable again" RI uninstall dkms-run-hello/1.0 -k "$KVER"
+same "status: built" "$(RI status 2>&1)" "dkms-run-hello/1.0, $KVER, $ARCH: built"
+same "the kernel's own module is restored" "$(cat "$K/kernel/drivers/misc/dkms_run_hello.ko" 2>&1)" "the kernel own module"
+no_leftovers "$I" "after uninstall"
+no_leftovers "$M" "at the end"
+check "no temporary directory left in TMPDIR" test -z "$(ls -A "$WORK/tmp")"
+finish
