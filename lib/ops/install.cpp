@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 
 #include <sstream>
 
@@ -49,18 +50,36 @@ bool obsoleted_by(const std::string& kver, const std::string& obs) {
     return c == 0 && (oa.empty() || dkms_ver_compare(ka, oa) >= 0);
 }
 
+// What depmod -b and modprobe -d take for the install tree: the directory holding its lib/modules
+// ("/" for /lib/modules), or nothing when the install tree does not end in lib/modules.
+std::optional<fs::path> modules_base(const fs::path& install_tree) {
+    fs::path it = install_tree.lexically_normal();
+    if (it.filename().empty()) it = it.parent_path();
+    if (it.filename() != "modules" || it.parent_path().filename() != "lib") return std::nullopt;
+    return it.parent_path().parent_path();
+}
+
 // --modprobe-on-install: load the modules the present devices ask for, as dkms 3.4 does, and only
-// for the running kernel of the real root (never from inside a --root tree).
+// for the running kernel of the real root (never from inside a --root tree). modprobe looks in the
+// install tree (-d when that is not /lib/modules), where the module was just installed.
 void modprobe_on_install(const Context& ctx, const Target& t) {
-    if (t.kver != running_kernel() || ctx.settings.root.lexically_normal() != "/") {
-        ctx.report.verbose("--modprobe-on-install: " + t.kver + " is not the running kernel of this root; nothing loaded.");
+    if (ctx.settings.root.lexically_normal() != "/") {
+        ctx.report.verbose("--modprobe-on-install: modules are never loaded from a --root tree; nothing loaded.");
+        return;
+    }
+    if (std::string running = running_kernel(); t.kver != running) {
+        ctx.report.verbose("--modprobe-on-install: " + t.kver + " is not the running kernel (" + running +
+                           "); nothing loaded.");
         return;
     }
     ProcessSpec p;
     p.argv = {"bash", "-c",
-              "find /sys/devices -name modalias -print0 | xargs -0 cat | sort -u | xargs modprobe -a -b -q; "
+              "find /sys/devices -name modalias -print0 | xargs -0 cat | sort -u | xargs modprobe \"$@\" -a -b -q; "
               "if [ -f /lib/systemd/system/systemd-modules-load.service ]; then "
-              "systemctl restart systemd-modules-load.service; fi"};
+              "systemctl restart systemd-modules-load.service; fi",
+              "modprobe-on-install"};
+    if (auto base = modules_base(ctx.settings.install_tree); base && !base->empty() && *base != "/")
+        p.argv.insert(p.argv.end(), {"-d", base->string()});
     p.out = ProcessSpec::Out::Null;
     p.err = ProcessSpec::Out::Null;
     run_process(p);
@@ -75,17 +94,17 @@ bool Ops::depmod(const std::string& kver) {
     if (!fs::exists(kdir / "modules.dep")) return true;
     std::vector<std::string> argv{"depmod"};
     // depmod works on <base>/lib/modules/<K>; other install trees cannot be handed to it.
-    fs::path it = s.install_tree.lexically_normal();
-    if (it.filename().empty()) it = it.parent_path();
-    if (it.filename() != "modules" || it.parent_path().filename() != "lib") {
+    std::optional<fs::path> base = modules_base(s.install_tree);
+    if (!base) {
         ctx_.report.warning("depmod skipped: install tree " + s.install_tree.string() + " does not end in lib/modules.");
         return true;
     }
-    fs::path base = it.parent_path().parent_path();
-    if (base != "/" && !base.empty()) argv.insert(argv.end(), {"-b", base.string()});
+    if (!base->empty() && *base != "/") argv.insert(argv.end(), {"-b", base->string()});
     argv.insert(argv.end(), {"-a", kver});
+    // dkms tests [[ -f /boot/System.map-K ]]: a regular file (or a link to one), nothing else.
     fs::path sysmap = s.root / ("boot/System.map-" + kver);
-    if (fs::exists(sysmap)) argv.insert(argv.end(), {"-F", sysmap.string()});
+    std::error_code ec;
+    if (fs::is_regular_file(sysmap, ec)) argv.insert(argv.end(), {"-F", sysmap.string()});
     ctx_.report.out_partial("Running depmod...");
     ProcessSpec p;
     p.argv = argv;

@@ -102,6 +102,19 @@ bool wait_for_pair(const MokPaths& mok) {
 
 }  // namespace
 
+std::string shown_key(std::string_view key) {
+    std::string k(key);
+    if (k.rfind("pkcs11:", 0) != 0) return k;
+    constexpr std::string_view attr = "pin-value=";
+    for (size_t at = k.find(attr); at != std::string::npos; at = k.find(attr, at + 1)) {
+        if (at != 7 && k[at - 1] != ';' && k[at - 1] != '?' && k[at - 1] != '&') continue;
+        size_t b = at + attr.size(), e = k.find_first_of(";?&", b);
+        if (e == std::string::npos) e = k.size();
+        k.replace(b, e - b, "(hidden)");
+    }
+    return k;
+}
+
 SigningSettings read_signing_settings(const Settings& s, const Target& t) {
     SigningSettings ss;
     std::vector<fs::path> files = framework_files(s);
@@ -167,10 +180,10 @@ bool ensure_mok(const Context& ctx, const MokPaths& mok) {
     if (have_key && have_cert) return false;
     if (pkcs11)
         throw Error(ExitCode::Error,
-                    {"Certificate file " + mok.cert.string() + " not found, and the key " + mok.key +
+                    {"Certificate file " + mok.cert.string() + " not found, and the key " + shown_key(mok.key) +
                          " is a PKCS#11 token, so no pair can be generated.",
-                     "Export the token's certificate to " + mok.cert.string() +
-                         ", or point mok_certificate in /etc/dkms/framework.conf at it."});
+                     "Export the token's certificate to " + mok.cert.string() + ", or point mok_certificate in " +
+                         (ctx.settings.etc_dkms() / "framework.conf").string() + " at it."});
     if (have_key != have_cert) throw_half_pair(mok, have_key);
     std::error_code ec;
     fs::create_directories(fs::path(mok.key).parent_path(), ec);
@@ -296,7 +309,7 @@ SigningPlan prepare_signing(const Context& ctx, const Target& t) {
         return plan;
     }
     MokPaths mok = mok_paths(s, ss);
-    r.out("Signing key: " + mok.key);
+    r.out("Signing key: " + shown_key(mok.key));
     r.out("Public certificate (MOK): " + mok.cert.string());
     try {
         ensure_mok(ctx, mok);
@@ -385,13 +398,20 @@ void sign_module(const Context& ctx, const SigningPlan& plan, const fs::path& ko
             if (j == std::string::npos) j = r.out.size();
             if (j > i) ctx.report.err(r.out.substr(i, j - i));
         }
+        // The kernel's sign-file built with OpenSSL 3 (Debian 12's linux-kbuild) opens a pkcs11: key only
+        // through OpenSSL's pkcs11 provider, never through the old engine (libengine-pkcs11-openssl).
+        if (plan.key.rfind("pkcs11:", 0) == 0 && r.out.find("OSSL_PROVIDER_try_load(pkcs11)") != std::string::npos)
+            ctx.report.err("The signing key is a PKCS#11 URI, which " + plan.sign_file.string() +
+                           " opens through OpenSSL's pkcs11 provider, and that could not be loaded: install the "
+                           "package pkcs11-provider (on Debian 12, from bookworm-backports) and configure the "
+                           "token's PKCS#11 module for it in openssl.cnf.");
         return;
     }
     std::string why = verify_appended_signature(read_file(ko), plan.cert);
     if (!why.empty())
         throw Error(ExitCode::BuildFailed,
                     {"Signing module " + ko.string() + " did not leave a valid signature: " + why + ".",
-                     "Sign command: " + plan.sign_file.string() + " " + plan.hash + " " + plan.key + " " +
+                     "Sign command: " + plan.sign_file.string() + " " + plan.hash + " " + shown_key(plan.key) + " " +
                          plan.cert.string(),
                      "Check sign_file, mok_signing_key and mok_certificate in " +
                          (ctx.settings.etc_dkms() / "framework.conf").string() +

@@ -9,7 +9,7 @@ static int run_generate_mok(Invocation& inv) {
     Context& ctx = inv.ctx;
     Target t = inv.targets.empty() ? Target{running_kernel(), machine_arch()} : inv.targets.front();
     MokPaths mok = mok_paths(ctx.settings, read_signing_settings(ctx.settings, t));
-    ctx.report.out("Signing key: " + mok.key);
+    ctx.report.out("Signing key: " + shown_key(mok.key));
     ctx.report.out("Public certificate (MOK): " + mok.cert.string());
     ensure_mok(ctx, mok);  // throws, naming the missing half, if only one exists
     report_mok_enrolment(ctx, mok.cert);

@@ -29,6 +29,10 @@ struct MokPaths {
     fs::path cert;
 };
 
+/// `key` as it may be shown: the value of a "pkcs11:" URI's pin-value attribute (RFC 7512) is
+/// replaced by "(hidden)", so that the PIN does not end up on screen or in apt's logs.
+std::string shown_key(std::string_view key);
+
 /// The signing settings of framework.conf(.d), evaluated with `kernelver` and `arch` set.
 struct SigningSettings {
     std::string sign_file, mok_signing_key, mok_certificate, try_sign_modules;
