@@ -37,7 +37,8 @@ for k in want + overheads:
         if not NUM.match(cell) and not (optional and name != "dkms" and cell == "not available"):
             errors.append(f"{k}: {name} is not a number with a range: {cell!r}")
     if c[5] != "not available" or not optional:
-        if not re.match(r"^\d+(\.\d+)? / \d+(\.\d+)?", c[5]):
+        # A build overhead is a difference (build - bare make): within the noise it can be negative.
+        if not re.match(r"^-?\d+(\.\d+)? / -?\d+(\.\d+)?", c[5]):
             errors.append(f"{k}: CPU cell {c[5]!r}")
     if c[6] and c[7] not in ("pass", "**miss**") and not (optional and c[7] == "not available"):
         errors.append(f"{k}: target without pass/miss: {c[7]!r}")
