@@ -48,6 +48,27 @@ expect_rc() {
     if [ "$rc" = "$want" ]; then pass "$d (exit $rc)"; else fail "$d: exit $rc, wanted $want"; sed 's/^/    | /' "$WORK/out"; fi
 }
 
+# expect_out RC DESCRIPTION STDOUT STDERR COMMAND...: runs the command and compares its exit status,
+# its whole stdout and its whole stderr (each given without its final newline; "" for none) with
+# what is expected; a difference is shown as a diff. $WORK/out then holds stdout and stderr.
+expect_out() {
+    local want=$1 d=$2 want_out=$3 want_err=$4; shift 4
+    local rc=0 bad="" s
+    "$@" > "$WORK/out.1" 2> "$WORK/out.2" || rc=$?
+    cat "$WORK/out.1" "$WORK/out.2" > "$WORK/out"
+    for s in 1 2; do
+        if [ $s = 1 ]; then printf '%s' "$want_out"; else printf '%s' "$want_err"; fi > "$WORK/want.$s"
+        [ ! -s "$WORK/want.$s" ] || echo >> "$WORK/want.$s"
+        cmp -s "$WORK/want.$s" "$WORK/out.$s" || bad="$bad $s"
+    done
+    [ "$rc" = "$want" ] || bad="$bad rc"
+    if [ -z "$bad" ]; then pass "$d (exit $rc, whole output)"; return; fi
+    fail "$d: exit $rc (wanted $want)"
+    for s in 1 2; do
+        case "$bad" in *$s*) echo "    --- expected fd $s, +++ got"; diff -u "$WORK/want.$s" "$WORK/out.$s" | tail -n +3 | sed 's/^/    /';; esac
+    done
+}
+
 # out_has TEXT: the last expect_rc output contains TEXT (fixed string)
 out_has() { if grep -qF -- "$1" "$WORK/out"; then pass "output has: $1"; else fail "output lacks: $1"; sed 's/^/    | /' "$WORK/out"; fi; }
 out_lacks() { if grep -qF -- "$1" "$WORK/out"; then fail "output has unexpected: $1"; else pass "output lacks: $1"; fi; }
