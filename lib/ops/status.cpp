@@ -12,16 +12,6 @@ namespace dkms {
 
 namespace {
 
-bool same_bytes(const fs::path& a, const fs::path& b) {
-    std::error_code ec;
-    if (fs::file_size(a, ec) != fs::file_size(b, ec) || ec) return false;
-    try {
-        return read_file(a) == read_file(b);
-    } catch (const Error&) {
-        return false;
-    }
-}
-
 std::string json_escape(const std::string& s) {
     std::string o;
     for (unsigned char c : s) {
@@ -108,7 +98,9 @@ std::vector<StatusEntry> Ops::status(const StatusFilter& f) const {
                 }
                 rows.push_back(e);
             }
-            if (!any && f.kver.empty() && f.arch.empty() && tree_.built_targets(id).empty())
+            auto targets = tree_.built_targets(id);
+            bool none_built = std::none_of(targets.begin(), targets.end(), [&](auto& t) { return tree_.is_built(id, t); });
+            if (!any && f.kver.empty() && f.arch.empty() && none_built)
                 rows.push_back({id, std::nullopt, "added", {}});
         }
     }

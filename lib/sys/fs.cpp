@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -118,20 +119,73 @@ void write_file_atomic(const fs::path& p, std::string_view content, mode_t mode)
     finish_temp(fd, tmp, p, mode);
 }
 
+namespace {
+
+// Copy [from, to) of `in` to the same offsets of `out`.
+void copy_range(int in, int out, off_t from, off_t to, const fs::path& src, const fs::path& dst) {
+    char buf[65536];
+    if (lseek(in, from, SEEK_SET) < 0) throw SystemError("cannot read " + src.string(), errno);
+    if (lseek(out, from, SEEK_SET) < 0) throw SystemError("cannot write " + dst.string(), errno);
+    while (from < to) {
+        ssize_t r = read(in, buf, size_t(std::min<off_t>(off_t(sizeof buf), to - from)));
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            throw SystemError("cannot read " + src.string(), errno);
+        }
+        if (r == 0) break;
+        write_all(out, std::string_view(buf, size_t(r)), dst);
+        from += r;
+    }
+}
+
+// Copy the data of `in` into `out`, leaving its holes holes (SEEK_DATA/SEEK_HOLE; a file system
+// without them gives one data range for the whole file).
+void copy_sparse(int in, int out, const fs::path& src, const fs::path& dst) {
+    struct stat st{};
+    if (fstat(in, &st) != 0) throw SystemError("cannot read " + src.string(), errno);
+    for (off_t pos = 0; pos < st.st_size;) {
+        off_t data = lseek(in, pos, SEEK_DATA);
+        if (data < 0 && errno == ENXIO) break;  // only a hole is left
+        if (data < 0) data = pos;               // no SEEK_DATA here: copy the rest
+        off_t hole = lseek(in, data, SEEK_HOLE);
+        if (hole < 0) hole = st.st_size;
+        copy_range(in, out, data, hole, src, dst);
+        pos = hole;
+    }
+    if (ftruncate(out, st.st_size) != 0) throw SystemError("cannot write " + dst.string(), errno);
+}
+
+}  // namespace
+
+bool same_bytes(const fs::path& a, const fs::path& b) {
+    try {
+        Fd fa(open_regular(a)), fb(open_regular(b));
+        struct stat sa{}, sb{};
+        if (fstat(fa.fd, &sa) != 0 || fstat(fb.fd, &sb) != 0 || sa.st_size != sb.st_size) return false;
+        std::vector<char> ba(65536), bb(65536);
+        while (true) {
+            ssize_t ra = read(fa.fd, ba.data(), ba.size());
+            if (ra < 0 && errno == EINTR) continue;
+            if (ra <= 0) return ra == 0;
+            size_t got = 0;
+            while (got < size_t(ra)) {
+                ssize_t rb = read(fb.fd, bb.data() + got, size_t(ra) - got);
+                if (rb < 0 && errno == EINTR) continue;
+                if (rb <= 0) return false;
+                got += size_t(rb);
+            }
+            if (std::memcmp(ba.data(), bb.data(), got) != 0) return false;
+        }
+    } catch (const Error&) {
+        return false;
+    }
+}
+
 void copy_file_atomic(const fs::path& src, const fs::path& dst, mode_t mode) {
     Fd in(open_regular(src));
     auto [fd, tmp] = temp_beside(dst);
     try {
-        char buf[65536];
-        while (true) {
-            ssize_t r = read(in.fd, buf, sizeof buf);
-            if (r < 0) {
-                if (errno == EINTR) continue;
-                throw SystemError("cannot read " + src.string(), errno);
-            }
-            if (r == 0) break;
-            write_all(fd, std::string_view(buf, size_t(r)), dst);
-        }
+        copy_sparse(in.fd, fd, src, dst);
     } catch (...) {
         close(fd);
         unlink(tmp.c_str());

@@ -20,8 +20,13 @@ std::string read_file(const fs::path& p);
 /// A crash leaves either the old or the new file, never a half-written one.
 void write_file_atomic(const fs::path& p, std::string_view content, mode_t mode = 0644);
 
-/// Copy `src` to `dst` through a temporary name in dst's directory and rename; keeps `mode`.
+/// Copy `src` to `dst` through a temporary name in dst's directory and rename; keeps `mode`. Holes of a
+/// sparse source stay holes.
 void copy_file_atomic(const fs::path& src, const fs::path& dst, mode_t mode);
+
+/// Whether two regular files hold the same bytes, compared block by block (never whole in memory);
+/// false when either cannot be read.
+bool same_bytes(const fs::path& a, const fs::path& b);
 
 /// Recursive copy that keeps modes, times and symlinks (as `cp -a`); `dst` must not exist.
 void copy_tree(const fs::path& src, const fs::path& dst);
