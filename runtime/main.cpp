@@ -344,7 +344,7 @@ int run(int argc, char** argv, StdReporter& rep) {
             if (!t.arch.empty()) check_identifier("architecture", t.arch);
         }
         std::optional<TreeLock> lock;
-        if (cmd->writes) lock.emplace(s.dkms_tree, rep);
+        if (cmd->writes) lock.emplace(s.dkms_tree, rep, s.lock_timeout);
         int rc = cmd->run(inv);
         static const std::set<std::string> transactions{"install", "uninstall", "unbuild", "remove"};
         if (rc == 0 && transactions.count(inv.action) && !interrupted_signal()) run_post_transaction(ctx, inv.targets);

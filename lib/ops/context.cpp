@@ -71,6 +71,12 @@ void load_framework(Settings& s) {
     set("compress_xz_opts", [&](const std::string& x) { s.compress_xz_opts = x; });
     set("compress_zstd_opts", [&](const std::string& x) { s.compress_zstd_opts = x; });
     set("build_environment", [&](const std::string& x) { s.build_environment = x; });
+    set("lock_timeout", [&](const std::string& x) {
+        try {
+            if (!x.empty()) s.lock_timeout = std::max(0, std::stoi(x));
+        } catch (const std::exception&) {
+        }
+    });
 }
 
 std::string running_distribution(const Settings& s) {
@@ -92,6 +98,11 @@ std::string running_distribution(const Settings& s) {
         return id_like.empty() ? id : id_like;
     }
     return "";
+}
+
+bool debian_family(const Settings& s) {
+    std::string d = " " + running_distribution(s) + " ";
+    return d.find(" debian ") != std::string::npos || d.find(" ubuntu ") != std::string::npos;
 }
 
 std::string distro_dest_override(const Settings& s) {

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -171,6 +172,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
     sigemptyset(&block);
     for (int sig : kSignals) sigaddset(&block, sig);
     pthread_sigmask(SIG_BLOCK, &block, &saved);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
@@ -183,6 +185,8 @@ ProcessResult run_process(const ProcessSpec& spec) {
         signal(SIGPIPE, SIG_DFL);
         for (int sig : kSignals) signal(sig, SIG_DFL);
         setpgid(0, 0);
+        if (spec.die_with_parent && (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent))
+            _exit(137);  // the parent is already gone
         pthread_sigmask(SIG_SETMASK, &saved, nullptr);
         int infd = spec.stdin_text ? in[0] : open("/dev/null", O_RDONLY);
         if (infd < 0 || dup2(infd, 0) < 0) child_fail(report[1], errno);

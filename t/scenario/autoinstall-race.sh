@@ -19,7 +19,7 @@ same "second autoinstall exit" "$rb" 0
 cat "$WORK/a.out" "$WORK/b.out" > "$WORK/out"
 same "each module built exactly once" "$(grep -c 'Building module(s)... done.' "$WORK/out")" 3
 same "each module installed exactly once" "$(grep -c '^Installing ' "$WORK/out")" 3
-out_has "Waiting for another dkms-run working on $T/var/lib/dkms to finish..."
+out_has "Waiting for another dkms-run working on $T/var/lib/dkms to finish (pid "
 later=$(grep -l "Waiting for another" "$WORK/a.out" "$WORK/b.out" | head -1)
 same "the one that waited found everything installed and built nothing" \
     "$(grep -c 'Building' "${later:-/dev/null}"):$(grep 'succeeded for module' "${later:-/dev/null}")" \

@@ -43,11 +43,11 @@ TEST_CASE("the framework.conf settings", "[conf]") {
     const auto& f = framework_conf_settings();
     std::set<std::string> s(f.begin(), f.end());
     CHECK(s.size() == f.size());
-    CHECK(f.size() == 19);
+    CHECK(f.size() == 20);
     for (const char* n : {"source_tree", "dkms_tree", "install_tree", "tmp_location", "verbose", "symlink_modules",
                           "autoinstall_all_kernels", "modprobe_on_install", "sign_file", "mok_signing_key",
                           "mok_certificate", "try_sign_modules", "parallel_jobs", "compress_gzip_opts",
-                          "compress_xz_opts", "compress_zstd_opts", "build_environment", "post_transaction",
+                          "compress_xz_opts", "compress_zstd_opts", "build_environment", "post_transaction", "lock_timeout",
                           "continue_on_error"})
         CHECK(s.count(n));
     CHECK_FALSE(s.count("kernelver"));

@@ -48,6 +48,7 @@ struct Settings {
     std::string compress_xz_opts = "--check=crc32 --lzma2=dict=1MiB";
     std::string compress_zstd_opts = "-q --rm -T0";
     std::string build_environment;       ///< file sourced before each build; its exports reach make
+    int lock_timeout = 300;              ///< seconds a writer waits for the tree lock (framework.conf lock_timeout)
     /// Set by autoinstall: MAKEFLAGS that join its jobserver ("-j --jobserver-auth=R,W");
     /// the make command then carries no -j of its own.
     std::string jobserver_makeflags;
@@ -71,6 +72,10 @@ std::vector<fs::path> framework_files(const Settings& s);
 
 /// "ID" / "ID_LIKE" of <root>/etc/os-release (falls back to usr/lib/os-release); "" if none.
 std::string running_distribution(const Settings& s);
+
+/// Debian, Ubuntu and their derivatives (os-release ID or ID_LIKE): there, as Debian's dkms does,
+/// the kernel's own modules are never moved aside (updates/dkms wins by depmod's search order).
+bool debian_family(const Settings& s);
 
 /// Where the distribution puts dkms modules, "" meaning "use DEST_MODULE_LOCATION".
 std::string distro_dest_override(const Settings& s);

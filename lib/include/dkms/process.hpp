@@ -25,6 +25,9 @@ struct ProcessSpec {
     /// Called about every `tick` while the child runs (progress display). May be empty.
     std::function<void(std::chrono::steady_clock::duration)> on_tick;
     std::chrono::milliseconds tick{1000};
+    /// The child gets SIGKILL when the thread that started it ends, so that a killed dkms-run leaves
+    /// no make running in the tree behind it (it no longer holds the tree lock: see TreeLock).
+    bool die_with_parent = false;
 };
 
 struct ProcessResult {
