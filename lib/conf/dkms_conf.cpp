@@ -228,6 +228,11 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
         n = 0;
     }
     std::string dest_override = distro_dest_override(s);
+    if (const char* addon = getenv("ADDON_MODULES_DIR");
+        addon && *addon && (dest_override.find("..") != std::string::npos || dest_override.find('\n') != std::string::npos))
+        error("ADDON_MODULES_DIR '" + std::string(addon) + "' contains " +
+              (dest_override.find("..") != std::string::npos ? "'..'" : "a newline") + "; set it to a directory below " +
+              (s.install_tree / t.target.kver).string() + ", such as updates/dkms.");
     std::string strip0 = get("STRIP");
     std::set<std::string> seen_built, seen_dest;
     for (size_t i = 0; i < n; ++i) {

@@ -63,6 +63,7 @@ ModuleId Ops::add_path(const fs::path& arg, const Target& conf_target) {
     check_identifier("module name", id.name);
     check_identifier("module version", id.version);
     refuse_planted_links(id, nullptr);   // before the copy into the source tree: add() would refuse anyway
+    sweep_once(id.name);
     fs::path target = tree_.source_dir(id);
     std::error_code ec;
     if (fs::equivalent(dir, target, ec)) return id;
@@ -82,10 +83,11 @@ ModuleId Ops::add_path(const fs::path& arg, const Target& conf_target) {
     return id;
 }
 
-int Ops::add(const ModuleId& id, const Target& conf_target) {
+int Ops::add(const ModuleId& id, const Target& conf_target, const std::function<void(const fs::path&)>& fill) {
     check_identifier("module name", id.name);
     check_identifier("module version", id.version);
     refuse_planted_links(id, nullptr);
+    sweep_once(id.name);
     const Settings& s = ctx_.settings;
     if (tree_.is_added(id))
         throw Error(ExitCode::NotFound, {"DKMS tree already contains: " + id.str(),
@@ -105,6 +107,7 @@ int Ops::add(const ModuleId& id, const Target& conf_target) {
         TempDir staged(tree_.module_dir(id.name), ".tmp_add_");
         fs::create_directories(staged.path() / "build");
         symlink_atomic(src, staged.path() / "source");
+        if (fill) fill(staged.path());
         chmod(staged.path().c_str(), 0755);
         ctx_.report.out("Creating symlink " + tree_.source_link(id).string() + " -> " + src.string());
         if (rename(staged.path().c_str(), vdir.c_str()) != 0) throw SystemError("cannot create " + vdir.string(), errno);

@@ -62,6 +62,7 @@ public:
         p.out = ProcessSpec::Out::AppendFile;
         p.out_file = log_;
         p.err_to_out = true;
+        p.die_with_parent = true;
         p.set_env = env;
         p.unset_env = {"CC", "CXX", "CFLAGS", "CXXFLAGS", "LDFLAGS", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"};
         // In a transaction with a job budget, make joins its jobserver instead of running -jN itself.
@@ -200,6 +201,7 @@ void Ops::build(const ModuleId& id, const Target& t) {
     check_identifier("kernel version", t.kver);
     check_identifier("architecture", t.arch);
     refuse_planted_links(id, &t);
+    sweep_once(id.name);
     if (!tree_.is_added(id) && !tree_.is_broken(id)) {
         add(id, t);
         ctx_.report.out("");
@@ -216,7 +218,7 @@ void Ops::build(const ModuleId& id, const Target& t) {
         // existing build away first.
         conf = read_conf(id, t, ConfMode::Strict);
         check_headers(t);
-        unbuild(id, t);
+        unbuild(id, t, {.say_skip = false});
     }
     ModuleConfig c = conf ? std::move(*conf) : read_conf(id, t, ConfMode::Strict);
     bool all_excluded = !c.modules.empty();
@@ -407,6 +409,12 @@ void Ops::build(const ModuleId& id, const Target& t) {
     write_manifest(stage.path(), man);
     chmod(stage.path().c_str(), 0755);
     fs::path final_dir = tree_.built_dir(id, t);
+    // What a build killed before its module/ was filled left (dkms makes the directories first).
+    if (real_dir_exists(final_dir) && !tree_.is_built(id, t)) {
+        TempDir old(kdir, ".tmp_" + t.arch + "_");
+        if (rename(final_dir.c_str(), (old.path() / "old").c_str()) != 0)
+            throw SystemError("cannot replace " + final_dir.string(), errno);
+    }
     if (rename(stage.path().c_str(), final_dir.c_str()) != 0) {
         int e = errno;
         throw Error(ExitCode::ModuleMissing, "Cannot move the build of " + id.str() + " into " + final_dir.string() +

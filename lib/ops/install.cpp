@@ -126,13 +126,16 @@ void Ops::install(const ModuleId& id, const Target& t) {
     check_identifier("kernel version", t.kver);
     check_identifier("architecture", t.arch);
     refuse_planted_links(id, &t);
+    sweep_once(id.name);
     if (tree_.is_installed(id, t)) {
         if (!s.force) {
+            retire_inactive(id.name, t);
             ctx_.report.out("Module " + id.str() + " already installed on kernel " + t.kver + " (" + t.arch +
                             "), skip. You may override by specifying --force.");
             return;
         }
-        uninstall(id, t, false);
+        uninstall(id, t);
+        ctx_.report.out("");
     }
     fs::path kdir = s.install_tree / t.kver;
     if (!dir_exists(kdir))
@@ -160,12 +163,13 @@ void Ops::install(const ModuleId& id, const Target& t) {
         force_version = true;
     }
     ModuleConfig c = read_conf(id, t, ConfMode::Strict);
+    fs::path bdir = tree_.built_dir(id, t);
     // Every module must be there before anything is copied: never a partial install.
     for (auto& m : c.modules) {
         if (m.excluded) continue;
-        fs::path built = find_module_file(tree_.built_dir(id, t) / "module", m.dest_name);
+        fs::path built = find_module_file(bdir / "module", m.dest_name);
         if (built.empty())
-            throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + (tree_.built_dir(id, t) / "module").string());
+            throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + (bdir / "module").string());
         if (struct stat st{}; lstat(built.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
             throw Error(ExitCode::InstallFailed, {built.string() + " is not a regular file.",
                                                   "Build the module again: dkms-run build " + id.str() + " -k " + t.kver +
@@ -185,11 +189,11 @@ void Ops::install(const ModuleId& id, const Target& t) {
                             {"pre_install failed, aborting install.", "You may override by specifying --force."});
         }
     }
-    // An earlier install of this build killed before its kernel link was switched left files
-    // that would now fail the version sanity check against themselves: take them away first.
-    if (!tree_.is_installed(id, t)) repair_interrupted_install(id, t);
+    // What killed runs left: files of builds that are not installed (this one's included: they would
+    // fail the version check against themselves), archived originals waiting to be put back.
+    retire_inactive(id.name, t);
+    settle_originals(ctx_, tree_, id.name, t, false);
 
-    fs::path bdir = tree_.built_dir(id, t);
     Manifest man;
     bool have_manifest = false;
     try {
@@ -199,101 +203,65 @@ void Ops::install(const ModuleId& id, const Target& t) {
         ctx_.report.warning("Writing a new manifest from the built modules.");
         man = Manifest{};
     }
-
-    // Which version of this module is installed on this kernel now (another version is replaced).
-    std::string other = tree_.installed_version(id.name, t);
-    if (!other.empty() && other != id.version) {
-        ModuleId oid{id.name, other};
-        if (tree_.is_added(oid)) uninstall(oid, t, false);
-    }
-
     if (!have_manifest) {
         man.module = id.name;
         man.version = id.version;
         man.kernel = t.kver;
         man.arch = t.arch;
     }
-    int installed = 0;
-    bool active = link_exists(tree_.installed_link(id.name, t));
-    std::string obsolete_by = raw_get(c.raw, "OBSOLETE_BY");
+    // The version checks come first, against what is installed now (another version of this module
+    // included): a refused install changes nothing.
+    std::vector<const ModuleRecord*> todo;
+    for (auto& m : c.modules)
+        if (!m.excluded && install_allowed(id, t, c, m, force, force_version)) todo.push_back(&m);
+    if (todo.empty() && !c.modules.empty()) throw Error(ExitCode::InstallFailed, "Installation aborted.");
+
+    // The version of this module active on this kernel now (replaced, quietly, as dkms does).
+    bool active = !tree_.installed_version(id.name, t).empty();
     // Everything this run changes in the install tree, to be undone if it fails half-way (a full
     // disk, a read-only tree): no module file left behind, the kernel's own modules back in place.
     std::vector<fs::path> copied, dirs;
     bool touched_originals = false;
     try {
-        for (auto& m : c.modules) {
-            if (m.excluded) continue;
-            fs::path built = find_module_file(bdir / "module", m.dest_name);
-            if (built.empty())
-                throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + (bdir / "module").string());
-            fs::path dest_dir = kdir / fs::path(m.dest_location).relative_path();
-            if (!obsolete_by.empty() && !force && obsoleted_by(t.kver, obsolete_by)) {
-                ctx_.report.err("");
-                ctx_.report.err("Module has been obsoleted due to being included in kernel " + obsolete_by + ".");
-                ctx_.report.err("We will avoid installing for future kernels above " + obsolete_by + ".");
-                ctx_.report.err("You may override by specifying --force.");
-                continue;
-            }
-            // Module version sanity check against a module of the same name shipped with the kernel
-            // (plain or compressed, wherever it is in the kernel's tree).
-            std::vector<fs::path> existing = force_version ? std::vector<fs::path>{} : find_kernel_modules(kdir, m.dest_name);
-            if (existing.size() > 1) {
-                ctx_.report.warning("Cannot do version sanity checking because multiple " + m.dest_name +
-                                    ".ko modules were found in kernel " + t.kver + ".");
-            } else if (existing.size() == 1) {
-                {
-                    try {
-                        auto kmi = read_modinfo_image(read_module_image(existing.front()), existing.front().string());
-                        auto dmi = read_modinfo_image(read_module_image(built), built.string());
-                        auto kv = modinfo_get(kmi, "version"), dv = modinfo_get(dmi, "version");
-                        if (kv && dv) {
-                            int cmp = dkms_ver_compare(*dv, *kv);
-                            auto ksv = modinfo_get(kmi, "srcversion"), dsv = modinfo_get(dmi, "srcversion");
-                            if (cmp < 0 && !force) {
-                                ctx_.report.err("");
-                                ctx_.report.err("Error! Module version " + *dv + " for " + m.dest_name + ".ko");
-                                ctx_.report.err("is not newer than what is already found in kernel " + t.kver + " (" + *kv + ").");
-                                ctx_.report.err("You may override by specifying --force.");
-                                continue;
-                            }
-                            if (cmp == 0 && ksv == dsv && !force) {
-                                ctx_.report.err("Module version " + *dv + " for " + m.dest_name + ".ko");
-                                ctx_.report.err("exactly matches what is already found in kernel " + t.kver + ".");
-                                ctx_.report.err("DKMS will not replace this module.");
-                                ctx_.report.err("You may override by specifying --force.");
-                                continue;
-                            }
-                        }
-                    } catch (const Error&) {
-                        // unreadable in-kernel module: no version to compare
-                    }
-                }
-            }
-            // The kernel's own module of that name is archived, to be put back on uninstall.
+        for (auto* m : todo) {
+            fs::path built = find_module_file(bdir / "module", m->dest_name);
+            fs::path dest_dir = kdir / fs::path(m->dest_location).relative_path();
+            // The kernel's own module of that name is archived, to be put back on uninstall (not on Debian).
             touched_originals = true;
-            archive_originals(ctx_, id.name, t, m, active);
+            archive_originals(ctx_, tree_, id.name, t, *m, active);
             std::error_code ec;
             fs::create_directories(dest_dir, ec);
             dirs.push_back(dest_dir);
             if (ec) throw SystemError("cannot create " + dest_dir.string(), ec.value());
             const std::string fname = built.filename().string();
             fs::path dst = dest_dir / fname;
-            // Never leave another form of the same module beside the new one (foo.ko next to foo.ko.xz).
-            for (auto& suf : module_suffixes())
-                if (m.dest_name + suf != fname && link_exists(dest_dir / (m.dest_name + suf))) fs::remove(dest_dir / (m.dest_name + suf), ec);
+            // Never leave another form of the same module beside the new one (foo.ko next to foo.ko.xz),
+            // when a dkms module put it there.
+            for (auto& suf : module_suffixes()) {
+                fs::path other = dest_dir / (m->dest_name + suf);
+                if (other.filename() == fname || !path_exists(other)) continue;
+                auto owner = installed_by(tree_, other, t);
+                if (link_exists(other) || (owner && owner->name == id.name)) fs::remove(other, ec);
+            }
+            // Another package's module of the same name, installed here: replaced, and put back when
+            // this one is uninstalled (its build stays in the tree).
+            if (auto owner = installed_by(tree_, dst, t); owner && owner->name != id.name) {
+                ctx_.report.warning({dst.string() + " is the module of " + owner->str() + ".",
+                                     id.str() + " installs its own " + fname + " in its place; uninstalling " + id.str() +
+                                         " puts " + owner->str() + "'s back."});
+            }
             ctx_.report.out("Installing " + dst.string());
             // Record the destination before copying: a crash after the copy leaves a file that the
-            // manifest names, so that the next uninstall or remove deletes it.
+            // manifest names, so that the next run takes it away.
+            bool recorded = false;
             for (auto& f : man.files)
-                if (f.name == fname) f.installed_to = dst.string();
-            if (!have_manifest) man.files.push_back({fname, sha256_file(built), dst.string()});
+                if (f.name == fname) f.installed_to = dst.string(), recorded = true;
+            if (!recorded) man.files.push_back({fname, sha256_file(built), dst.string()});
             write_manifest(bdir, man);
             if (s.symlink_modules) symlink_atomic(built, dst);
             else copy_file_atomic(built, dst, 0644);
             copied.push_back(dst);
-            ++installed;
         }
-        if (installed == 0 && !c.modules.empty()) throw Error(ExitCode::InstallFailed, "Installation aborted.");
         write_manifest(bdir, man);
         // The link is the "installed" state: switched only once every file is in place.
         symlink_atomic(fs::path(id.version) / t.kver / t.arch, tree_.installed_link(id.name, t));
@@ -301,13 +269,62 @@ void Ops::install(const ModuleId& id, const Target& t) {
         undo_partial_install(id, t, man, copied, dirs, touched_originals && !active);
         throw;
     }
+    // The version this one replaced: its files that this install did not overwrite go.
+    retire_inactive(id.name, t);
     if (!c.post_install.empty()) run_script(id, "post_install", c.post_install, tree_.source_link(id), false);
     if (!depmod(t.kver)) {
-        uninstall(id, t, false);
+        uninstall(id, t, {.depmod = false});
         throw Error(ExitCode::InstallFailed, "Problems with depmod detected.  Automatically uninstalling this module.");
     }
     if (s.modprobe_on_install) modprobe_on_install(ctx_, t);
     if (!rebuilding_dependents_) rebuild_dependents(t);
+}
+
+// dkms's check_version_sanity for one module: OBSOLETE_BY, then the version of a module of the same
+// name already in the kernel's tree (plain or compressed, wherever it is: the kernel's own or another
+// dkms module's). Prints why it refuses.
+bool Ops::install_allowed(const ModuleId& id, const Target& t, const ModuleConfig& c, const ModuleRecord& m, bool force,
+                          bool force_version) {
+    std::string obsolete_by = raw_get(c.raw, "OBSOLETE_BY");
+    if (!obsolete_by.empty() && !force && obsoleted_by(t.kver, obsolete_by)) {
+        ctx_.report.err("");
+        ctx_.report.err("Module has been obsoleted due to being included in kernel " + obsolete_by + ".");
+        ctx_.report.err("We will avoid installing for future kernels above " + obsolete_by + ".");
+        ctx_.report.err("You may override by specifying --force.");
+        return false;
+    }
+    if (force_version) return true;
+    fs::path built = find_module_file(tree_.built_dir(id, t) / "module", m.dest_name);
+    std::vector<fs::path> existing = find_kernel_modules(ctx_.settings.install_tree / t.kver, m.dest_name);
+    if (existing.size() > 1) {
+        ctx_.report.warning("Cannot do version sanity checking because multiple " + m.dest_name +
+                            ".ko modules were found in kernel " + t.kver + ".");
+        return true;
+    }
+    if (existing.empty()) return true;
+    try {
+        auto kmi = read_modinfo_image(read_module_image(existing.front()), existing.front().string());
+        auto dmi = read_modinfo_image(read_module_image(built), built.string());
+        auto kv = modinfo_get(kmi, "version"), dv = modinfo_get(dmi, "version");
+        if (!kv || !dv) return true;
+        int cmp = dkms_ver_compare(*dv, *kv);
+        auto ksv = modinfo_get(kmi, "srcversion"), dsv = modinfo_get(dmi, "srcversion");
+        if (cmp < 0 && !force) {
+            ctx_.report.err("");
+            ctx_.report.err("Error! Module version " + *dv + " for " + m.dest_name + ".ko");
+            ctx_.report.err("is not newer than what is already found in kernel " + t.kver + " (" + *kv + ").");
+            ctx_.report.err("You may override by specifying --force.");
+            return false;
+        }
+        if (cmp == 0 && ksv == dsv && !force) {
+            ctx_.report.err("Module " + existing.front().string() + " already installed at version " + *dv +
+                            ", override by specifying --force");
+            return false;
+        }
+    } catch (const Error&) {
+        // unreadable in-kernel module: no version to compare
+    }
+    return true;
 }
 
 // An install that failed before its kernel link was switched: the files it copied are deleted, the
@@ -329,13 +346,15 @@ void Ops::undo_partial_install(const ModuleId& id, const Target& t, Manifest& ma
             ctx_.report.warning(e.lines().front());
         }
     }
+    // Another package's modules that these copies replaced come back.
+    for (auto& p : copied) put_back_claims(p, t, id);
     if (restore) {
         try {
-            restore_originals(ctx_, id.name, t);
+            settle_originals(ctx_, tree_, id.name, t, false);
         } catch (const Error& e) {
             ctx_.report.warning(e.lines().front());
             ctx_.report.warning("The kernel's original module is kept in " +
-                                original_module_dir(ctx_.settings, id.name, t).string() + "; uninstall puts it back.");
+                                original_module_dir(ctx_.settings, id.name, t).string() + "; the next run puts it back.");
         }
     }
     if (!copied.empty() || restore)
@@ -343,55 +362,95 @@ void Ops::undo_partial_install(const ModuleId& id, const Target& t, Manifest& ma
                         ") failed; what it had changed in " + kdir.string() + " was undone.");
 }
 
-// An install or uninstall killed between copying files and switching the kernel link leaves
-// files in the install tree that the manifest names while the module is not installed: they
-// are deleted (only if they are still the bytes we built and no other version owns the kernel).
-void Ops::repair_interrupted_install(const ModuleId& id, const Target& t) {
-    fs::path bdir = tree_.built_dir(id, t);
-    Manifest man;
-    try {
-        if (!read_manifest(bdir, man)) return;
-    } catch (const Error&) {
-        return;
-    }
+// The builds of module `m` for t's kernel that are not installed there, but whose files are (an
+// install or uninstall killed half-way, the version an install just replaced, a version whose source
+// is gone): each file that is still the bytes that build made is deleted, unless an installed build
+// records it as its own; its manifest then forgets it. A build without a manifest (written by dkms)
+// is looked for by its module files' names and bytes.
+void Ops::retire_inactive(const std::string& m, const Target& t) {
     fs::path kdir = (ctx_.settings.install_tree / t.kver).lexically_normal();
-    bool other_owner = !tree_.installed_version(id.name, t).empty();
-    bool changed = false;
-    for (auto& f : man.files) {
-        if (f.installed_to.empty()) continue;
-        fs::path p = fs::path(f.installed_to).lexically_normal();
-        bool ours = false;
-        if (!other_owner && p.filename() == f.name && unsafe_path_below(kdir, p).empty() && path_exists(p)) {
+    std::string active = tree_.installed_version(m, t);
+    for (auto& v : tree_.versions(m)) {
+        ModuleId id{m, v};
+        if (v == active || !tree_.is_built(id, t) || !tree_.planted_link(id, &t).empty()) continue;
+        fs::path bdir = tree_.built_dir(id, t);
+        Manifest man;
+        bool has = false;
+        try {
+            has = read_manifest(bdir, man);
+        } catch (const Error&) {
+            continue;  // unreadable: nothing is deleted on its word
+        }
+        bool changed = false;
+        auto retire = [&](const fs::path& p, const std::string& sha) {
+            if (p.filename().empty() || !unsafe_path_below(kdir, p).empty() || !path_exists(p)) return;
+            if (!claims_on(tree_, p, t).empty()) return;
+            bool ours = false;
             try {
-                ours = sha256_file(p) == f.sha256;
+                ours = sha.empty() ? true : sha256_file(p) == sha;
             } catch (const Error&) {
             }
-        }
-        if (ours) {
+            if (!ours) return;
             std::error_code ec;
             fs::remove(p, ec);
             remove_empty_parents(p.parent_path(), kdir);
+        };
+        if (has) {
+            for (auto& f : man.files) {
+                if (f.installed_to.empty()) continue;
+                fs::path p = fs::path(f.installed_to).lexically_normal();
+                if (p.filename() == f.name) retire(p, f.sha256);
+                f.installed_to.clear();
+                changed = true;
+            }
+            if (changed) write_manifest(bdir, man);
+            continue;
         }
-        f.installed_to.clear();
-        changed = true;
+        std::error_code ec;
+        for (fs::directory_iterator it(bdir / "module", ec), end; !ec && it != end; it.increment(ec)) {
+            std::string n = it->path().filename().string();
+            if (n.find(".ko") == std::string::npos) continue;
+            for (auto& f : find_kernel_modules(kdir, module_base_name(n)))
+                if (f.filename() == n && same_bytes(it->path(), f)) retire(f, "");
+        }
     }
-    if (changed) write_manifest(bdir, man);
 }
 
-void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
+// After the file at `p` was deleted: an installed build (not `except`) that records a file there gets
+// it back from its own build, when that still holds the bytes it recorded.
+void Ops::put_back_claims(const fs::path& p, const Target& t, const ModuleId& except) {
+    if (path_exists(p)) return;
+    for (auto& c : claims_on(tree_, p, t)) {
+        if (c.id.name == except.name && c.id.version == except.version) continue;
+        fs::path built = tree_.built_dir(c.id, t) / "module" / c.file.name;
+        try {
+            if (sha256_file(built) != c.file.sha256) continue;
+            ctx_.report.out("Putting back " + c.id.str() + "'s " + p.string());
+            copy_file_atomic(built, p, 0644);
+        } catch (const Error& e) {
+            ctx_.report.warning(e.lines().front());
+        }
+        return;
+    }
+}
+
+void Ops::uninstall(const ModuleId& id, const Target& t, const Undo& how) {
     const Settings& s = ctx_.settings;
     refuse_planted_links(id, &t);
-    require_added(id);
+    sweep_once(id.name);
+    bool broken = how.allow_broken && tree_.is_broken(id);
+    if (!broken) require_added(id);
     if (!tree_.is_installed(id, t)) {
         bool has_excl = false;
         try {
-            has_excl = read_conf(id, t, ConfMode::Lenient).has_build_exclusive;
+            has_excl = !broken && read_conf(id, t, ConfMode::Lenient).has_build_exclusive;
         } catch (const Error&) {
         }
-        if (!has_excl)
+        if (!has_excl && how.say_skip)
             ctx_.report.out("Module " + id.str() + " is not installed for kernel " + t.kver + " (" + t.arch +
                             "). Skipping...");
-        repair_interrupted_install(id, t);
+        retire_inactive(id.name, t);
+        settle_all_originals(ctx_, tree_, t);
         return;
     }
     ctx_.report.out("Module " + id.str() + " for kernel " + t.kver + " (" + t.arch + "):");
@@ -412,10 +471,29 @@ void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
         man = Manifest{};
     }
     std::vector<fs::path> targets;
-    // Only ever delete files of this kernel's install directory, never through a symbolic link.
-    auto take = [&](const fs::path& p, const std::string& from) {
+    // Only ever delete files of this kernel's install directory, never through a symbolic link, and
+    // only the bytes this build installed.
+    // `sha`: the bytes this build installed there ("": compare with the built module of that name).
+    auto take = [&](const fs::path& p, const std::string& from, const std::string& sha) {
         if (std::string why = unsafe_path_below(kdir, p); !why.empty()) {
             ctx_.report.warning("Not deleting " + p.string() + " (named by " + from + "): it " + why + ".");
+            return;
+        }
+        if (!path_exists(p)) {
+            ctx_.report.out("Module " + p.filename().string() + " was not found within " + kdir.string() + "/");
+            return;
+        }
+        bool same = link_exists(p);
+        try {
+            same = same || (sha.empty() ? same_bytes(bdir / "module" / p.filename(), p) : sha256_file(p) == sha);
+        } catch (const Error&) {
+        }
+        if (!same) {
+            ctx_.report.out("Module " + p.filename().string() + " was not found within " + kdir.string() + "/");
+            auto owner = installed_by(tree_, p, t);
+            ctx_.report.warning("Not deleting " + p.string() + ": it is " +
+                                (owner ? "the module of " + owner->str() : "not the file " + id.str() + " installed there") +
+                                ".");
             return;
         }
         targets.push_back(p.lexically_normal());
@@ -427,18 +505,27 @@ void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
             if (p.filename() != f.name)
                 ctx_.report.warning("Not deleting " + p.string() + " (named by " + (bdir / manifest_name).string() +
                                     "): it is not a file named " + f.name + ".");
-            else take(p, (bdir / manifest_name).string());
+            else take(p, (bdir / manifest_name).string(), f.sha256);
             f.installed_to.clear();
         }
-    } else {
-        // A tree built by dkms itself: delete <dest_location>/<dest>.ko* as dkms does.
+    } else if (!broken) {
+        // A tree built by dkms itself: delete <dest_location>/<dest>.ko* as dkms does, when it holds
+        // the bytes of this build.
         ModuleConfig c = read_conf(id, t, ConfMode::Lenient);
         for (auto& m : c.modules) {
             fs::path dir = kdir / fs::path(m.dest_location).relative_path();
-            for (auto& suf : module_suffixes()) {
-                fs::path p = dir / (m.dest_name + suf);
-                if (path_exists(p)) take(p, tree_.conf_path(id).string());
-            }
+            for (auto& suf : module_suffixes())
+                if (fs::path p = dir / (m.dest_name + suf); path_exists(p)) take(p, tree_.conf_path(id).string(), "");
+        }
+    } else {
+        // Written by dkms and its dkms.conf gone: the files of the kernel's tree that are this build's
+        // modules, by name and bytes.
+        std::error_code ec;
+        for (fs::directory_iterator it(bdir / "module", ec), end; !ec && it != end; it.increment(ec)) {
+            std::string n = it->path().filename().string();
+            if (n.find(".ko") == std::string::npos) continue;
+            for (auto& f : find_kernel_modules(kdir, module_base_name(n)))
+                if (f.filename() == n && same_bytes(it->path(), f)) take(f, it->path().string(), "");
         }
     }
     // A file that cannot be deleted (read-only install tree) must not be left behind by a module
@@ -446,11 +533,12 @@ void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
     for (auto& p : targets)
         if (path_exists(p) && access(p.parent_path().c_str(), W_OK) != 0)
             throw SystemError("cannot delete " + p.string(), errno);
-    // Drop the "installed" link first: a crash from here on leaves a module reported as built.
+    // Drop the "installed" link first: a crash from here on leaves a module reported as built, whose
+    // files and archived originals the next run takes care of.
     std::error_code ec;
     fs::path link = tree_.installed_link(id.name, t);
     fs::path link_target = fs::read_symlink(link, ec);
-    fs::remove(link, ec);
+    if (unlink(link.c_str()) != 0) throw SystemError("cannot remove " + link.string(), errno);
     for (auto& p : targets) {
         if (!path_exists(p)) continue;
         ctx_.report.out("Deleting " + p.string());
@@ -460,17 +548,19 @@ void Ops::uninstall(const ModuleId& id, const Target& t, bool run_depmod) {
             if (!link_target.empty()) symlink_atomic(link_target, link);
             throw SystemError("cannot delete " + p.string(), e);
         }
+        put_back_claims(p, t, id);
         remove_empty_parents(p.parent_path(), kdir);
     }
     if (have_manifest) write_manifest(bdir, man);
-    restore_originals(ctx_, id.name, t);
+    settle_originals(ctx_, tree_, id.name, t, true);
+    settle_all_originals(ctx_, tree_, t);
     std::string post_remove;
     try {
-        post_remove = read_conf(id, t, ConfMode::Lenient).post_remove;
+        if (!broken) post_remove = read_conf(id, t, ConfMode::Lenient).post_remove;
     } catch (const Error&) {
     }
     if (!post_remove.empty()) run_script(id, "post_remove", post_remove, tree_.source_link(id), false);
-    if (run_depmod) depmod(t.kver);
+    if (how.depmod) depmod(t.kver);
 }
 
 }  // namespace dkms

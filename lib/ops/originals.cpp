@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Archiving and restoring the kernel's own modules that a dkms module replaces.
+// Whose is a file of the install tree (the kernel's, or a dkms module's), and the kernel's own modules
+// that a dkms module replaces: archived on install where dkms 3.4 does it, put back when no version of
+// the module is installed on that kernel any more.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -39,7 +41,71 @@ void archive_one(const fs::path& file, const fs::path& dir) {
     move_file(file, dst);
 }
 
+// Every built instance of the tree for t's kernel/arch, with its manifest when it has one.
+template <typename F>
+void for_each_instance(const Tree& tree, const Target& t, F&& f) {
+    for (auto& m : tree.modules())
+        for (auto& v : tree.versions(m)) {
+            ModuleId id{m, v};
+            if (!tree.is_built(id, t)) continue;
+            Manifest man;
+            bool has = false;
+            try {
+                has = read_manifest(tree.built_dir(id, t), man);
+            } catch (const Error&) {
+            }
+            if (f(id, has ? &man : nullptr)) return;
+        }
+}
+
+bool same_path(const fs::path& a, const fs::path& b) { return a.lexically_normal() == b.lexically_normal(); }
+
 }  // namespace
+
+std::optional<ModuleId> installed_by(const Tree& tree, const fs::path& p, const Target& t) {
+    if (!fs::is_regular_file(p)) return std::nullopt;
+    std::optional<std::string> sum;
+    auto sha = [&]() -> const std::string& {
+        if (!sum) {
+            try {
+                sum = sha256_file(p);
+            } catch (const Error&) {
+                sum = "";
+            }
+        }
+        return *sum;
+    };
+    std::optional<ModuleId> owner;
+    for_each_instance(tree, t, [&](const ModuleId& id, const Manifest* man) {
+        if (man) {
+            for (auto& f : man->files)
+                if (f.name == p.filename().string() && same_path(f.installed_to, p) && f.sha256 == sha()) {
+                    owner = id;
+                    return true;
+                }
+            return false;
+        }
+        // A tree written by dkms: an installed build with a module of this name and these bytes.
+        fs::path built = tree.built_dir(id, t) / "module" / p.filename();
+        if (tree.is_installed(id, t) && same_bytes(built, p)) {
+            owner = id;
+            return true;
+        }
+        return false;
+    });
+    return owner;
+}
+
+std::vector<Claim> claims_on(const Tree& tree, const fs::path& p, const Target& t) {
+    std::vector<Claim> out;
+    for_each_instance(tree, t, [&](const ModuleId& id, const Manifest* man) {
+        if (man && tree.is_installed(id, t))
+            for (auto& f : man->files)
+                if (same_path(f.installed_to, p)) out.push_back({id, f});
+        return false;
+    });
+    return out;
+}
 
 fs::path original_module_dir(const Settings& s, const std::string& m, const Target& t) {
     return s.dkms_tree / m / "original_module" / t.kver / t.arch;
@@ -57,14 +123,19 @@ std::vector<fs::path> find_kernel_modules(const fs::path& kdir, const std::strin
     return out;
 }
 
-void archive_originals(const Context& ctx, const std::string& m, const Target& t, const ModuleRecord& rec,
-                       bool active) {
+void archive_originals(const Context& ctx, const Tree& tree, const std::string& m, const Target& t,
+                       const ModuleRecord& rec, bool active) {
     const Settings& s = ctx.settings;
+    // Debian's dkms leaves the kernel's files (dpkg's) in place: updates/dkms wins by depmod's order.
+    if (debian_family(s)) return;
     Reporter& r = ctx.report;
     fs::path kdir = s.install_tree / t.kver;
     fs::path archive = original_module_dir(s, m, t);
     const std::string& name = rec.dest_name;
-    std::vector<fs::path> found = find_kernel_modules(kdir, name);
+    // Only the kernel's own modules: what a dkms module installed is never taken for one.
+    std::vector<fs::path> found;
+    for (auto& f : find_kernel_modules(kdir, name))
+        if (!installed_by(tree, f, t)) found.push_back(f);
     if (active) {
         if (!find_module_file(archive, name).empty()) r.out("An original module was already stored during a previous install");
     } else {
@@ -73,7 +144,7 @@ void archive_originals(const Context& ctx, const std::string& m, const Target& t
         if (found.size() == 1) prefs.push_back(found.front());
         bool archived = false;
         for (auto& p : prefs) {
-            if (p.empty() || !fs::is_regular_file(p)) continue;
+            if (p.empty() || !fs::is_regular_file(p) || std::find(found.begin(), found.end(), p) == found.end()) continue;
             r.out("Found pre-existing " + p.string() + ", archiving for uninstallation");
             archive_one(p, archive);
             archived = true;
@@ -87,25 +158,26 @@ void archive_originals(const Context& ctx, const std::string& m, const Target& t
     if (found.size() > 1) {
         r.out("Multiple same named modules! " + std::to_string(found.size()) + " named " + name + ".ko in " +
               kdir.string() + "/");
-        for (auto& dup : find_kernel_modules(kdir, name)) {
+        for (auto& dup : found) {
+            if (!path_exists(dup)) continue;  // the preferred one, archived above
             fs::path rel = dup.parent_path().lexically_relative(kdir);
             archive_one(dup, archive / "collisions" / rel);
         }
     }
 }
 
-int restore_originals(const Context& ctx, const std::string& m, const Target& t) {
+int settle_originals(const Context& ctx, const Tree& tree, const std::string& m, const Target& t, bool was_active) {
     const Settings& s = ctx.settings;
     Reporter& r = ctx.report;
     fs::path kdir = s.install_tree / t.kver;
     fs::path archive = original_module_dir(s, m, t);
-    if (!dir_exists(archive)) return 0;
+    if (!real_dir_exists(archive) || !tree.installed_version(m, t).empty()) return 0;
     std::vector<fs::path> origins;
     std::error_code ec;
     for (fs::recursive_directory_iterator it(archive, fs::directory_options::none, ec), end; !ec && it != end;
          it.increment(ec)) {
         const std::string n = it->path().filename().string();
-        if (n.size() > 7 && n.compare(n.size() - 7, 7, origin_ext) == 0 && it->is_regular_file(ec))
+        if (n.size() > 7 && n.compare(n.size() - 7, 7, origin_ext) == 0 && n[0] != '.' && it->is_regular_file(ec))
             origins.push_back(it->path());
     }
     std::sort(origins.begin(), origins.end());
@@ -113,7 +185,10 @@ int restore_originals(const Context& ctx, const std::string& m, const Target& t)
     bool kept = false;
     for (auto& o : origins) {
         fs::path saved = o.string().substr(0, o.string().size() - 7);
-        if (!fs::is_regular_file(saved)) continue;
+        if (!fs::is_regular_file(saved)) {
+            fs::remove(o, ec);  // its module was put back by a run killed before it got here
+            continue;
+        }
         std::string loc = read_file(o);
         loc = loc.substr(0, loc.find('\n'));
         std::string why = loc.empty() ? "is empty" : unsafe_path_below(kdir, loc);
@@ -123,19 +198,39 @@ int restore_originals(const Context& ctx, const std::string& m, const Target& t)
             kept = true;
             continue;
         }
+        if (path_exists(loc)) {
+            if (same_bytes(saved, loc)) {
+                // Put back by an earlier run killed before it could drop the archived copy.
+            } else if (auto owner = installed_by(tree, loc, t)) {
+                // Another module's file is there now: the kernel's is put back once that one is gone.
+                kept = true;
+                continue;
+            } else {
+                r.warning("Not restoring the archived " + loc + ": the kernel's package has installed another one "
+                          "there since; the archived copy is dropped.");
+            }
+            fs::remove(saved, ec);
+            fs::remove(o, ec);
+            continue;
+        }
         r.out("Restoring archived original module " + loc);
         move_file(saved, loc);
         fs::remove(o, ec);
         ++restored;
     }
     if (kept) {
-        r.warning("Keeping " + archive.string() + ": some archived modules could not be restored.");
+        if (was_active) r.warning("Keeping " + archive.string() + ": some archived modules could not be restored.");
         return restored;
     }
-    r.out("Removing original module(s) from DKMS tree for kernel " + t.kver + " (" + t.arch + ")");
+    if (was_active) r.out("Removing original module(s) from DKMS tree for kernel " + t.kver + " (" + t.arch + ")");
     remove_tree(archive);
     remove_empty_parents(archive.parent_path(), s.dkms_tree / m);
     return restored;
+}
+
+void settle_all_originals(const Context& ctx, const Tree& tree, const Target& t) {
+    for (auto& m : tree.modules())
+        if (real_dir_exists(original_module_dir(ctx.settings, m, t))) settle_originals(ctx, tree, m, t, false);
 }
 
 }  // namespace dkms

@@ -49,6 +49,64 @@ Error refused(const fs::path& file, const std::string& why) {
                                            "(or 'dkms mktarball') from a trusted tree."});
 }
 
+// Leftovers of ldtarball runs that were killed (<dkms_tree>/.tmp_ldtarball_XXXXXX).
+template <typename F>
+void each_stale_unpack(const fs::path& tree, F&& f) {
+    std::error_code ec;
+    std::vector<fs::path> stale;
+    for (fs::directory_iterator it(tree, ec), end; !ec && it != end; it.increment(ec)) {
+        std::string n = it->path().filename().string();
+        if (n.rfind(".tmp_ldtarball_", 0) == 0 && n.size() == 21 && real_dir_exists(it->path())) stale.push_back(it->path());
+    }
+    for (auto& p : stale) f(p);
+}
+
+// What differs between two source trees ("missing: x", "differs: y", "extra: z"), sorted; empty when
+// they hold the same files (same bytes) and links.
+std::vector<std::string> tree_differences(const fs::path& want, const fs::path& have) {
+    auto list = [](const fs::path& d) {
+        std::map<std::string, fs::path> out;
+        std::error_code ec;
+        for (fs::recursive_directory_iterator it(d, fs::directory_options::none, ec), end; !ec && it != end;
+             it.increment(ec))
+            if (!it->is_directory(ec) || it->is_symlink(ec)) out[it->path().lexically_relative(d).string()] = it->path();
+        return out;
+    };
+    auto w = list(want), h = list(have);
+    std::vector<std::string> diffs;
+    for (auto& [rel, p] : w) {
+        auto it = h.find(rel);
+        if (it == h.end()) diffs.push_back("missing here: " + rel);
+        else if (link_exists(p) || link_exists(it->second)) {
+            std::error_code ec;
+            if (fs::read_symlink(p, ec) != fs::read_symlink(it->second, ec)) diffs.push_back("differs: " + rel);
+        } else if (!same_bytes(p, it->second)) diffs.push_back("differs: " + rel);
+    }
+    for (auto& [rel, p] : h)
+        if (!w.count(rel)) diffs.push_back("not in the archive: " + rel);
+    std::sort(diffs.begin(), diffs.end());
+    return diffs;
+}
+
+// installed_to is this host's business: keep what an existing instance records (--force over an
+// installed module), drop what the build host recorded.
+void keep_local_installed_to(const fs::path& staged, const fs::path& dest) {
+    Manifest man, old;
+    if (!read_manifest(staged, man)) return;
+    bool have_old = false;
+    try {
+        have_old = path_exists(dest) && read_manifest(dest, old);
+    } catch (const Error&) {
+    }
+    for (auto& f : man.files) {
+        f.installed_to.clear();
+        if (have_old)
+            for (auto& o : old.files)
+                if (o.name == f.name) f.installed_to = o.installed_to;
+    }
+    write_manifest(staged, man);
+}
+
 std::vector<std::string> components(const std::string& p) {
     std::vector<std::string> v;
     for (auto& c : fs::path(p)) v.push_back(c.string());
@@ -167,7 +225,12 @@ LoadedTarball load_tarball(Ops& ops, Context& ctx, const fs::path& file, const a
     Target conf_target{running_kernel(), machine_arch()};
     if (!kernels.empty()) conf_target = {kernels.begin()->first, *kernels.begin()->second.begin()};
 
-    TempDir tmp(s.tmp_location, "dkms-run.ldtarball.");
+    // Unpacked inside the dkms tree (never in a shared /tmp): what a killed run leaves there is swept
+    // by the next ldtarball.
+    std::error_code ec;
+    fs::create_directories(s.dkms_tree, ec);
+    each_stale_unpack(s.dkms_tree, [](const fs::path& p) { remove_tree(p); });
+    TempDir tmp(s.dkms_tree, ".tmp_ldtarball_");
     fs::path root = tmp.path() / "x";
     if (mkdir(root.c_str(), 0700) != 0) throw SystemError("cannot create " + root.string(), errno);
     archive::extract(members, root);
@@ -212,9 +275,21 @@ LoadedTarball load_tarball(Ops& ops, Context& ctx, const fs::path& file, const a
     if (tree.is_added(id) && !s.force)
         throw Error(ExitCode::BadConf, {id.name + "-" + id.version + " is already added!", "Aborting."});
     fs::path src_dir = tree.source_dir(id);
-    if (loc == source_tree_dir && dir_exists(src_dir) && !s.force)
-        throw Error(ExitCode::NotFound, {"DKMS tree already contains: " + id.name + "-" + id.version,
-                                         "The source directory " + src_dir.string() + " exists; use --force to replace it."});
+    // The source of an earlier load (or of `remove --all`, which keeps /usr/src): loaded again when it
+    // is the archive's, refused without --force when it differs, so that nothing local is lost.
+    bool reuse_source = false;
+    if (loc == source_tree_dir && dir_exists(src_dir) && !s.force) {
+        std::vector<std::string> diffs = tree_differences(root / source_tree_dir, src_dir);
+        if (!diffs.empty()) {
+            std::vector<std::string> lines{"DKMS tree already contains: " + id.name + "-" + id.version,
+                                           "The source directory " + src_dir.string() + " differs from the archive's:"};
+            for (size_t i = 0; i < diffs.size() && i < 5; ++i) lines.push_back("  " + diffs[i]);
+            if (diffs.size() > 5) lines.push_back("  ... and " + std::to_string(diffs.size() - 5) + " more");
+            lines.push_back("Use --force to replace it with the archive's.");
+            throw Error(ExitCode::NotFound, lines);
+        }
+        reuse_source = true;
+    }
     // Built modules must match the checksums their manifest records.
     for (auto& [k, arches] : kernels)
         for (auto& a : arches) {
@@ -237,61 +312,53 @@ LoadedTarball load_tarball(Ops& ops, Context& ctx, const fs::path& file, const a
             }
         }
 
-    // 2. Write: source, then each kernel (each renamed into place whole), then the "added" link.
+    // 2. Write: the source, then the version with its kernels. A new version is assembled whole under
+    // a temporary name and renamed into place last (a killed run leaves nothing half-loaded); kernels
+    // loaded into an existing version are each renamed into place.
     ctx.report.out("");
     ctx.report.out("Loading tarball for " + id.name + "-" + id.version);
-    std::error_code ec;
     bool binaries = loc == binaries_dir;
-    if (!binaries) {
-        ops.add_path(root / source_tree_dir, conf_target);
-    } else if (!dir_exists(src_dir)) {
+    if (!binaries && !reuse_source) ops.add_path(root / source_tree_dir, conf_target);
+    auto load_kernels = [&](const fs::path& vdir, bool fresh) {
+        for (auto& [k, arches] : kernels)
+            for (auto& a : arches) {
+                fs::path dest = tree.built_dir(id, {k, a});
+                if (!fresh && dir_exists(dest) && !s.force) {
+                    ctx.report.warning(dest.string() + " already exists. Skipping...");
+                    continue;
+                }
+                ctx.report.out("Loading " + dest.string() + "...");
+                fs::path into = vdir / k / a;
+                fs::create_directories(into.parent_path(), ec);
+                TempDir stage(into.parent_path(), ".tmp_" + a + "_");
+                fs::path staged = stage.path() / "new";
+                copy_tree(root / main_tree / k / a, staged);
+                keep_local_installed_to(staged, dest);
+                if (path_exists(into) && rename(into.c_str(), (stage.path() / "old").c_str()) != 0)
+                    throw SystemError("cannot replace " + dest.string(), errno);
+                if (rename(staged.c_str(), into.c_str()) != 0) throw SystemError("cannot create " + dest.string(), errno);
+            }
+    };
+    fs::path vdir = tree.version_dir(id);
+    if (path_exists(vdir)) {
+        load_kernels(vdir, false);
+        if (!tree.is_added(id) && dir_exists(src_dir)) ops.add(id, conf_target);
+    } else if (!binaries || dir_exists(src_dir)) {
+        ops.add(id, conf_target, [&](const fs::path& staged) { load_kernels(staged, true); });
+    } else {
+        // Binaries only, no source here: a real source/ directory holding the archive's dkms.conf.
         fs::path srclink = tree.source_link(id);
         ctx.report.out("Creating " + srclink.string());
         ctx.report.out("Copying dkms.conf to " + srclink.string() + " ...");
-        fs::create_directories(tree.version_dir(id), ec);
-        TempDir stub(tree.version_dir(id), ".source.tmp-");
-        fs::path d = stub.path() / "source";
-        fs::create_directories(d);
-        copy_file_atomic(root / binaries_dir / "dkms.conf", d / "dkms.conf", 0644);
-        if (link_exists(srclink) || path_exists(srclink)) {
-            if (rename(srclink.c_str(), (stub.path() / "old").c_str()) != 0) throw SystemError("cannot replace " + srclink.string(), errno);
-        }
-        if (rename(d.c_str(), srclink.c_str()) != 0) throw SystemError("cannot create " + srclink.string(), errno);
+        fs::create_directories(tree.module_dir(id.name), ec);
+        TempDir staged(tree.module_dir(id.name), ".tmp_add_");
+        fs::create_directories(staged.path() / "source");
+        copy_file_atomic(root / binaries_dir / "dkms.conf", staged.path() / "source/dkms.conf", 0644);
+        load_kernels(staged.path(), true);
+        chmod(staged.path().c_str(), 0755);
+        if (rename(staged.path().c_str(), vdir.c_str()) != 0) throw SystemError("cannot create " + vdir.string(), errno);
+        staged.release();
     }
-    for (auto& [k, arches] : kernels)
-        for (auto& a : arches) {
-            fs::path dest = tree.built_dir(id, {k, a});
-            if (dir_exists(dest) && !s.force) {
-                ctx.report.warning(dest.string() + " already exists. Skipping...");
-                continue;
-            }
-            ctx.report.out("Loading " + dest.string() + "...");
-            fs::create_directories(dest.parent_path(), ec);
-            TempDir stage(dest.parent_path(), ".tmp_" + a + "_");
-            fs::path staged = stage.path() / "new";
-            copy_tree(root / main_tree / k / a, staged);
-            Manifest man, old;
-            if (read_manifest(staged, man)) {
-                // installed_to is this host's business: keep what an existing instance records (--force
-                // over an installed module), drop what the build host recorded.
-                bool have_old = false;
-                try {
-                    have_old = path_exists(dest) && read_manifest(dest, old);
-                } catch (const Error&) {
-                }
-                for (auto& f : man.files) {
-                    f.installed_to.clear();
-                    if (have_old)
-                        for (auto& o : old.files)
-                            if (o.name == f.name) f.installed_to = o.installed_to;
-                }
-                write_manifest(staged, man);
-            }
-            if (path_exists(dest) && rename(dest.c_str(), (stage.path() / "old").c_str()) != 0)
-                throw SystemError("cannot replace " + dest.string(), errno);
-            if (rename(staged.c_str(), dest.c_str()) != 0) throw SystemError("cannot create " + dest.string(), errno);
-        }
-    if (!tree.is_added(id) && dir_exists(src_dir)) ops.add(id, conf_target);
     return {id, binaries && !dir_exists(src_dir)};
 }
 

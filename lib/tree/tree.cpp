@@ -47,7 +47,11 @@ bool Tree::is_broken(const ModuleId& id) const {
 }
 
 bool Tree::is_built(const ModuleId& id, const Target& t) const {
-    return dir_exists(built_dir(id, t) / "module");
+    // dkms 3.4 asks only for module/; one killed between its mkdir and its cp leaves it empty, and
+    // such a build has nothing to install: it is not built.
+    std::error_code ec;
+    fs::directory_iterator it(built_dir(id, t) / "module", ec);
+    return !ec && it != fs::directory_iterator();
 }
 
 std::string Tree::installed_version(const std::string& m, const Target& t) const {

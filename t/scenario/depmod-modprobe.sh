@@ -69,7 +69,9 @@ rm "$MAP"
 mkdir "$MAP"
 expect_rc 0 "install --force with a directory at System.map-K" \
     traced "$DKMS_RUN" --root "$T" install $M -k "$KVER" --force
-same "depmod without -F" "$(depmod_calls)" "$ARGV"
+# install --force is uninstall then install, each with its depmod (as dkms 3.4).
+same "depmod without -F, after the uninstall and after the install" "$(depmod_calls)" "$ARGV
+$ARGV"
 rmdir "$MAP"
 
 # --modprobe-on-install: stubs log each call ("CALL", then one argument a line).

@@ -24,10 +24,12 @@ check "not marked installed" test ! -L "$T/var/lib/dkms/dkms-run-hello/kernel-$K
 expect_rc 0 "--force-version-override installs anyway" R install $M -k "$KVER" --force-version-override
 check "installed" test -f "$KD/updates/dkms/dkms_run_hello.ko"
 expect_rc 0 "uninstall" R uninstall $M -k "$KVER"
-# The very same module in the kernel: "exactly matches", not replaced.
+# The very same module in the kernel (same version and srcversion): not replaced (dkms 3.4.3's text).
 cp "$BUILT" "$KD/kernel/drivers/misc/dkms_run_hello.ko"
-expect_rc 6 "identical in-kernel module is kept" R install $M -k "$KVER"
-out_has "exactly matches what is already found in kernel $KVER."
+expect_out 6 "identical in-kernel module is kept" "" \
+"Module $KD/kernel/drivers/misc/dkms_run_hello.ko already installed at version 1.0, override by specifying --force
+
+Error! Installation aborted." R install $M -k "$KVER"
 rm -rf "$KD/kernel"
 
 # depmod runs (once) when the kernel has modules.dep, against this root, and sees the module.

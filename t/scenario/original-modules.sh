@@ -5,6 +5,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sign-lib.sh"
 new_root orig
+# Where dkms 3.4 archives the kernel's module: not on Debian-family systems (nothing-lost checks
+# that), so this root says it is Arch Linux (same updates/dkms destination as Debian).
+printf 'ID=arch\n' > "$T/etc/os-release"
 M=dkms-run-hello/1.0
 KD=$T/lib/modules/$KVER
 ORIG=$T/var/lib/dkms/dkms-run-hello/original_module/$KVER/$ARCH

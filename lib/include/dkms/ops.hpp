@@ -2,8 +2,10 @@
 // The dkms actions over one tree: add, build, install, uninstall, unbuild, remove, status.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,13 @@ struct StatusFilter {
     std::string module, version, kver, arch;
 };
 
+/// How uninstall and unbuild run when another operation calls them.
+struct Undo {
+    bool depmod = true;        ///< run depmod after an uninstall
+    bool allow_broken = false; ///< also for a version whose source is gone (remove of a broken version)
+    bool say_skip = true;      ///< print dkms's "... is not installed ... Skipping..." line
+};
+
 class Ops {
 public:
     explicit Ops(Context& ctx) : ctx_(ctx), tree_(ctx.settings) {}
@@ -39,16 +48,27 @@ public:
 
     /// add <dir>: copy the source into <source_tree>/<name>-<version> and add it. Returns the id.
     ModuleId add_path(const fs::path& dir_or_conf, const Target& conf_target);
-    /// add m/v. Returns POST_ADD's exit status (0 without POST_ADD).
-    int add(const ModuleId& id, const Target& conf_target);
+    /// add m/v. Returns POST_ADD's exit status (0 without POST_ADD). A new version directory is
+    /// assembled under a temporary name and renamed into place; `fill` may add to it before (ldtarball's
+    /// built kernels), so that it appears whole.
+    int add(const ModuleId& id, const Target& conf_target, const std::function<void(const fs::path&)>& fill = {});
     /// build m/v for one kernel (adds first when needed).
     void build(const ModuleId& id, const Target& t);
     /// install m/v on one kernel (builds first when needed).
     void install(const ModuleId& id, const Target& t);
-    /// uninstall m/v from one kernel; `quiet_skip` hides the "not installed" line.
-    void uninstall(const ModuleId& id, const Target& t, bool run_depmod = true);
+    /// uninstall m/v from one kernel: exactly the files its manifest records (when they are still the
+    /// bytes it installed), then another package's module it had replaced comes back and the kernel's
+    /// archived originals are put back.
+    void uninstall(const ModuleId& id, const Target& t, const Undo& how = Undo{});
     /// unbuild m/v for one kernel (uninstalls first).
-    void unbuild(const ModuleId& id, const Target& t);
+    void unbuild(const ModuleId& id, const Target& t, const Undo& how = Undo{});
+    /// Delete what killed runs of module `m` left: temporary directories and files of the dkms tree, of
+    /// the source tree and of the install tree (only names dkms-run makes: ".<name>.tmp-XXXXXX", ...).
+    void sweep_leftovers(const std::string& m);
+    /// sweep_leftovers, once per module for this Ops: every writing operation starts with it.
+    void sweep_once(const std::string& m) {
+        if (swept_.insert(m).second) sweep_leftovers(m);
+    }
     /// Finish a remove of module `m` that was killed while deleting (<m>/.tmp_remove_*, empty <m>/).
     void finish_interrupted_remove(const std::string& m);
     /// remove m/v: unbuild for each target, then delete m/v from the tree if nothing is left.
@@ -72,7 +92,13 @@ private:
     /// Throws Error naming the link when Tree::planted_link finds one for this m/v (and kernel).
     void refuse_planted_links(const ModuleId& id, const Target* t) const;
     void check_headers(const Target& t) const;
-    void repair_interrupted_install(const ModuleId& id, const Target& t);
+    /// Files of builds of module `m` that are not installed on t's kernel (killed runs, replaced versions).
+    void retire_inactive(const std::string& m, const Target& t);
+    /// After `p` was deleted: an installed build other than `except` that records a file there gets it back.
+    void put_back_claims(const fs::path& p, const Target& t, const ModuleId& except);
+    /// dkms's version sanity check (and OBSOLETE_BY) for one module of an install; prints why it refuses.
+    bool install_allowed(const ModuleId& id, const Target& t, const ModuleConfig& c, const ModuleRecord& m, bool force,
+                         bool force_version);
     void undo_partial_install(const ModuleId& id, const Target& t, Manifest& man, const std::vector<fs::path>& copied,
                               const std::vector<fs::path>& dirs, bool restore_originals);
     ModuleConfig read_conf(const ModuleId& id, const Target& t, ConfMode mode) const;
@@ -84,6 +110,7 @@ private:
     void rebuild_dependents(const Target& t);
 
     std::map<std::string, SigningPlan> signing_;
+    std::set<std::string> swept_;
     bool rebuilding_dependents_ = false;
 
     Context& ctx_;

@@ -2,6 +2,7 @@
 // The sink through which the engine talks to the user; front ends decide where lines go.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,11 @@ public:
     virtual int columns() const { return 80; }
 
     void warning(std::string_view msg) { err(std::string("Warning: ").append(msg)); }
+    /// A warning of several lines, as dkms's warn prints them: "Warning: " before the first only.
+    void warning(std::initializer_list<std::string_view> lines) {
+        bool first = true;
+        for (auto l : lines) err(first ? std::string("Warning: ").append(l) : std::string(l)), first = false;
+    }
 
 private:
     bool verbose_ = false;

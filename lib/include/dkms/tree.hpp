@@ -43,7 +43,7 @@ public:
     bool is_added(const ModuleId& id) const;
     /// source link dangling, or no link while <source_tree>/<m>-<v> exists.
     bool is_broken(const ModuleId& id) const;
-    /// <v>/<K>/<A>/module exists (dkms 3.4 rule).
+    /// <v>/<K>/<A>/module exists and is not empty (dkms 3.4 asks only that it exists).
     bool is_built(const ModuleId& id, const Target& t) const;
     /// kernel-<K>-<A> points at this <v>/<K>/<A>.
     bool is_installed(const ModuleId& id, const Target& t) const;
