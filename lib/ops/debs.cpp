@@ -567,6 +567,7 @@ std::vector<fs::path> make_binary_debs(Ops& ops, Context& ctx, const ModuleId& i
         if (!dir_exists(tree.built_dir(id, t)))
             throw Error(ExitCode::InstallFailed, {"No modules built for " + t.kver + " (" + t.arch + ").",
                                                   "Modules must already be in the built state before using mkbmdeb."});
+    for (auto& t : targets) site_key(ctx, t, opt);  // a missing key fails before anything is written
     fs::path outdir = output_dir(tree, id, opt);
     std::string maint = maintainer_of(opt);
     if (opt.one_package) return {make_one_binary_deb(ctx, tree, id, targets, outdir, maint, opt)};
@@ -665,6 +666,8 @@ std::vector<fs::path> make_all_binary_debs(Ops& ops, Context& ctx, const std::ve
         throw Error(ExitCode::InstallFailed, lines);
     }
     if (jobs.empty()) throw Error(ExitCode::InstallFailed, "No module of the DKMS tree is built for these kernels: no package to make.");
+    for (auto& job : jobs)
+        for (auto& t : job.second) site_key(ctx, t, opt);  // every key problem before the first package
     DebOptions one = opt;
     one.one_package = true;
     std::vector<fs::path> written;
