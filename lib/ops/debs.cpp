@@ -407,11 +407,12 @@ std::string signed_module(const Context& ctx, const SiteKey& k, const fs::path& 
     p.out = ProcessSpec::Out::Capture;
     p.err_to_out = true;
     ProcessResult r = run_process(p);
-    std::string why = r.ok() ? verify_appended_signature(read_file(ko), k.cert) : "sign-file exited with " + std::to_string(r.status);
+    std::string why = r.ok() ? verify_appended_signature(read_file(ko), k.cert)
+                             : "sign-file exited with " + std::to_string(r.status);
     if (!why.empty())
         throw Error(ExitCode::Error, {"Could not sign " + ko_name + " for Linux " + t.kver + ": " + why + ".",
-                                      "Sign command: " + k.sign_file.string() + " " + k.hash + " " + shown_key(k.key) + " " +
-                                          k.cert.string() + (r.out.empty() ? "" : "; it said: " + r.out)});
+                                      "Sign command: " + k.sign_file.string() + " " + k.hash + " " + shown_key(k.key) +
+                                          " " + k.cert.string() + (r.out.empty() ? "" : "; it said: " + r.out)});
     std::string suffix = src.extension() == ".ko" ? "" : src.extension().string();
     fs::path out = suffix.empty() ? ko : compress_module(ctx, ko, suffix);
     if (out.filename() != src.filename())
@@ -506,8 +507,8 @@ fs::path make_one_binary_deb(Context& ctx, const Tree& tree, const ModuleId& id,
     st.file("DEBIAN/control", control, 0644);
     st.file("DEBIAN/preinst", handover_preinst(id, targets), 0755);
     st.file("DEBIAN/postinst", depmod_script("configure", targets), 0755);
-    st.file("DEBIAN/postrm", takeback_postrm(depmod_script("remove|purge|abort-install|abort-upgrade", targets), id, targets),
-            0755);
+    const std::string depmod = depmod_script("remove|purge|abort-install|abort-upgrade", targets);
+    st.file("DEBIAN/postrm", takeback_postrm(depmod, id, targets), 0755);
     ctx.report.out("Making binary module package " + pkg + " " + version + " (" + arch + ") for Linux " + kernels + "...");
     return dpkg_deb(ctx, st, when, outdir / (pkg + "_" + version + "_" + arch + ".deb"));
 }
@@ -603,8 +604,8 @@ std::vector<fs::path> make_binary_debs(Ops& ops, Context& ctx, const ModuleId& i
         st.file("DEBIAN/control", control, 0644);
         st.file("DEBIAN/preinst", handover_preinst(id, {t}), 0755);
         st.file("DEBIAN/postinst", depmod_script("configure", t.kver), 0755);
-        st.file("DEBIAN/postrm", takeback_postrm(depmod_script("remove|purge|abort-install|abort-upgrade", t.kver), id, {t}),
-                0755);
+        const std::string depmod = depmod_script("remove|purge|abort-install|abort-upgrade", t.kver);
+        st.file("DEBIAN/postrm", takeback_postrm(depmod, id, {t}), 0755);
         ctx.report.out("Making binary module package " + pkg + " " + id.version + " (" + arch + ")...");
         written.push_back(dpkg_deb(ctx, st, when, outdir / (pkg + "_" + id.version + "_" + arch + ".deb")));
     }
@@ -646,7 +647,8 @@ std::vector<fs::path> make_all_binary_debs(Ops& ops, Context& ctx, const std::ve
         for (auto& t : kernels.empty() ? tree.built_targets(id) : kernels) {
             if (tree.is_built(id, t)) chosen.push_back(t);
             else if (excluded_for(ctx, tree, id, t))
-                ctx.report.out(id.str() + " is not for Linux " + t.kver + " (BUILD_EXCLUSIVE): left out of its package.");
+                ctx.report.out(id.str() + " is not for Linux " + t.kver +
+                               " (BUILD_EXCLUSIVE): left out of its package.");
             else if (!kernels.empty())
                 missing.push_back("  " + id.str() + " for " + t.kver + " (" + t.arch + ")");
         }
@@ -661,11 +663,13 @@ std::vector<fs::path> make_all_binary_debs(Ops& ops, Context& ctx, const std::ve
     if (!missing.empty()) {
         std::vector<std::string> lines{"Modules must already be in the built state before using mkbmdeb; not built:"};
         lines.insert(lines.end(), missing.begin(), missing.end());
-        lines.push_back("Build them first (dkms-run autoinstall -k <kernel> builds every module for a kernel), then run "
-                        "mkbmdeb again. No package was written.");
+        lines.push_back("Build them first (dkms-run autoinstall -k <kernel> builds every module for a kernel), "
+                        "then run mkbmdeb again. No package was written.");
         throw Error(ExitCode::InstallFailed, lines);
     }
-    if (jobs.empty()) throw Error(ExitCode::InstallFailed, "No module of the DKMS tree is built for these kernels: no package to make.");
+    if (jobs.empty())
+        throw Error(ExitCode::InstallFailed,
+                    "No module of the DKMS tree is built for these kernels: no package to make.");
     for (auto& job : jobs)
         for (auto& t : job.second) site_key(ctx, t, opt);  // every key problem before the first package
     DebOptions one = opt;

@@ -170,7 +170,9 @@ void add_provided_rows(const Settings& s, const Tree& tree, const StatusFilter& 
                 added_row = true;
             }
             if (added_row)
-                std::erase_if(rows, [&](const StatusEntry& e) { return same_id(e.id, id) && !e.target && e.state == "added"; });
+                std::erase_if(rows, [&](const StatusEntry& e) {
+                    return same_id(e.id, id) && !e.target && e.state == "added";
+                });
         }
     }
 }

@@ -16,8 +16,9 @@ static DebOptions deb_options(const Invocation& inv) {
 static int run_mkbmdeb(Invocation& inv) {
     Ops ops(inv.ctx);
     if (inv.sign_key.has_value() != inv.sign_cert.has_value())
-        throw Error(ExitCode::Usage, {"mkbmdeb signs with a key pair: give both --mok-signing-key and --mok-certificate.",
-                                      "Or set mok_signing_key and mok_certificate in framework.conf."});
+        throw Error(ExitCode::Usage,
+                    {"mkbmdeb signs with a key pair: give both --mok-signing-key and --mok-certificate.",
+                     "Or set mok_signing_key and mok_certificate in framework.conf."});
     DebOptions o = deb_options(inv);
     if (inv.sign_key) o.sign_key = *inv.sign_key;
     if (inv.sign_cert) o.sign_cert = fs::absolute(*inv.sign_cert);

@@ -47,7 +47,8 @@ struct Client : FakeRoot {
         write(path() / "var/lib/dpkg/info" / (pkg + ".list"), list + "/usr/share/doc/" + pkg + "/copyright\n");
         std::string status = read_file(path() / "var/lib/dpkg/status");
         write(path() / "var/lib/dpkg/status",
-              status + "Package: " + pkg + "\nStatus: install ok installed\nArchitecture: amd64\nVersion: " + v + "\n\n");
+              status + "Package: " + pkg + "\nStatus: install ok installed\nArchitecture: amd64\nVersion: " + v +
+                  "\n\n");
     }
     std::vector<std::string> status_lines() {
         Ops ops(ctx);
@@ -85,14 +86,15 @@ TEST_CASE("the package that provides a module for a kernel is read from dpkg's d
 TEST_CASE("status: a kernel whose module a package provides", "[provided]") {
     Client c;
     CHECK(c.status_lines() == std::vector<std::string>{"foo/1.0: added"});
+    const std::string pkg = "foo-modules 1.0+k6.1.0.58.amd64.2.0123abcd";
     c.dpkg_install("foo-modules", "1.0+k6.1.0.58.amd64.2.0123abcd", {K2});
     CHECK(c.status_lines() ==
-          std::vector<std::string>{"foo/1.0, " + K2 + ", " + c.arch + ": provided (by package foo-modules 1.0+k6.1.0.58.amd64.2.0123abcd)"});
+          std::vector<std::string>{"foo/1.0, " + K2 + ", " + c.arch + ": provided (by package " + pkg + ")"});
     // Built for it (before the package came): the built row says so.
     fs::create_directories(c.tree.built_dir(c.foo, {K2, c.arch}) / "module");
     FakeRoot::write(c.tree.built_dir(c.foo, {K2, c.arch}) / "module/foo.ko", "ours");
-    CHECK(c.status_lines() == std::vector<std::string>{"foo/1.0, " + K2 + ", " + c.arch +
-                                                        ": built (Provided by package foo-modules 1.0+k6.1.0.58.amd64.2.0123abcd)"});
+    CHECK(c.status_lines() ==
+          std::vector<std::string>{"foo/1.0, " + K2 + ", " + c.arch + ": built (Provided by package " + pkg + ")"});
     Ops ops(c.ctx);
     CHECK(ops.status({"foo", "", K1, ""}).empty());
     auto rows = ops.status({"foo", "1.0", K2, ""});
@@ -100,7 +102,7 @@ TEST_CASE("status: a kernel whose module a package provides", "[provided]") {
     CHECK(format_status_json(rows) ==
           "{\"schema\": 1, \"modules\": [\n  {\"module\": \"foo\", \"version\": \"1.0\", \"kernel\": \"" + K2 +
               "\", \"arch\": \"" + c.arch +
-              "\", \"state\": \"built\", \"notes\": [\"Provided by package foo-modules 1.0+k6.1.0.58.amd64.2.0123abcd\"]}\n]}");
+              "\", \"state\": \"built\", \"notes\": [\"Provided by package " + pkg + "\"]}\n]}");
 }
 
 TEST_CASE("install refuses to go over a module a package provides, before building", "[provided]") {
@@ -127,8 +129,8 @@ TEST_CASE("autoinstall leaves a kernel whose module a package provides to the pa
     c.dpkg_install("foo-modules-" + K1, "1.0", {K1});
     CHECK(autoinstall(c.ctx, {K1, c.arch}) == ExitCode::Ok);
     CHECK(c.report.out_lines == std::vector<std::string>{
-                                    "Skipping foo/1.0 for kernel " + K1 + " (" + c.arch + "): the package foo-modules-" +
-                                        K1 + " (1.0) provides its modules.",
+                                    "Skipping foo/1.0 for kernel " + K1 + " (" + c.arch +
+                                        "): the package foo-modules-" + K1 + " (1.0) provides its modules.",
                                     "Autoinstall on " + K1 + " was skipped for module(s) foo."});
     CHECK(c.report.err_lines.empty());
     CHECK_FALSE(c.tree.is_built(c.foo, {K1, c.arch}));
