@@ -61,7 +61,7 @@ bridge() {
 }
 bridge &
 BRIDGE=$!
-trap 'kill $BRIDGE 2>/dev/null; wait $BRIDGE 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $BRIDGE 2>/dev/null; wait $BRIDGE 2>/dev/null || true; rm -rf "$WORK"' EXIT
 calls() { if [ -f "$WORK/bridge.log" ]; then cat "$WORK/bridge.log"; rm -f "$WORK/bridge.log"; fi; }
 CR() { "$DKMS_RUN" --root "$C" "$@"; }
 
