@@ -30,6 +30,7 @@ struct Invocation {
     std::optional<std::string> template_kernel;  ///< --templatekernel
     std::optional<std::string> output_dir;    ///< --output-dir
     bool binaries_only = false, source_only = false;
+    std::optional<std::string> sign_key, sign_cert;  ///< mkbmdeb --mok-signing-key / --mok-certificate
 };
 
 struct Command {

@@ -90,6 +90,8 @@ po::options_description option_table() {
         ("binaries-only", po::bool_switch())
         ("source-only", po::bool_switch())
         ("output-dir", po::value<std::string>())
+        ("mok-signing-key", po::value<std::string>())
+        ("mok-certificate", po::value<std::string>())
         ("dkmstree", po::value<std::string>())
         ("sourcetree", po::value<std::string>())
         ("installtree", po::value<std::string>())
@@ -150,7 +152,7 @@ int run(int argc, char** argv, StdReporter& rep) {
         return 2;
     }
 
-    Invocation inv{ctx, "", "", "", std::nullopt, {}, false, false, false, {}, {}, {}, {}, false, false};
+    Invocation inv{ctx, "", "", "", std::nullopt, {}, false, false, false, {}, {}, {}, {}, false, false, {}, {}};
     std::vector<std::string> kernels, arches;
     std::optional<std::string> root, dkmstree, sourcetree, installtree;
     bool quiet = false;
@@ -179,6 +181,8 @@ int run(int argc, char** argv, StdReporter& rep) {
         else if (k == "archive") inv.archive = v;
         else if (k == "templatekernel") inv.template_kernel = v;
         else if (k == "output-dir") inv.output_dir = v;
+        else if (k == "mok-signing-key") inv.sign_key = v;
+        else if (k == "mok-certificate") inv.sign_cert = v;
         else if (k == "binaries-only") inv.binaries_only = true;
         else if (k == "source-only") inv.source_only = true;
         else if (k == "dkmstree") dkmstree = v;
@@ -297,13 +301,20 @@ int run(int argc, char** argv, StdReporter& rep) {
         rep.err("Error! The action " + inv.action + " does not support the --all parameter.");
         return 5;
     }
-    if (s.all && !kernels.empty()) {
+    // mkbmdeb --all without a module: every module, for the kernels given with -k (docs/fleet.md).
+    const bool all_modules = inv.action == "mkbmdeb" && inv.module.empty();
+    if ((inv.sign_key || inv.sign_cert) && inv.action != "mkbmdeb") {
+        rep.err("");
+        rep.err("Error! --mok-signing-key and --mok-certificate are options of mkbmdeb only.");
+        return 2;
+    }
+    if (s.all && !kernels.empty() && !all_modules) {
         rep.err("");
         rep.err("Error! You cannot specify a kernel version and also specify");
         rep.err("--all on the command line.");
         return 2;
     }
-    if (s.all && !arches.empty()) {
+    if (s.all && !arches.empty() && !all_modules) {
         rep.err("");
         rep.err("Error! You cannot specify an arch and also specify");
         rep.err("--all on the command line.");

@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "dkms/debs.hpp"
 #include "dkms/dkms_conf.hpp"
 #include "dkms/fs.hpp"
 #include "dkms/jobserver.hpp"
@@ -245,6 +246,12 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
             installed.push_back(id.name);
             continue;
         }
+        // A binary module package provides it: nothing to build (docs/fleet.md).
+        if (auto p = binary_package_providing(s, id.name, t.kver)) {
+            r.out(provided_skip_message(id, t, *p));
+            skipped.push_back(id.name);
+            continue;
+        }
         ModuleConfig conf;
         try {
             conf = load_module_config(ictx, tree.conf_path(id), ConfTarget{id.name, id.version, t}, ConfMode::Lenient);
@@ -259,6 +266,7 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
     }
     if (cands.empty()) {
         if (!installed.empty()) r.out("Autoinstall on " + t.kver + " succeeded for module(s) " + join(installed) + ".");
+        if (!skipped.empty()) r.out("Autoinstall on " + t.kver + " was skipped for module(s) " + join(skipped) + ".");
         if (!failed.empty()) {
             r.out("Autoinstall on " + t.kver + " failed for module(s) " + join(failed) + ".");
             report_error(r, Error(ExitCode::AutoinstallFailed, {"One or more modules failed to install during autoinstall.",

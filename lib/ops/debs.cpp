@@ -14,11 +14,13 @@
 #include <sstream>
 
 #include "dkms/archive.hpp"
+#include "dkms/compress.hpp"
 #include "dkms/debhelper.hpp"
 #include "dkms/dpkg.hpp"
 #include "dkms/fs.hpp"
 #include "dkms/kernel.hpp"
 #include "dkms/process.hpp"
+#include "dkms/signing.hpp"
 
 namespace dkms {
 
@@ -241,6 +243,53 @@ std::string depmod_script(const std::string& when, const std::vector<Target>& ta
            "exit 0\n";
 }
 
+std::string kernel_words(const std::vector<Target>& targets) {
+    std::string list;
+    for (auto& t : targets) list += " " + shell_quote(t.kver);
+    return list;
+}
+
+// preinst: where dkms-run installed its own build of the module (from a <m>-dkms package) for one of
+// these kernels, that build is uninstalled (it stays built) before dpkg unpacks this package's files
+// over the same paths. Without dkms-run it does nothing.
+std::string handover_preinst(const ModuleId& id, const std::vector<Target>& targets) {
+    return "#!/bin/sh\n"
+           "# Made by dkms-run: a build of " + id.name + " that dkms-run installed (from a *-dkms package) for these\n"
+           "# kernels is uninstalled first (it stays built), so that this package's files take its place.\n"
+           "set -e\n"
+           "case \"$1\" in\n"
+           "\tinstall|upgrade)\n"
+           "\t\tcommand -v dkms-run >/dev/null 2>&1 || exit 0\n"
+           "\t\tfor k in" + kernel_words(targets) + "; do\n"
+           "\t\t\tdkms-run status -m " + shell_quote(id.name) + " -k \"$k\" 2>/dev/null |\n"
+           "\t\t\twhile IFS=', :' read -r mv kv a state rest; do\n"
+           "\t\t\t\tif [ \"$state\" = installed ]; then dkms-run uninstall \"$mv\" -k \"$kv/$a\" || true; fi\n"
+           "\t\t\tdone\n"
+           "\t\tdone\n"
+           "\t\t;;\n"
+           "esac\n"
+           "exit 0\n";
+}
+
+// postrm: the depmod script, then, on remove, dkms-run's autoinstall for each of these kernels that is
+// installed, when dkms-run knows the module (a <m>-dkms package is installed too): it takes over again.
+std::string takeback_postrm(const std::string& depmod, const ModuleId& id, const std::vector<Target>& targets) {
+    std::string head = depmod.substr(0, depmod.rfind("exit 0\n"));
+    return head +
+           "# Made by dkms-run: with the module's *-dkms package installed too, dkms-run installs its own build.\n"
+           "case \"$1\" in\n"
+           "\tremove)\n"
+           "\t\tcommand -v dkms-run >/dev/null 2>&1 || exit 0\n"
+           "\t\t[ -n \"$(dkms-run status -m " + shell_quote(id.name) + " 2>/dev/null)\" ] || exit 0\n"
+           "\t\tfor k in" + kernel_words(targets) + "; do\n"
+           "\t\t\t[ -e \"/lib/modules/$k/modules.dep\" ] || continue\n"
+           "\t\t\tdkms-run autoinstall -k \"$k\" || true\n"
+           "\t\tdone\n"
+           "\t\t;;\n"
+           "esac\n"
+           "exit 0\n";
+}
+
 std::string sha256_hex(const std::string& data) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned len = 0;
@@ -287,10 +336,97 @@ std::string license_name(std::string l) {
     return l;
 }
 
-// The built modules of m/v for t, staged at lib/modules/<K>/<DEST_MODULE_LOCATION>/<name>.ko[.xz|...].
-// Updates `newest` (module mtimes) and `license` (the first module's MODULE_LICENSE).
+// The site key mkbmdeb signs with for one kernel (see DebOptions), with that kernel's sign-file and hash.
+struct SiteKey {
+    std::string key;
+    fs::path cert, sign_file;
+    std::string hash;
+};
+
+[[noreturn]] void missing_key_part(const std::string& what, const std::string& path) {
+    throw Error(ExitCode::Error, {"The " + what + " " + path + " does not exist.",
+                                  "mkbmdeb signs with the site key and never makes one: give --mok-signing-key and "
+                                  "--mok-certificate, or set mok_signing_key and mok_certificate in framework.conf."});
+}
+
+std::optional<SiteKey> site_key(const Context& ctx, const Target& t, const DebOptions& opt) {
+    const Settings& s = ctx.settings;
+    SigningSettings ss = read_signing_settings(s, t);
+    SiteKey k;
+    if (!opt.sign_key.empty()) {
+        k.key = opt.sign_key;
+        k.cert = opt.sign_cert;
+    } else if (!ss.mok_signing_key.empty() && ss.try_sign_modules != "false") {
+        MokPaths m = mok_paths(s, ss);
+        k.key = m.key;
+        k.cert = m.cert;
+    } else {
+        return std::nullopt;
+    }
+    if (k.key.rfind("pkcs11:", 0) != 0 && !path_exists(k.key)) missing_key_part("signing key", k.key);
+    if (k.cert.empty() || !path_exists(k.cert)) missing_key_part("certificate", k.cert.string());
+    const std::set<std::string> wanted{"CONFIG_MODULE_SIG_HASH"};
+    fs::path kconfig = s.kernel_config_for(t.kver);
+    if (!kconfig.empty() && path_exists(kconfig)) {
+        KernelConfig kc = read_kernel_config(kconfig, &wanted);
+        if (auto h = kc.find("CONFIG_MODULE_SIG_HASH"); h != kc.end()) k.hash = h->second;
+    }
+    if (k.hash.empty())
+        throw Error(ExitCode::Error,
+                    {"No CONFIG_MODULE_SIG_HASH for Linux " + t.kver + " (kernel config: " +
+                         (kconfig.empty() ? (s.kernel_source_dir_for(t.kver) / ".config").string() : kconfig.string()) +
+                         "): its modules cannot be signed.",
+                     "mkbmdeb signs with the kernel's own hash: install that kernel's headers on the build host."});
+    k.sign_file = find_sign_file(s, t, ss);
+    if (!fs::is_regular_file(k.sign_file) || access(k.sign_file.c_str(), X_OK) != 0)
+        throw Error(ExitCode::Error, {"The kernel's sign-file " + k.sign_file.string() + " is not there.",
+                                      "Install the kernel's headers (on Debian, linux-kbuild-<version> has "
+                                      "scripts/sign-file), or set sign_file in framework.conf."});
+    return k;
+}
+
+// The bytes of built module `src` as they go into the package: signed by the site key. A module
+// that already carries a valid signature by it is taken as built; any other signature is replaced.
+std::string signed_module(const Context& ctx, const SiteKey& k, const fs::path& src, const Target& t,
+                          const fs::path& tmpdir) {
+    const std::string image = read_module_image(src);
+    const std::string ko_name = module_base_name(src.filename().string()) + ".ko";
+    if (verify_appended_signature(image, k.cert).empty()) {
+        ctx.report.out(ko_name + " for Linux " + t.kver + " is signed with " + k.cert.string() + ".");
+        return read_file(src);
+    }
+    auto sig = find_appended_signature(image);
+    fs::path dir = tmpdir / ("sign-" + t.kver);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    fs::path ko = dir / ko_name;
+    write_file_atomic(ko, sig ? std::string(sig->content) : image, 0644);
+    ctx.report.out("Signing " + ko_name + " for Linux " + t.kver + " with " + shown_key(k.key) + ".");
+    ProcessSpec p;
+    p.argv = {k.sign_file.string(), k.hash, k.key, k.cert.string(), ko.string()};
+    p.out = ProcessSpec::Out::Capture;
+    p.err_to_out = true;
+    ProcessResult r = run_process(p);
+    std::string why = r.ok() ? verify_appended_signature(read_file(ko), k.cert)
+                             : "sign-file exited with " + std::to_string(r.status);
+    if (!why.empty())
+        throw Error(ExitCode::Error, {"Could not sign " + ko_name + " for Linux " + t.kver + ": " + why + ".",
+                                      "Sign command: " + k.sign_file.string() + " " + k.hash + " " + shown_key(k.key) +
+                                          " " + k.cert.string() + (r.out.empty() ? "" : "; it said: " + r.out)});
+    std::string suffix = src.extension() == ".ko" ? "" : src.extension().string();
+    fs::path out = suffix.empty() ? ko : compress_module(ctx, ko, suffix);
+    if (out.filename() != src.filename())
+        throw Error(ExitCode::Error, "Could not compress the signed " + ko_name + " for Linux " + t.kver + " again (" +
+                                         src.filename().string() + ").");
+    return read_file(out);
+}
+
+// The built modules of m/v for t, staged at lib/modules/<K>/<DEST_MODULE_LOCATION>/<name>.ko[.xz|...],
+// signed by the site key when there is one. Updates `newest` (module mtimes) and `license` (the first
+// module's MODULE_LICENSE).
 void stage_modules(Context& ctx, const Tree& tree, const ModuleId& id, const Target& t, Staging& st,
-                   std::int64_t& newest, std::string& license) {
+                   std::int64_t& newest, std::string& license, const DebOptions& opt) {
+    std::optional<SiteKey> key = site_key(ctx, t, opt);
     ModuleConfig c = load_module_config(ctx, tree.conf_path(id), ConfTarget{id.name, id.version, t}, ConfMode::Lenient);
     fs::path mdir = tree.built_dir(id, t) / "module";
     int n = 0;
@@ -309,7 +445,7 @@ void stage_modules(Context& ctx, const Tree& tree, const ModuleId& id, const Tar
             }
         }
         fs::path rel = fs::path("lib/modules") / t.kver / fs::path(m.dest_location).relative_path() / src.filename();
-        st.file(rel, read_file(src), 0644);
+        st.file(rel, key ? signed_module(ctx, *key, src, t, st.tmp()) : read_file(src), 0644);
         ++n;
     }
     if (n == 0) throw Error(ExitCode::InstallFailed, "No module of " + id.str() + " applies to kernel " + t.kver + ".");
@@ -317,7 +453,7 @@ void stage_modules(Context& ctx, const Tree& tree, const ModuleId& id, const Tar
 
 // The one-package form of mkbmdeb (see make_binary_debs).
 fs::path make_one_binary_deb(Context& ctx, const Tree& tree, const ModuleId& id, std::vector<Target> targets,
-                             const fs::path& outdir, const std::string& maint) {
+                             const fs::path& outdir, const std::string& maint, const DebOptions& opt) {
     std::vector<Target> uniq;
     for (auto& t : targets)
         if (std::find(uniq.begin(), uniq.end(), t) == uniq.end()) uniq.push_back(t);
@@ -334,7 +470,7 @@ fs::path make_one_binary_deb(Context& ctx, const Tree& tree, const ModuleId& id,
     Staging st(ctx.settings);
     std::int64_t newest = 0;
     std::string license = "unknown";
-    for (auto& t : targets) stage_modules(ctx, tree, id, t, st, newest, license);
+    for (auto& t : targets) stage_modules(ctx, tree, id, t, st, newest, license, opt);
     license = license_name(license);
     std::int64_t when = epoch_or(newest);
     std::string kernels, depends, conflicts, listed;
@@ -369,8 +505,10 @@ fs::path make_one_binary_deb(Context& ctx, const Tree& tree, const ModuleId& id,
         " kernel images must be installed; the modules of the others are unpacked\n"
         " as well and used once that kernel is installed.\n";
     st.file("DEBIAN/control", control, 0644);
+    st.file("DEBIAN/preinst", handover_preinst(id, targets), 0755);
     st.file("DEBIAN/postinst", depmod_script("configure", targets), 0755);
-    st.file("DEBIAN/postrm", depmod_script("remove|purge|abort-install|abort-upgrade", targets), 0755);
+    const std::string depmod = depmod_script("remove|purge|abort-install|abort-upgrade", targets);
+    st.file("DEBIAN/postrm", takeback_postrm(depmod, id, targets), 0755);
     ctx.report.out("Making binary module package " + pkg + " " + version + " (" + arch + ") for Linux " + kernels + "...");
     return dpkg_deb(ctx, st, when, outdir / (pkg + "_" + version + "_" + arch + ".deb"));
 }
@@ -430,15 +568,16 @@ std::vector<fs::path> make_binary_debs(Ops& ops, Context& ctx, const ModuleId& i
         if (!dir_exists(tree.built_dir(id, t)))
             throw Error(ExitCode::InstallFailed, {"No modules built for " + t.kver + " (" + t.arch + ").",
                                                   "Modules must already be in the built state before using mkbmdeb."});
+    for (auto& t : targets) site_key(ctx, t, opt);  // a missing key fails before anything is written
     fs::path outdir = output_dir(tree, id, opt);
     std::string maint = maintainer_of(opt);
-    if (opt.one_package) return {make_one_binary_deb(ctx, tree, id, targets, outdir, maint)};
+    if (opt.one_package) return {make_one_binary_deb(ctx, tree, id, targets, outdir, maint, opt)};
     std::vector<fs::path> written;
     for (auto& t : targets) {
         Staging st(ctx.settings);
         std::int64_t newest = 0;
         std::string license = "unknown";
-        stage_modules(ctx, tree, id, t, st, newest, license);
+        stage_modules(ctx, tree, id, t, st, newest, license, opt);
         license = license_name(license);
         std::int64_t when = epoch_or(newest);
         std::string pkg = base + "-modules-" + t.kver;
@@ -463,11 +602,81 @@ std::vector<fs::path> make_binary_debs(Ops& ops, Context& ctx, const ModuleId& i
             " They are installed below /lib/modules/" + t.kver + " and need no compiler,\n"
             " kernel headers or DKMS on the machine that installs them.\n";
         st.file("DEBIAN/control", control, 0644);
+        st.file("DEBIAN/preinst", handover_preinst(id, {t}), 0755);
         st.file("DEBIAN/postinst", depmod_script("configure", t.kver), 0755);
-        st.file("DEBIAN/postrm", depmod_script("remove|purge|abort-install|abort-upgrade", t.kver), 0755);
+        const std::string depmod = depmod_script("remove|purge|abort-install|abort-upgrade", t.kver);
+        st.file("DEBIAN/postrm", takeback_postrm(depmod, id, {t}), 0755);
         ctx.report.out("Making binary module package " + pkg + " " + id.version + " (" + arch + ")...");
         written.push_back(dpkg_deb(ctx, st, when, outdir / (pkg + "_" + id.version + "_" + arch + ".deb")));
     }
+    return written;
+}
+
+namespace {
+
+// The latest added (not broken) version of module m, "" if none (autoinstall's choice).
+std::string latest_added_version(const Tree& tree, const std::string& m) {
+    std::string best;
+    for (auto& v : tree.versions(m)) {
+        ModuleId id{m, v};
+        if (tree.is_broken(id) || !tree.is_added(id)) continue;
+        if (best.empty() || dkms_ver_compare(v, best) > 0) best = v;
+    }
+    return best;
+}
+
+// Whether m/v's dkms.conf leaves kernel t out (BUILD_EXCLUSIVE_*, for the package or every module).
+bool excluded_for(const Context& ctx, const Tree& tree, const ModuleId& id, const Target& t) {
+    ModuleConfig c = load_module_config(ctx, tree.conf_path(id), ConfTarget{id.name, id.version, t}, ConfMode::Lenient);
+    return c.build_excluded ||
+           (!c.modules.empty() && std::all_of(c.modules.begin(), c.modules.end(), [](auto& m) { return m.excluded; }));
+}
+
+}  // namespace
+
+std::vector<fs::path> make_all_binary_debs(Ops& ops, Context& ctx, const std::vector<Target>& kernels,
+                                           const DebOptions& opt) {
+    const Tree& tree = ops.tree();
+    std::vector<std::pair<ModuleId, std::vector<Target>>> jobs;
+    std::vector<std::string> missing;
+    for (auto& m : tree.modules()) {
+        std::string v = latest_added_version(tree, m);
+        if (v.empty()) continue;
+        ModuleId id{m, v};
+        std::vector<Target> chosen;
+        for (auto& t : kernels.empty() ? tree.built_targets(id) : kernels) {
+            if (tree.is_built(id, t)) chosen.push_back(t);
+            else if (excluded_for(ctx, tree, id, t))
+                ctx.report.out(id.str() + " is not for Linux " + t.kver +
+                               " (BUILD_EXCLUSIVE): left out of its package.");
+            else if (!kernels.empty())
+                missing.push_back("  " + id.str() + " for " + t.kver + " (" + t.arch + ")");
+        }
+        if (chosen.empty()) {
+            ctx.report.out("Skipping " + id.str() + ": it is built for none of the kernels.");
+            continue;
+        }
+        check_version(id);
+        deb_package_name(id.name);
+        jobs.push_back({id, chosen});
+    }
+    if (!missing.empty()) {
+        std::vector<std::string> lines{"Modules must already be in the built state before using mkbmdeb; not built:"};
+        lines.insert(lines.end(), missing.begin(), missing.end());
+        lines.push_back("Build them first (dkms-run autoinstall -k <kernel> builds every module for a kernel), "
+                        "then run mkbmdeb again. No package was written.");
+        throw Error(ExitCode::InstallFailed, lines);
+    }
+    if (jobs.empty())
+        throw Error(ExitCode::InstallFailed,
+                    "No module of the DKMS tree is built for these kernels: no package to make.");
+    for (auto& job : jobs)
+        for (auto& t : job.second) site_key(ctx, t, opt);  // every key problem before the first package
+    DebOptions one = opt;
+    one.one_package = true;
+    std::vector<fs::path> written;
+    for (auto& [id, targets] : jobs)
+        for (auto& p : make_binary_debs(ops, ctx, id, targets, one)) written.push_back(p);
     return written;
 }
 

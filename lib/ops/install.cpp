@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "dkms/compress.hpp"
+#include "dkms/debs.hpp"
 #include "dkms/fs.hpp"
 #include "dkms/kernel.hpp"
 #include "dkms/ops.hpp"
@@ -137,6 +138,7 @@ void Ops::install(const ModuleId& id, const Target& t) {
         uninstall(id, t);
         ctx_.report.out("");
     }
+    refuse_if_provided(s, id, t);  // a binary module package's files (docs/fleet.md)
     fs::path kdir = s.install_tree / t.kver;
     if (!dir_exists(kdir))
         throw Error(ExitCode::InstallFailed, {"The directory " + kdir.string() + " doesn't exist.",
@@ -541,6 +543,10 @@ void Ops::uninstall(const ModuleId& id, const Target& t, const Undo& how) {
     if (unlink(link.c_str()) != 0) throw SystemError("cannot remove " + link.string(), errno);
     for (auto& p : targets) {
         if (!path_exists(p)) continue;
+        if (std::string pkg = package_owning_module_file(s, id.name, t.kver, p); !pkg.empty()) {
+            ctx_.report.out("Keeping " + p.string() + ": the package " + pkg + " owns it now.");
+            continue;
+        }
         ctx_.report.out("Deleting " + p.string());
         if (!fs::remove(p, ec) && ec) {
             // Still installed after all: say so, with the link back in place.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "dkms/debs.hpp"
 #include "dkms/fs.hpp"
 #include "dkms/kernel.hpp"
 #include "dkms/ops.hpp"
@@ -104,6 +105,8 @@ std::vector<StatusEntry> Ops::status(const StatusFilter& f) const {
                 rows.push_back({id, std::nullopt, "added", {}});
         }
     }
+    // Kernels for which a binary module package provides a module of the tree (docs/fleet.md).
+    add_provided_rows(ctx_.settings, tree_, f, rows);
     // Directories dkms-run would never have made (a name with a newline could forge a status line).
     for (auto& g : garbage) ctx_.report.warning(g);
     return rows;
@@ -209,6 +212,10 @@ ExitCode Ops::postinst(const ModuleId& id) {
         if (!dir_exists(s.kernel_source_dir_for(k) / "include")) {
             ctx_.report.out("Module build for kernel " + k + " was skipped since the");
             ctx_.report.out("kernel headers for this kernel do not seem to be installed.");
+            continue;
+        }
+        if (auto p = binary_package_providing(s, id.name, k)) {
+            ctx_.report.out(provided_skip_message(id, t, *p));
             continue;
         }
         try {

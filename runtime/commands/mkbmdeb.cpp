@@ -15,12 +15,26 @@ static DebOptions deb_options(const Invocation& inv) {
 
 static int run_mkbmdeb(Invocation& inv) {
     Ops ops(inv.ctx);
+    if (inv.sign_key.has_value() != inv.sign_cert.has_value())
+        throw Error(ExitCode::Usage,
+                    {"mkbmdeb signs with a key pair: give both --mok-signing-key and --mok-certificate.",
+                     "Or set mok_signing_key and mok_certificate in framework.conf."});
+    DebOptions o = deb_options(inv);
+    if (inv.sign_key) o.sign_key = *inv.sign_key;
+    if (inv.sign_cert) o.sign_cert = fs::absolute(*inv.sign_cert);
+    if (inv.sign_key && inv.sign_key->rfind("pkcs11:", 0) != 0) o.sign_key = fs::absolute(*inv.sign_key).string();
+    // mkbmdeb --all without a module: a package of every module, for the kernels given (or all built).
+    if (inv.module.empty() && inv.ctx.settings.all) {
+        std::vector<Target> kernels = inv.targets;
+        std::erase_if(kernels, [](const Target& t) { return t.kver.empty(); });
+        make_all_binary_debs(ops, inv.ctx, kernels, o);
+        return 0;
+    }
     ModuleId id = require_module_version(inv);
     std::vector<Target> targets = inv.ctx.settings.all ? ops.tree().built_targets(id) : inv.targets;
     std::erase_if(targets, [](const Target& t) { return t.kver.empty(); });
     // The package form follows the command line, not how many kernels happen to be built: one -k
     // gives the per-kernel package; several -k, or --all, one package for all of them.
-    DebOptions o = deb_options(inv);
     std::vector<Target> distinct;
     for (auto& t : targets)
         if (std::find(distinct.begin(), distinct.end(), t) == distinct.end()) distinct.push_back(t);
@@ -43,7 +57,8 @@ static int run_mkdsc(Invocation& inv) {
 
 extern const Command mkbmdeb_command{
     "mkbmdeb", "make a binary module package (.deb) of built modules for the kernels",
-    "mkbmdeb module/version [-k kernel[/arch]]... [--all] [--output-dir dir]", true, true, false, run_mkbmdeb};
+    "mkbmdeb {module/version [-k kernel[/arch]]... [--all] | --all [-k kernel[/arch]]...} [--output-dir dir] "
+    "[--mok-signing-key key --mok-certificate cert]", true, true, false, run_mkbmdeb};
 extern const Command mkdeb_command{
     "mkdeb", "make a <module>-dkms source package (.deb)",
     "mkdeb module/version [--output-dir dir]", false, false, false, run_mkdeb};

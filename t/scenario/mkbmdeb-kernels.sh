@@ -58,6 +58,14 @@ for s in postinst postrm; do
 done
 mkdir "$WORK/bin"
 printf '#!/bin/sh\necho "depmod $*" >> "%s"\n' "$WORK/depmod.log" > "$WORK/bin/depmod"; chmod +x "$WORK/bin/depmod"
+# dkms-run as the maintainer scripts see it: logs its call; `status` prints what $WORK/status holds.
+cat > "$WORK/bin/dkms-run" <<SH
+#!/bin/sh
+echo "dkms-run \$*" >> "$WORK/dkms-run.log"
+if [ "\$1" = status ] && [ -n "\$5" ]; then grep -F ", \$5, " "$WORK/status"; elif [ "\$1" = status ]; then cat "$WORK/status"; fi 2>/dev/null
+exit 0
+SH
+chmod +x "$WORK/bin/dkms-run"
 PATH=$WORK/bin:$PATH sh "$WORK/control/postinst" configure
 want=""
 if [ -e "/lib/modules/$KVER/modules.dep" ]; then
@@ -70,6 +78,32 @@ PATH=$WORK/bin:$PATH sh "$WORK/control/postinst" abort-upgrade
 same "postinst abort-upgrade: no depmod" "$(cat "$WORK/depmod.log" 2>/dev/null)" ""
 PATH=$WORK/bin:$PATH sh "$WORK/control/postrm" remove
 same "postrm remove: the same depmod" "$(cat "$WORK/depmod.log" 2>/dev/null)" "$want"
+same "postrm remove: asks dkms-run whether it knows the module, no more" "$(cat "$WORK/dkms-run.log")" "dkms-run status -m dkms-run-hello"
+rm -f "$WORK/depmod.log" "$WORK/dkms-run.log"
+# With the module's *-dkms package installed too, dkms-run takes over each kernel present on remove.
+echo "dkms-run-hello/1.0: added" > "$WORK/status"
+PATH=$WORK/bin:$PATH sh "$WORK/control/postrm" remove
+want_ai=""; [ -e "/lib/modules/$KVER/modules.dep" ] && want_ai="
+dkms-run autoinstall -k $KVER"
+same "postrm remove: dkms-run autoinstall for the kernels present" "$(cat "$WORK/dkms-run.log")" "dkms-run status -m dkms-run-hello$want_ai"
+rm -f "$WORK/dkms-run.log"
+PATH=$WORK/bin:$PATH sh "$WORK/control/postrm" purge
+same "postrm purge: no dkms-run" "$(cat "$WORK/dkms-run.log" 2>/dev/null)" ""
+# preinst: a build dkms-run installed for one of the kernels is uninstalled before dpkg unpacks.
+check "preinst is valid sh" sh -n "$WORK/control/preinst"
+printf '%s\n' "dkms-run-hello/1.0, $FAKE, $ARCH: installed" > "$WORK/status"
+PATH=$WORK/bin:$PATH sh "$WORK/control/preinst" install
+same "preinst install: uninstalls what dkms-run installed" "$(cat "$WORK/dkms-run.log")" "dkms-run status -m dkms-run-hello -k $FAKE
+dkms-run uninstall dkms-run-hello/1.0 -k $FAKE/$ARCH
+dkms-run status -m dkms-run-hello -k $KVER"
+rm -f "$WORK/dkms-run.log"
+printf '%s\n' "dkms-run-hello/1.0, $FAKE, $ARCH: provided (by package $PKG 1.0)" > "$WORK/status"
+PATH=$WORK/bin:$PATH sh "$WORK/control/preinst" upgrade
+same "preinst upgrade: nothing to uninstall" "$(cat "$WORK/dkms-run.log")" "dkms-run status -m dkms-run-hello -k $FAKE
+dkms-run status -m dkms-run-hello -k $KVER"
+rm -f "$WORK/dkms-run.log"
+PATH=$WORK/bin:$PATH sh "$WORK/control/preinst" abort-upgrade
+same "preinst abort-upgrade: no dkms-run" "$(cat "$WORK/dkms-run.log" 2>/dev/null)" ""
 
 # Reproducible, and the version follows the kernel set.
 sleep 1

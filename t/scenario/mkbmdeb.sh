@@ -57,17 +57,26 @@ if [ "$(id -u)" = 0 ]; then
     if dpkg -s "$PKG" >/dev/null 2>&1 || [ -e "$REAL" ]; then
         fail "refusing to touch the system: $PKG or $REAL already present"
     else
-        trap 'dpkg -P "$PKG" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+        trap 'PATH="$WORK/bin:$PATH" dpkg -P "$PKG" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
         # The running kernel's image is not installed on the test machines (only its headers), so
         # the Depends cannot be met here: --force-depends, and only when it really is missing.
         FORCE=
         HAD_DIR=no; [ -d "/lib/modules/$KVER/updates/dkms" ] && HAD_DIR=yes
         dpkg -s "linux-image-$KVER" >/dev/null 2>&1 || FORCE=--force-depends
-        expect_rc 0 "dpkg -i $FORCE installs the package" dpkg -i $FORCE "$DEB"
+        # dkms-run as the maintainer scripts see it (never the system's): logs its call, knows no module.
+        mkdir -p "$WORK/bin"
+        printf '#!/bin/sh\necho "dkms-run $*" >> "%s"\n' "$WORK/dkms-run.log" > "$WORK/bin/dkms-run"
+        chmod +x "$WORK/bin/dkms-run"
+        expect_rc 0 "dpkg -i $FORCE installs the package" env PATH="$WORK/bin:$PATH" dpkg -i $FORCE "$DEB"
+        same "preinst asked dkms-run whether it installed the module" "$(cat "$WORK/dkms-run.log")" \
+            "dkms-run status -m dkms-run-hello -k $KVER"
+        rm -f "$WORK/dkms-run.log"
         same "package state" "$(dpkg-query -W -f '${Status}' "$PKG")" "install ok installed"
         check "module installed to /lib/modules/$KVER/updates/dkms" cmp "$REAL" "$BUILT"
         check "dpkg owns it" bash -c "dpkg -S '$REAL' | grep -q '^$PKG:'"
-        expect_rc 0 "dpkg -P purges it" dpkg -P "$PKG"
+        expect_rc 0 "dpkg -P purges it" env PATH="$WORK/bin:$PATH" dpkg -P "$PKG"
+        same "postrm asked dkms-run whether it knows the module, no more" "$(cat "$WORK/dkms-run.log")" \
+            "dkms-run status -m dkms-run-hello"
         check "module gone after purge" test ! -e "$REAL"
         [ $HAD_DIR = yes ] || check "no empty updates/dkms left by the package" test ! -d "/lib/modules/$KVER/updates/dkms"
         trap 'rm -rf "$WORK"' EXIT
