@@ -490,6 +490,10 @@ void Ops::uninstall(const ModuleId& id, const Target& t, const Undo& how) {
             same = same || (sha.empty() ? same_bytes(bdir / "module" / p.filename(), p) : sha256_file(p) == sha);
         } catch (const Error&) {
         }
+        if (!same && !package_owning_module_file(s, id.name, t.kver, p).empty()) {
+            targets.push_back(p.lexically_normal());  // the package's file: kept below, saying so
+            return;
+        }
         if (!same) {
             ctx_.report.out("Module " + p.filename().string() + " was not found within " + kdir.string() + "/");
             auto owner = installed_by(tree_, p, t);

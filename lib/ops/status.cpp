@@ -49,6 +49,12 @@ std::vector<StatusEntry> Ops::status(const StatusFilter& f) const {
             ModuleId id{m, v};
             if (tree_.is_broken(id)) {
                 rows.push_back({id, std::nullopt, "broken", {}});
+                // Still installed somewhere: say so (dkms shows only "broken"), so that whoever reads
+                // it knows `remove --all` has files to take away.
+                for (auto& t : tree_.built_targets(id, &garbage))
+                    if ((f.kver.empty() || t.kver == f.kver) && (f.arch.empty() || t.arch == f.arch) &&
+                        tree_.is_installed(id, t))
+                        rows.push_back({id, t, "installed", {"Source is missing"}});
                 continue;
             }
             if (!tree_.is_added(id)) continue;

@@ -78,7 +78,9 @@ truthful() {
         done < <(sed -n 's/^  - name: "\(.*\)"$/\1/p; s/^    installed_to: "\(.*\)"$/\1/p' "$b/.dkms-run.yaml" | paste - -)
     done <<< "$st"
     [ "$(sha256sum < "$KD/updates/dkms/xother.ko" 2>/dev/null)" = "$XSUM" ] || bad="$bad; xother's module changed"
-    if [ "$KEEP_INTREE" = yes ]; then
+    if [ "$KEEP_INTREE" = none ]; then
+        [ ! -e "$IT" ] || bad="$bad; a module appeared at the kernel's place"
+    elif [ "$KEEP_INTREE" = yes ]; then
         cmp -s "$IT" "$INTREE" || bad="$bad; the kernel's module moved or changed"
     else
         cmp -s "$IT" "$INTREE" || cmp -s "$T/var/lib/dkms/dkms-run-hello/original_module/$KVER/$ARCH/$L.ko" "$INTREE" ||
@@ -107,6 +109,7 @@ scenario() {
     local clean final pristine pt rc why kinds kind
     restore "$snap"; distro "$d"; local dsnap=$WORK/snap-$name; rm -rf "$dsnap"; cp -a "$T" "$dsnap"
     KEEP_INTREE=no; [ "$d" = debian ] && KEEP_INTREE=yes
+    [ -e "$IT" ] || [ -e "$T/var/lib/dkms/dkms-run-hello/original_module/$KVER/$ARCH/$L.ko" ] || KEEP_INTREE=none
     DEST=$KD/updates/dkms; [ "$d" = fedora ] && DEST=$KD/extra
     rc=0; strace -qq -s 32 -e trace="$CHANGING" -o "$WORK/trace" "$DKMS_RUN" --root "$T" "$@" > "$WORK/clean.out" 2>&1 || rc=$?
     if [ "$rc" != 0 ]; then fail "$name: the clean run failed (exit $rc)"; sed 's/^/    | /' "$WORK/clean.out"; return; fi
@@ -177,6 +180,8 @@ S_CLASH2=$WORK/s-clash2; cp -a "$T" "$S_CLASH2"
 scenario add "$S_NEW" debian 6 add "$WORK/pkga"
 scenario build "$S_ADDED" debian 6 build dkms-run-hello/1.0 -k "$KVER"
 scenario install-debian "$S_BUILT" debian 10 install dkms-run-hello/1.0 -k "$KVER"
+restore "$S_BUILT"; rm "$IT"; S_NOIT=$WORK/s-no-intree; cp -a "$T" "$S_NOIT"
+scenario install-no-intree "$S_NOIT" fedora 8 install dkms-run-hello/1.0 -k "$KVER"
 scenario install-fedora "$S_BUILT" fedora 10 install dkms-run-hello/1.0 -k "$KVER"
 scenario install-newer "$WORK/s-installed-debian" debian 10 install dkms-run-hello/2.0 -k "$KVER"
 scenario uninstall-fedora "$WORK/s-installed-fedora" fedora 10 uninstall dkms-run-hello/1.0 -k "$KVER"

@@ -194,6 +194,11 @@ R install $MA -k "$KVER" > /dev/null 2>&1
 OLDF=$KD/extra/$L.ko
 check "1.0 installed in extra/" test -f "$OLDF"
 rm -rf "$T/usr/src/dkms-run-hello-1.0"
+expect_out 0 "status: broken, and still installed" "$MA: broken
+$MA, $KVER, $ARCH: installed (Source is missing)
+$MB, $KVER, $ARCH: built" "
+Error! $MA: Missing the module source directory or the symbolic link pointing to it.
+Manual intervention is required!" R status
 copy_example pkga2
 sed -i 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="2.0"/' "$WORK/pkga2/dkms.conf"
 sed -i 's/MODULE_VERSION("1.0")/MODULE_VERSION("2.0")/' "$WORK/pkga2/hello.c"
@@ -202,6 +207,21 @@ same "1.0's module is gone, 2.0's installed" "$(kos)" "$KD/updates/dkms/$L.ko"
 expect_rc 0 "remove --all of the broken 1.0" R remove dkms-run-hello/1.0 --all
 check "1.0 gone from the tree" test ! -e "$T/var/lib/dkms/dkms-run-hello/1.0"
 same "2.0 untouched" "$(kos)" "$KD/updates/dkms/$L.ko"
+
+# A Debian package's prerm when its /usr/src/<m>-<v> is gone (issue 16): status says something, so
+# it runs remove --all, which must succeed and take the installed module away.
+fresh debian
+R install $MA -k "$KVER" > /dev/null 2>&1
+rm -rf "$T/usr/src/dkms-run-hello-1.0"
+expect_out 0 "remove --all of a broken, installed version" "Module $MA for kernel $KVER ($ARCH):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting $F
+
+Deleting module $MA completely from the DKMS tree." \
+"Warning: $MA is broken: $T/usr/src/dkms-run-hello-1.0 or the symbolic link pointing to it is missing.
+Removing what its manifests say it installed; its POST_REMOVE cannot run." R remove $MA --all
+same "nothing of it is left" "$(kos)" ""
+check "gone from the tree" test ! -e "$T/var/lib/dkms/dkms-run-hello"
 
 echo "# 10. Leftovers of killed runs are swept by remove --all"
 fresh debian
