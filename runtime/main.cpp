@@ -155,6 +155,7 @@ int run(int argc, char** argv, StdReporter& rep) {
     std::optional<std::string> root, dkmstree, sourcetree, installtree;
     bool quiet = false;
     bool want_help = false;
+    std::string mv_word;  // the positional word taken as module/version
     for (auto& o : parsed.options) {
         const std::string& k = o.string_key;
         const std::string v = o.value.empty() ? "" : o.value.front();
@@ -231,6 +232,7 @@ int run(int argc, char** argv, StdReporter& rep) {
                 } else if (fs::is_regular_file(word, ec) && !inv.archive) {
                     inv.archive = word;  // an archive, as dkms takes any other existing file
                 } else if (inv.module.empty()) {
+                    mv_word = word;
                     auto slash = word.find('/');
                     inv.module = word.substr(0, slash);
                     if (slash != std::string::npos) inv.version = word.substr(slash + 1);
@@ -239,6 +241,13 @@ int run(int argc, char** argv, StdReporter& rep) {
                 }
             }
         }
+    }
+    // ldtarball of a path that does not exist: dkms takes it as module/version and names nothing;
+    // here it stays the archive, which load_tarball then says does not exist.
+    if (inv.action == "ldtarball" && !inv.archive && !mv_word.empty()) {
+        inv.archive = mv_word;
+        inv.module.clear();
+        inv.version.clear();
     }
     if (quiet) {
         int null = open("/dev/null", O_WRONLY);
@@ -286,16 +295,21 @@ int run(int argc, char** argv, StdReporter& rep) {
         }
         return 0;
     }
-    if (!cmd) {
-        rep.err("");
-        rep.err("Error! Unknown action specified: \"" + inv.action + "\"");
-        print_usage(rep);
-        return 0;
+    // dkms's order: os-release at start, then the global option checks, then the action.
+    if (!has_os_release(s)) {
+        print_error(rep, Error(ExitCode::ConfMissing, "System is missing os-release file."));
+        return 4;
     }
-    if (s.all && !cmd->accepts_all) {
+    if (inv.binaries_only && inv.source_only) {
+        print_error(rep, Error(ExitCode::BadConf, {"You have specified both --binaries-only and --source-only.",
+                                                   "You cannot do this."}));
+        return 8;
+    }
+    if (arches.size() > 1 && arches.size() != kernels.size()) {
         rep.err("");
-        rep.err("Error! The action " + inv.action + " does not support the --all parameter.");
-        return 5;
+        rep.err("Error! If more than one arch is specified on the command line, then there");
+        rep.err("must be an equal number of kernel versions also specified (1:1 relationship).");
+        return 1;
     }
     if (s.all && !kernels.empty()) {
         rep.err("");
@@ -309,24 +323,26 @@ int run(int argc, char** argv, StdReporter& rep) {
         rep.err("--all on the command line.");
         return 3;
     }
-    if (arches.size() > 1 && arches.size() != kernels.size()) {
+    if (!cmd) {
         rep.err("");
-        rep.err("Error! If more than one arch is specified on the command line, then there");
-        rep.err("must be an equal number of kernel versions also specified (1:1 relationship).");
-        return 1;
+        rep.err("Error! Unknown action specified: \"" + inv.action + "\"");
+        print_usage(rep);
+        return 0;
     }
-    for (auto& a : arches)
-        if (a.empty()) {
-            rep.err("");
-            rep.err("Error! Empty architecture given with -a or -k <kernel>/.");
-            return 1;
-        }
-    for (auto& k : kernels)
-        if (k.empty()) {
-            rep.err("");
-            rep.err("Error! Empty kernel version given with -k.");
-            return 16;
-        }
+    if (inv.action != "status") {
+        for (size_t i = 0; i < kernels.size() + arches.size(); ++i)
+            if ((i < kernels.size() ? kernels[i] : arches[i - kernels.size()]).empty()) {
+                rep.err("");
+                rep.err(i < kernels.size() ? "Error! Empty kernelver[" + std::to_string(i) + "]"
+                                           : "Error! Empty arch[" + std::to_string(i - kernels.size()) + "]");
+                return 16;
+            }
+    }
+    if (s.all && !cmd->accepts_all) {
+        rep.err("");
+        rep.err("Error! The action " + inv.action + " does not support the --all parameter.");
+        return 5;
+    }
     inv.kernels_given = !kernels.empty();
     inv.arch_given = !arches.empty();
     if (kernels.empty() && cmd->needs_targets && !s.all) kernels.push_back(running_kernel());

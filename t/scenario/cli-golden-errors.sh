@@ -35,7 +35,6 @@ golden "two actions" 4 R add build good/1.0 <<EOF
 
 Error! Cannot specify more than one action.
 EOF
-todo "issue 13: option checks in dkms order"
 golden "--binaries-only with --source-only (checked first)" 8 R mktarball good/1.0 --binaries-only --source-only --all -k "$KVER" <<EOF
 ==> stderr
 
@@ -54,7 +53,6 @@ golden "-k with --all" 2 R remove good/1.0 --all -k "$KVER" <<EOF
 Error! You cannot specify a kernel version and also specify
 --all on the command line.
 EOF
-todo "issue 13: option checks in dkms order"
 golden "-k with --all is checked before the action's --all" 2 R build good/1.0 --all -k "$KVER" <<EOF
 ==> stderr
 
@@ -82,13 +80,11 @@ golden "--all with add" 5 R add good/1.0 --all <<EOF
 
 Error! The action add does not support the --all parameter.
 EOF
-todo "issue 13: dkms text"
 golden "an empty -k" 16 R build good/1.0 -k "" <<EOF
 ==> stderr
 
 Error! Empty kernelver[0]
 EOF
-todo "issue 13: dkms text"
 golden "an empty -a" 16 R build good/1.0 -k "$KVER" -a "" <<EOF
 ==> stderr
 
@@ -110,7 +106,6 @@ EOF
 # --- module/version missing ---------------------------------------------------------------------
 for verb in add build install; do
     # build and install add the module first: dkms names the add action in the usage lines.
-    [ $verb = add ] || todo "issue 13: dkms names add"
     golden "$verb without module/version" 1 R $verb -k "$KVER" <<EOF
 ==> stderr
 
@@ -195,7 +190,6 @@ EOF
 
 # --- the kernel hooks and autoinstall: exactly one kernel -----------------------------------
 for verb in kernel_prerm kernel_postinst kernel_preinst; do
-    todo "issue 13: wrong behaviour #2"
     golden "$verb without -k" 4 R $verb <<EOF
 ==> stderr
 
@@ -247,13 +241,11 @@ Error! Invalid number of parameters passed.
 Usage: match --templatekernel=<kernel-version> -k <kernel-version>
    or: match --templatekernel=<kernel-version> -k <kernel-version> <module>
 EOF
-todo "issue 13: dkms text"
 golden "match with the same template and target kernel" 2 R match --templatekernel "$KVER" -k "$KVER" <<EOF
 ==> stderr
 
 Error! The templatekernel and the specified kernel version are the same.
 EOF
-todo "issue 13: dkms text"
 golden "match with two kernels" 4 R match --templatekernel 9.9.9 -k "$KVER" -k 9.9.8 <<EOF
 ==> stderr
 
@@ -289,7 +281,6 @@ golden "ldtarball --archive of an archive that does not exist" 2 R ldtarball --a
 
 Error! <work>/no-such.dkms.tar.gz does not exist.
 EOF
-todo "issue 13: a missing archive named"
 golden "ldtarball of an archive that does not exist" 2 R ldtarball "$WORK/no-such.dkms.tar.gz" <<EOF
 ==> stderr
 
@@ -313,13 +304,11 @@ EOF
 cp -r "$T/usr/src/good-1.0" "$T/usr/src/other-1.0"
 sed -i 's/^PACKAGE_NAME=.*/PACKAGE_NAME="other"/' "$T/usr/src/other-1.0/dkms.conf"
 rm -f "$T/etc/os-release" "$T/usr/lib/os-release"
-todo "issue 13: wrong behaviour #4"
 golden "add without os-release" 4 R add other/1.0 <<EOF
 ==> stderr
 
 Error! System is missing os-release file.
 EOF
-todo "issue 13: wrong behaviour #4"
 golden "status without os-release" 4 R status <<EOF
 ==> stderr
 
@@ -327,7 +316,6 @@ Error! System is missing os-release file.
 EOF
 mkdir -p "$T/usr/lib"
 printf 'ID=debian\n' > "$T/usr/lib/os-release"
-todo "issue 13: wrong behaviour #4"
 golden "status with /usr/lib/os-release only" 0 R status <<EOF
 good/1.0: added
 EOF
