@@ -288,13 +288,11 @@ Error! <work>/no-such.dkms.tar.gz does not exist.
 EOF
 
 # --- generate_mok under a root: the pair, and no enrolment notice -----------------------------
-todo "issue 13: MOK notice only with Secure Boot"
 golden "generate_mok" 0 R generate_mok <<EOF
 Signing key: <root>/var/lib/dkms/mok.key
 Public certificate (MOK): <root>/var/lib/dkms/mok.pub
 Certificate or key are missing, generating self signed certificate for MOK...
 EOF
-todo "issue 13: MOK notice only with Secure Boot"
 golden "generate_mok again" 0 R generate_mok <<EOF
 Signing key: <root>/var/lib/dkms/mok.key
 Public certificate (MOK): <root>/var/lib/dkms/mok.pub
