@@ -239,8 +239,11 @@ void Ops::build(const ModuleId& id, const Target& t) {
                                             "Build halted."});
     }
     check_headers(t);
+    // dkms's prepare_kernel_and_signing: the prologue and its blank line once per kernel/arch and run
+    // (not again for a second module of an autoinstall, or a dependent module rebuilt after install).
+    const bool prologue = !signing_.count(t.kver + "/" + t.arch);
     const SigningPlan& signing = signing_plan(t);
-    ctx_.report.out("");
+    if (prologue) ctx_.report.out("");
 
     // BUILD_DEPENDS must be installed for this kernel.
     std::vector<std::string> missing;

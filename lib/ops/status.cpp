@@ -108,8 +108,8 @@ std::vector<StatusEntry> Ops::status(const StatusFilter& f) const {
                 }
                 rows.push_back(e);
             }
-            if (!any && f.kver.empty() && f.arch.empty() && tree_.built_targets(id).empty())
-                rows.push_back({id, std::nullopt, "added", {}});
+            // dkms: "added" whenever nothing built matches the kernel/arch filter ("is M/V known here?").
+            if (!any) rows.push_back({id, std::nullopt, "added", {}});
         }
     }
     // Directories dkms-run would never have made (a name with a newline could forge a status line).

@@ -35,6 +35,9 @@ struct Settings {
     bool force = false;
     bool force_version_override = false;
     bool no_depmod = false;
+    /// Set by autoinstall and the kernel hooks: they run depmod themselves, once for the kernel, so
+    /// the installs and uninstalls they make neither run it nor say "Running depmod...".
+    bool defer_depmod = false;
     bool verbose = false;
     bool all = false;
     bool symlink_modules = false;
