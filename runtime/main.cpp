@@ -224,10 +224,12 @@ int run(int argc, char** argv, StdReporter& rep) {
                     inv.action = word;
                 } else if (!inv.action.empty() && inv.action == "lint") {
                     inv.extra_args.push_back(word);
-                } else if (ends_with(word, "dkms.conf") && fs::is_regular_file(word, ec)) {
+                } else if (ends_with(word, "dkms.conf") && fs::exists(fs::symlink_status(word, ec))) {
                     inv.source_path = fs::absolute(word);
-                } else if (fs::is_directory(word, ec) || (ends_with(word, "dkms.conf") && word.find('/') != std::string::npos)) {
-                    // A source directory (add_path says so if it has no dkms.conf).
+                } else if (fs::is_directory(word, ec) && fs::exists(fs::symlink_status(fs::path(word) / "dkms.conf", ec))) {
+                    // A source directory (add_path says what is wrong with a dkms.conf that is no regular
+                    // file). A directory without one is module/version, as for dkms: "/dir" is module ""
+                    // and version "dir", and the command says the arguments are missing.
                     inv.source_path = fs::absolute(word);
                 } else if (fs::is_regular_file(word, ec) && !inv.archive) {
                     inv.archive = word;  // an archive, as dkms takes any other existing file
@@ -352,8 +354,10 @@ int run(int argc, char** argv, StdReporter& rep) {
     if (kernels.empty() && !arches.empty()) inv.targets.push_back({"", arches.front()});
 
     try {
-        for (auto* name : {&inv.module, &inv.version})
-            if (!name->empty()) check_identifier(name == &inv.module ? "module name" : "module version", *name);
+        // A version without a module is reported missing by the command (as dkms does for a path
+        // taken as module/version: "/dir" is module "" and version "dir").
+        if (!inv.module.empty()) check_identifier("module name", inv.module);
+        if (!inv.module.empty() && !inv.version.empty()) check_identifier("module version", inv.version);
         // Refuse hostile kernel and arch names before anything touches the disk (the lock included).
         for (auto& t : inv.targets) {
             if (!t.kver.empty()) check_identifier("kernel version", t.kver);

@@ -56,7 +56,8 @@ ModuleId Ops::add_path(const fs::path& arg, const Target& conf_target) {
     if (!ctx_.settings.root.empty() && access(ctx_.settings.source_tree.parent_path().c_str(), W_OK) != 0 &&
         !fs::exists(ctx_.settings.source_tree))
         throw Error(ExitCode::Error, "No write access to the source tree at " + ctx_.settings.source_tree.string());
-    ModuleConfig c = load_module_config(ctx_, fs::absolute(conf), ConfTarget{"", "", conf_target}, ConfMode::Strict);
+    // Every check of add, before anything is copied; its notices come once, from add's own read.
+    ModuleConfig c = load_module_config(ctx_, fs::absolute(conf), ConfTarget{"", "", conf_target}, ConfMode::Check);
     if (c.package_name.empty() || c.package_version.empty())
         throw Error(ExitCode::BuildFailed, "Malformed dkms.conf file. Cannot load source tree.");
     ModuleId id{c.package_name, c.package_version};

@@ -256,7 +256,8 @@ void Ops::build(const ModuleId& id, const Target& t) {
             throw Error(ExitCode::MissingDepends, {"Aborting build of module " + id.str() + " for kernel " + t.kver + " (" +
                                                        t.arch + ") due to missing BUILD_DEPENDS: " + list + ".",
                                                    "You may override by specifying --force."});
-        ctx_.report.warning("Building " + id.str() + " with missing BUILD_DEPENDS: " + list);
+        ctx_.report.warning("Trying to build module " + id.str() + " for kernel " + t.kver + " (" + t.arch +
+                            ") despite of missing BUILD_DEPENDS: " + list + ".");
     }
 
     // Environment: the compiler the kernel was built with (CONFIG_CC_VERSION_TEXT's first word).
