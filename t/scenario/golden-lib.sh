@@ -13,7 +13,7 @@
 # The part before "==> stderr" is stdout (an optional first line "==> stdout" is allowed); without
 # "==> stderr" stderr must be empty. Only what must vary is normalised, in both texts: the
 # temporary root $T is written <root>, the work directory $WORK <work>; "# elapsed time:" and the
-# date line of a make.log (golden_file) are <hh:mm:ss> and <timestamp>. Expected texts use
+# version and date of a make.log's header (golden_file) are <hh:mm:ss>, <version> and <timestamp>. Expected texts use
 # ${KVER} and ${ARCH} (an unquoted here-document) for the kernel and architecture under test.
 #
 #   golden_file "DESCRIPTION" FILE <<EOF      the whole content of FILE (make.log, ...)
@@ -117,8 +117,9 @@ golden_file() {
         tap_result 0 "$d" <<< "$file does not exist"
         return
     fi
-    normalise < "$file" | awk '/^DKMS .* make.log for / { print; getline; print "<timestamp>"; next } { print }' \
-        > "$dir/actual"
+    normalise < "$file" | awk '/^DKMS \(.*\) make.log for / { sub(/^DKMS \([^)]*\)/, "DKMS (<version>)"); print
+                                                               getline; print "<timestamp>"; next }
+                               { print }' > "$dir/actual"
     if diff_stream "$(basename "$file")" "$dir/expected" "$dir/actual" > "$dir/report"; then
         tap_result 1 "$d" < /dev/null
     else

@@ -78,6 +78,10 @@ private:
     ModuleConfig read_conf(const ModuleId& id, const Target& t, ConfMode mode) const;
     void run_script(const ModuleId& id, const std::string& which, const std::string& script, const fs::path& dir,
                     bool must_succeed);
+    /// A dkms.conf script directive ("script args") as dkms runs it: the program <dir>/<script>, or
+    /// /etc/dkms/<module>/<script> when that one is executable (dkms 3.4), and the rest of the line.
+    std::pair<fs::path, std::string> script_command(const ModuleId& id, const std::string& script,
+                                                    const fs::path& dir) const;
     /// The signing decision for a kernel, made (and its prologue printed) once per kernel/arch.
     const SigningPlan& signing_plan(const Target& t);
     /// BUILD_DEPENDS_REBUILD: rebuild and reinstall modules whose dependencies changed version.
