@@ -36,12 +36,13 @@ static int run_match(Invocation& inv) {
         r.out("There is nothing to be done for this match.");
         return 0;
     }
+    ops.check_headers(k);  // dkms's prepare_kernel, once, before the first module
     int rc = 0;
     for (auto& id : todo) {
-        r.out("");
         r.out("Module:  " + id.name);
         r.out("Version: " + id.version);
         try {
+            ops.build(id, k);  // "already built ..., skip." when it is
             ops.install(id, k);
         } catch (const Error& e) {
             print_error(r, e);

@@ -64,6 +64,9 @@ public:
     /// its prologue) at the first build: autoinstall decides once before its builds start.
     void set_signing_plan(const Target& t, const SigningPlan& plan) { signing_[t.kver + "/" + t.arch] = plan; }
 
+    /// The kernel's headers are there (<kernel source dir>/include, and its generated files); else Error 21.
+    void check_headers(const Target& t) const;
+
     /// Run depmod for a kernel as dkms 3.4 does (skipped without modules.dep). Returns false on failure.
     bool depmod(const std::string& kver);
 
@@ -71,7 +74,6 @@ private:
     void require_added(const ModuleId& id) const;
     /// Throws Error naming the link when Tree::planted_link finds one for this m/v (and kernel).
     void refuse_planted_links(const ModuleId& id, const Target* t) const;
-    void check_headers(const Target& t) const;
     void repair_interrupted_install(const ModuleId& id, const Target& t);
     void undo_partial_install(const ModuleId& id, const Target& t, Manifest& man, const std::vector<fs::path>& copied,
                               const std::vector<fs::path>& dirs, bool restore_originals);
