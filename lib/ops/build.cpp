@@ -417,7 +417,6 @@ void Ops::build(const ModuleId& id, const Target& t) {
             std::string v = latest_built_version(tree_, d, t);
             if (!v.empty() && unsafe_name_reason(d).empty()) write_file_atomic(stage.path() / (".dep_" + d), v + "\n", 0644);
         }
-    script_step("post_build", c.post_build);
     copy_file_atomic(log, stage.path() / "log/make.log", 0644);
     write_manifest(stage.path(), man);
     chmod(stage.path().c_str(), 0755);
@@ -428,6 +427,15 @@ void Ops::build(const ModuleId& id, const Target& t) {
                                                  ": " + std::strerror(e));
     }
     stage.release();
+    // POST_BUILD runs once the build is in place, as in dkms 3.4 (scripts that sign or check the
+    // modules look in ../$kernelver/$arch/module/). If it fails, the build stays, as in dkms.
+    if (!c.post_build.empty()) {
+        script_step("post_build", c.post_build);
+        for (auto& f : man.files)  // it may have changed the modules (signed them): the record follows
+            if (path_exists(final_dir / "module" / f.name)) f.sha256 = sha256_file(final_dir / "module" / f.name);
+        write_manifest(final_dir, man);
+        copy_file_atomic(log, final_dir / "log/make.log", 0644);
+    }
     remove_tree(build);
     fs::create_directories(build);
 }

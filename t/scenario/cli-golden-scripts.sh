@@ -146,6 +146,37 @@ Module sc/1.0 is not installed for kernel ${KVER} (${ARCH}). Skipping...
 EOF
 rm -r "$T/etc/dkms/sc"
 
+# POST_BUILD runs when the build is in place (dkms 3.4): a script that changes the module there (as
+# signing hooks do) changes what is installed, and uninstall still knows the file it installed.
+golden_module pb 'POST_BUILD="touchup.sh"'
+printf '#!/bin/sh
+set -e
+ko=../%s/%s/module/pb.ko
+echo "touching up $ko"
+objcopy --add-section .note.dkmsrun=/dev/null "$ko"
+' \
+    "$KVER" "$ARCH" > "$T/usr/src/pb-1.0/touchup.sh"
+chmod +x "$T/usr/src/pb-1.0/touchup.sh"
+R add pb/1.0 > /dev/null
+golden "a POST_BUILD that changes the built module" 0 R install pb/1.0 -k "$KVER" <<EOF
+$PROLOGUE
+
+Building module(s)... done.
+Signing module <root>/var/lib/dkms/pb/1.0/build/pb.ko
+Running the post_build script... done.
+Installing $DEST/pb.ko
+Running depmod... done.
+EOF
+tap_check "make.log: POST_BUILD found the module in place" grep -qx "touching up ../$KVER/$ARCH/module/pb.ko" "$T/var/lib/dkms/pb/1.0/$KVER/$ARCH/log/make.log"
+tap_check "the installed module is the changed one" bash -c "readelf -S '$T/lib/modules/$KVER/updates/dkms/pb.ko' | grep -q .note.dkmsrun"
+golden "uninstall deletes it" 0 R uninstall pb/1.0 -k "$KVER" <<EOF
+Module pb/1.0 for kernel ${KVER} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting $DEST/pb.ko
+Running depmod... done.
+EOF
+tap_check "the module file is gone" test ! -e "$T/lib/modules/$KVER/updates/dkms/pb.ko"
+
 # A script that is not executable: a blank line and a warning, and the rest goes on.
 golden_module sn 'POST_ADD="nonexec.sh"'
 printf '#!/bin/sh\necho never\n' > "$T/usr/src/sn-1.0/nonexec.sh"
