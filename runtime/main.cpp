@@ -226,7 +226,8 @@ int run(int argc, char** argv, StdReporter& rep) {
                     inv.extra_args.push_back(word);
                 } else if (ends_with(word, "dkms.conf") && fs::exists(fs::symlink_status(word, ec))) {
                     inv.source_path = fs::absolute(word);
-                } else if (fs::is_directory(word, ec) && fs::exists(fs::symlink_status(fs::path(word) / "dkms.conf", ec))) {
+                } else if (fs::is_directory(word, ec) &&
+                           fs::exists(fs::symlink_status(fs::path(word) / "dkms.conf", ec))) {
                     // A source directory (add_path says what is wrong with a dkms.conf that is no regular
                     // file). A directory without one is module/version, as for dkms: "/dir" is module ""
                     // and version "dir", and the command says the arguments are missing.

@@ -317,7 +317,8 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
         seen.clear();
         for (size_t i = 0; i < c.modules.size(); ++i)
             if (!seen.insert(c.modules[i].dest_name).second)
-                error("Duplicate module '" + c.modules[i].dest_name + "' in 'DEST_MODULE_NAME[" + std::to_string(i) + "]'.");
+                error("Duplicate module '" + c.modules[i].dest_name + "' in 'DEST_MODULE_NAME[" + std::to_string(i) +
+                      "]'.");
         if (!errors.empty()) throw bad_conf();
     }
 

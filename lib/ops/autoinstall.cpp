@@ -284,7 +284,8 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
     if (cands.empty()) {
         // Nothing to build or install: dkms says nothing at all (unless a dkms.conf could not be read).
         if (!failed.empty()) {
-            if (!installed.empty()) r.out("Autoinstall on " + t.kver + " succeeded for module(s) " + join(installed) + ".");
+            if (!installed.empty())
+                r.out("Autoinstall on " + t.kver + " succeeded for module(s) " + join(installed) + ".");
             r.out("Autoinstall on " + t.kver + " failed for module(s) " + join(failed) + ".");
             report_error(r, Error(ExitCode::AutoinstallFailed, {"One or more modules failed to install during autoinstall.",
                                                                 "Refer to previous errors for more information."}));

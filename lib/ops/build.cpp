@@ -78,7 +78,8 @@ public:
         if (r_.interactive() && !verbose) r_.out_partial("\r" + desc + "..." + kClearToEol);
         {
             std::ofstream l(log_, std::ios::app);
-            l << "\n# exit code: " << res.status << "\n# elapsed time: " << elapsed(std::chrono::steady_clock::now() - start)
+            l << "\n# exit code: " << res.status
+              << "\n# elapsed time: " << elapsed(std::chrono::steady_clock::now() - start)
               << "\n----------------------------------------------------------------\n";
         }
         if (res.ok()) {

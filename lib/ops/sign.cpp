@@ -473,9 +473,11 @@ std::vector<std::string> mok_enrolment_notice(const std::optional<std::string>& 
     const std::string& out = *mokutil_said;
     if (out.find("is already enrolled") != std::string::npos) return {};
     if (out.find("already in the enrollment request") != std::string::npos)
-        return {"The MOK certificate " + c + " is waiting to be enrolled: reboot and confirm the enrolment in MokManager."};
+        return {"The MOK certificate " + c +
+                " is waiting to be enrolled: reboot and confirm the enrolment in MokManager."};
     if (out.find("is not enrolled") != std::string::npos)
-        return {"The MOK certificate " + c + " is not enrolled: with Secure Boot on, modules signed with it will not load.",
+        return {"The MOK certificate " + c +
+                    " is not enrolled: with Secure Boot on, modules signed with it will not load.",
                 "Enrol it with: " + enrol + "."};
     return {"Could not check whether " + c + " is enrolled (mokutil: " + out.substr(0, out.find('\n')) + ").",
             "Secure Boot is on: enrol it with: " + enrol + "."};

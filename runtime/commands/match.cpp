@@ -16,7 +16,8 @@ static int run_match(Invocation& inv) {
                                       "   or: match --templatekernel=<kernel-version> -k <kernel-version> <module>"});
     const Target k = inv.targets.front();
     const Target t{*inv.template_kernel, k.arch};
-    if (t.kver == k.kver) throw Error(ExitCode::Usage, "The templatekernel and the specified kernel version are the same.");
+    if (t.kver == k.kver)
+        throw Error(ExitCode::Usage, "The templatekernel and the specified kernel version are the same.");
     check_identifier("kernel version", *inv.template_kernel);
     Ops ops(inv.ctx);
     if (!inv.module.empty() && !std::filesystem::is_directory(ops.tree().module_dir(inv.module)))
