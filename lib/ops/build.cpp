@@ -429,9 +429,15 @@ void Ops::build(const ModuleId& id, const Target& t) {
     }
     stage.release();
     // POST_BUILD runs once the build is in place, as in dkms 3.4 (scripts that sign or check the
-    // modules look in ../$kernelver/$arch/module/). If it fails, the build stays, as in dkms.
+    // modules look in ../$kernelver/$arch/module/). If it fails or is interrupted, the build is
+    // taken away again: what it was meant to finish is not complete (dkms leaves it built).
     if (!c.post_build.empty()) {
-        script_step("post_build", c.post_build);
+        try {
+            script_step("post_build", c.post_build);
+        } catch (...) {
+            remove_tree(final_dir);
+            throw;
+        }
         for (auto& f : man.files)  // it may have changed the modules (signed them): the record follows
             if (path_exists(final_dir / "module" / f.name)) f.sha256 = sha256_file(final_dir / "module" / f.name);
         write_manifest(final_dir, man);
