@@ -332,15 +332,13 @@ int run(int argc, char** argv, StdReporter& rep) {
         print_usage(rep);
         return 0;
     }
-    if (inv.action != "status") {
-        for (size_t i = 0; i < kernels.size() + arches.size(); ++i)
-            if ((i < kernels.size() ? kernels[i] : arches[i - kernels.size()]).empty()) {
-                rep.err("");
-                rep.err(i < kernels.size() ? "Error! Empty kernelver[" + std::to_string(i) + "]"
-                                           : "Error! Empty arch[" + std::to_string(i - kernels.size()) + "]");
+    // dkms's setup_kernels_arches (not for status): "Empty kernelver[i]", then "Empty arch[i]".
+    for (auto [list, name] : {std::pair{&kernels, "kernelver"}, std::pair{&arches, "arch"}})
+        for (size_t i = 0; i < list->size() && inv.action != "status"; ++i)
+            if ((*list)[i].empty()) {
+                print_error(rep, Error(ExitCode::EmptyKernel, std::string("Empty ") + name + "[" + std::to_string(i) + "]"));
                 return 16;
             }
-    }
     if (s.all && !cmd->accepts_all) {
         rep.err("");
         rep.err("Error! The action " + inv.action + " does not support the --all parameter.");
