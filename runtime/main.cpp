@@ -336,7 +336,8 @@ int run(int argc, char** argv, StdReporter& rep) {
     for (auto [list, name] : {std::pair{&kernels, "kernelver"}, std::pair{&arches, "arch"}})
         for (size_t i = 0; i < list->size() && inv.action != "status"; ++i)
             if ((*list)[i].empty()) {
-                print_error(rep, Error(ExitCode::EmptyKernel, std::string("Empty ") + name + "[" + std::to_string(i) + "]"));
+                std::string what = std::string("Empty ") + name + "[" + std::to_string(i) + "]";
+                print_error(rep, Error(ExitCode::EmptyKernel, what));
                 return 16;
             }
     if (s.all && !cmd->accepts_all) {
