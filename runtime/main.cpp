@@ -157,6 +157,7 @@ int run(int argc, char** argv, StdReporter& rep) {
     std::optional<std::string> root, dkmstree, sourcetree, installtree;
     bool quiet = false;
     bool want_help = false;
+    std::string mv_word;  // the positional word taken as module/version
     for (auto& o : parsed.options) {
         const std::string& k = o.string_key;
         const std::string v = o.value.empty() ? "" : o.value.front();
@@ -227,14 +228,18 @@ int run(int argc, char** argv, StdReporter& rep) {
                     inv.action = word;
                 } else if (!inv.action.empty() && inv.action == "lint") {
                     inv.extra_args.push_back(word);
-                } else if (ends_with(word, "dkms.conf") && fs::is_regular_file(word, ec)) {
+                } else if (ends_with(word, "dkms.conf") && fs::exists(fs::symlink_status(word, ec))) {
                     inv.source_path = fs::absolute(word);
-                } else if (fs::is_directory(word, ec) || (ends_with(word, "dkms.conf") && word.find('/') != std::string::npos)) {
-                    // A source directory (add_path says so if it has no dkms.conf).
+                } else if (fs::is_directory(word, ec) &&
+                           fs::exists(fs::symlink_status(fs::path(word) / "dkms.conf", ec))) {
+                    // A source directory (add_path says what is wrong with a dkms.conf that is no regular
+                    // file). A directory without one is module/version, as for dkms: "/dir" is module ""
+                    // and version "dir", and the command says the arguments are missing.
                     inv.source_path = fs::absolute(word);
                 } else if (fs::is_regular_file(word, ec) && !inv.archive) {
                     inv.archive = word;  // an archive, as dkms takes any other existing file
                 } else if (inv.module.empty()) {
+                    mv_word = word;
                     auto slash = word.find('/');
                     inv.module = word.substr(0, slash);
                     if (slash != std::string::npos) inv.version = word.substr(slash + 1);
@@ -243,6 +248,13 @@ int run(int argc, char** argv, StdReporter& rep) {
                 }
             }
         }
+    }
+    // ldtarball of a path that does not exist: dkms takes it as module/version and names nothing;
+    // here it stays the archive, which load_tarball then says does not exist.
+    if (inv.action == "ldtarball" && !inv.archive && !mv_word.empty()) {
+        inv.archive = mv_word;
+        inv.module.clear();
+        inv.version.clear();
     }
     if (quiet) {
         int null = open("/dev/null", O_WRONLY);
@@ -290,16 +302,21 @@ int run(int argc, char** argv, StdReporter& rep) {
         }
         return 0;
     }
-    if (!cmd) {
-        rep.err("");
-        rep.err("Error! Unknown action specified: \"" + inv.action + "\"");
-        print_usage(rep);
-        return 0;
+    // dkms's order: os-release at start, then the global option checks, then the action.
+    if (!has_os_release(s)) {
+        print_error(rep, Error(ExitCode::ConfMissing, "System is missing os-release file."));
+        return 4;
     }
-    if (s.all && !cmd->accepts_all) {
+    if (inv.binaries_only && inv.source_only) {
+        print_error(rep, Error(ExitCode::BadConf, {"You have specified both --binaries-only and --source-only.",
+                                                   "You cannot do this."}));
+        return 8;
+    }
+    if (arches.size() > 1 && arches.size() != kernels.size()) {
         rep.err("");
-        rep.err("Error! The action " + inv.action + " does not support the --all parameter.");
-        return 5;
+        rep.err("Error! If more than one arch is specified on the command line, then there");
+        rep.err("must be an equal number of kernel versions also specified (1:1 relationship).");
+        return 1;
     }
     // mkbmdeb --all without a module: every module, for the kernels given with -k (docs/fleet.md).
     const bool all_modules = inv.action == "mkbmdeb" && inv.module.empty();
@@ -320,24 +337,25 @@ int run(int argc, char** argv, StdReporter& rep) {
         rep.err("--all on the command line.");
         return 3;
     }
-    if (arches.size() > 1 && arches.size() != kernels.size()) {
+    if (!cmd) {
         rep.err("");
-        rep.err("Error! If more than one arch is specified on the command line, then there");
-        rep.err("must be an equal number of kernel versions also specified (1:1 relationship).");
-        return 1;
+        rep.err("Error! Unknown action specified: \"" + inv.action + "\"");
+        print_usage(rep);
+        return 0;
     }
-    for (auto& a : arches)
-        if (a.empty()) {
-            rep.err("");
-            rep.err("Error! Empty architecture given with -a or -k <kernel>/.");
-            return 1;
-        }
-    for (auto& k : kernels)
-        if (k.empty()) {
-            rep.err("");
-            rep.err("Error! Empty kernel version given with -k.");
-            return 16;
-        }
+    // dkms's setup_kernels_arches (not for status): "Empty kernelver[i]", then "Empty arch[i]".
+    for (auto [list, name] : {std::pair{&kernels, "kernelver"}, std::pair{&arches, "arch"}})
+        for (size_t i = 0; i < list->size() && inv.action != "status"; ++i)
+            if ((*list)[i].empty()) {
+                std::string what = std::string("Empty ") + name + "[" + std::to_string(i) + "]";
+                print_error(rep, Error(ExitCode::EmptyKernel, what));
+                return 16;
+            }
+    if (s.all && !cmd->accepts_all) {
+        rep.err("");
+        rep.err("Error! The action " + inv.action + " does not support the --all parameter.");
+        return 5;
+    }
     inv.kernels_given = !kernels.empty();
     inv.arch_given = !arches.empty();
     if (kernels.empty() && cmd->needs_targets && !s.all) kernels.push_back(running_kernel());
@@ -347,8 +365,10 @@ int run(int argc, char** argv, StdReporter& rep) {
     if (kernels.empty() && !arches.empty()) inv.targets.push_back({"", arches.front()});
 
     try {
-        for (auto* name : {&inv.module, &inv.version})
-            if (!name->empty()) check_identifier(name == &inv.module ? "module name" : "module version", *name);
+        // A version without a module is reported missing by the command (as dkms does for a path
+        // taken as module/version: "/dir" is module "" and version "dir").
+        if (!inv.module.empty()) check_identifier("module name", inv.module);
+        if (!inv.module.empty() && !inv.version.empty()) check_identifier("module version", inv.version);
         // Refuse hostile kernel and arch names before anything touches the disk (the lock included).
         for (auto& t : inv.targets) {
             if (!t.kver.empty()) check_identifier("kernel version", t.kver);

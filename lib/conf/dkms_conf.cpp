@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -68,6 +69,29 @@ bool config_matches(const std::string& spec, const KernelConfig& cfg) {
         if (set == neg) return false;
     }
     return true;
+}
+
+// dkms's safe_source notices for deprecated directives (stderr), once per conf file, module,
+// version, kernel and arch in a run: dkms reads the same conf again from its cache, silently.
+void report_deprecated(const Context& ctx, const fs::path& conf, const ConfTarget& t, const RawVars& raw) {
+    static std::mutex mu;  // autoinstall reads confs from several threads
+    static std::set<std::string> reported;
+    std::error_code ec;
+    std::string key = fs::weakly_canonical(conf, ec).string() + "\n" + t.module + "\n" + t.version + "\n" +
+                      t.target.kver + "\n" + t.target.arch;
+    {
+        std::lock_guard<std::mutex> g(mu);
+        if (!reported.insert(key).second) return;
+    }
+    const std::string where = " (" + conf.string() + ")";
+    std::string clean = raw_get(raw, "CLEAN");
+    if (raw.count("CLEAN") && clean != "true" && clean != "/bin/true" && clean != "/usr/bin/true")
+        ctx.report.err("Deprecated feature: CLEAN" + where);
+    for (auto name : {"REMAKE_INITRD", "MODULES_CONF", "MODULES_CONF_OBSOLETES", "MODULES_CONF_ALIAS_TYPE",
+                      "MODULES_CONF_OBSOLETE_ONLY"})
+        if (raw.count(name)) ctx.report.err(std::string("Deprecated feature: ") + name + where);
+    if (raw.count("OBSOLETE_BY"))
+        ctx.report.err("Deprecated feature: OBSOLETE_BY" + where + ": use BUILD_EXCLUSIVE_KERNEL_MAX instead");
 }
 
 }  // namespace
@@ -177,6 +201,7 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
     }
     const RawVars& raw = c.raw;
     auto get = [&](const char* n, size_t i = 0) { return raw_get(raw, n, i); };
+    if (mode == ConfMode::Strict) report_deprecated(ctx, conf, t, raw);
     c.package_name = get("PACKAGE_NAME");
     c.package_version = get("PACKAGE_VERSION");
 
@@ -234,7 +259,6 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
               (dest_override.find("..") != std::string::npos ? "'..'" : "a newline") + "; set it to a directory below " +
               (s.install_tree / t.target.kver).string() + ", such as updates/dkms.");
     std::string strip0 = get("STRIP");
-    std::set<std::string> seen_built, seen_dest;
     for (size_t i = 0; i < n; ++i) {
         ModuleRecord r;
         r.built_name = get("BUILT_MODULE_NAME", i);
@@ -252,7 +276,7 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
         std::string rec = std::to_string(i);
         if (r.built_name.empty()) error("No 'BUILT_MODULE_NAME' directive specified for record #" + rec + ".");
         else if (ends_in_object(r.built_name)) error("'BUILT_MODULE_NAME' directive ends in '.o' or '.ko' in record #" + rec + ".");
-        if (ends_in_object(get("DEST_MODULE_NAME", i)))
+        if (ends_in_object(r.dest_name))  // defaulted from BUILT_MODULE_NAME, as dkms checks it
             error("'DEST_MODULE_NAME' directive ends in '.o' or '.ko' in record #" + rec + ".");
         if (r.raw_dest_location.empty()) {
             error("No 'DEST_MODULE_LOCATION' directive specified for record #" + rec + ".");
@@ -269,12 +293,6 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
             if (loc->find("..") != std::string::npos || loc->find('\n') != std::string::npos)
                 error("Module location '" + *loc + "' in record #" + rec + " contains '..' or a newline.");
         if (r.built_location.rfind("/", 0) == 0) error("'BUILT_MODULE_LOCATION' must be relative in record #" + rec + ".");
-        if (mode == ConfMode::Strict) {
-            if (!seen_built.insert(r.built_location + r.built_name).second)
-                error("Duplicate module '" + r.built_location + r.built_name + "' in 'BUILT_MODULE_NAME[" + rec + "]'.");
-            if (!seen_dest.insert(r.dest_name).second)
-                error("Duplicate module '" + r.dest_name + "' in 'DEST_MODULE_NAME[" + rec + "]'.");
-        }
         c.modules.push_back(r);
     }
     for (auto name : {"AUTOINSTALL", "BUILD_DEPENDS_REBUILD", "NO_WEAK_MODULES"}) {
@@ -287,19 +305,26 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
     if (!c.package_version.empty() && !unsafe_name_reason(c.package_version).empty())
         error("'PACKAGE_VERSION' " + unsafe_name_reason(c.package_version) + ".");
 
-    if (!errors.empty()) {
+    auto bad_conf = [&] {
         for (auto& e : errors) ctx.report.err(e);
-        throw Error(ExitCode::BadConf,
-                    {"Bad conf file.", "File: " + conf.string() + " does not represent a valid dkms.conf file."});
-    }
-    if (mode == ConfMode::Strict) {
-        if (n == 0) ctx.report.err("dkms.conf: Warning! Zero modules specified.");
-        std::string clean = get("CLEAN");
-        if (raw.count("CLEAN") && clean != "true" && clean != "/bin/true" && clean != "/usr/bin/true")
-            ctx.report.err("Deprecated feature: CLEAN (" + conf.string() + ")");
-        for (auto name : {"REMAKE_INITRD", "MODULES_CONF", "MODULES_CONF_OBSOLETES", "MODULES_CONF_ALIAS_TYPE",
-                          "MODULES_CONF_OBSOLETE_ONLY", "OBSOLETE_BY"})
-            if (raw.count(name)) ctx.report.err(std::string("Deprecated feature: ") + name + " (" + conf.string() + ")");
+        return Error(ExitCode::BadConf,
+                     {"Bad conf file.", "File: " + conf.string() + " does not represent a valid dkms.conf file."});
+    };
+    if (!errors.empty()) throw bad_conf();
+    // read_conf_strict's checks, once read_conf's have passed (so an empty record is no duplicate).
+    if (mode != ConfMode::Lenient) {
+        if (n == 0 && mode == ConfMode::Strict) ctx.report.err("dkms.conf: Warning! Zero modules specified.");
+        std::set<std::string> seen;
+        for (size_t i = 0; i < c.modules.size(); ++i)
+            if (!seen.insert(c.modules[i].built_location + c.modules[i].built_name).second)
+                error("Duplicate module '" + c.modules[i].built_location + c.modules[i].built_name +
+                      "' in 'BUILT_MODULE_NAME[" + std::to_string(i) + "]'.");
+        seen.clear();
+        for (size_t i = 0; i < c.modules.size(); ++i)
+            if (!seen.insert(c.modules[i].dest_name).second)
+                error("Duplicate module '" + c.modules[i].dest_name + "' in 'DEST_MODULE_NAME[" + std::to_string(i) +
+                      "]'.");
+        if (!errors.empty()) throw bad_conf();
     }
 
     // MAKE / MAKE_MATCH: last matching index wins.

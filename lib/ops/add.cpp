@@ -56,7 +56,8 @@ ModuleId Ops::add_path(const fs::path& arg, const Target& conf_target) {
     if (!ctx_.settings.root.empty() && access(ctx_.settings.source_tree.parent_path().c_str(), W_OK) != 0 &&
         !fs::exists(ctx_.settings.source_tree))
         throw Error(ExitCode::Error, "No write access to the source tree at " + ctx_.settings.source_tree.string());
-    ModuleConfig c = load_module_config(ctx_, fs::absolute(conf), ConfTarget{"", "", conf_target}, ConfMode::Strict);
+    // Every check of add, before anything is copied; its notices come once, from add's own read.
+    ModuleConfig c = load_module_config(ctx_, fs::absolute(conf), ConfTarget{"", "", conf_target}, ConfMode::Check);
     if (c.package_name.empty() || c.package_version.empty())
         throw Error(ExitCode::BuildFailed, "Malformed dkms.conf file. Cannot load source tree.");
     ModuleId id{c.package_name, c.package_version};
@@ -141,32 +142,37 @@ int Ops::add(const ModuleId& id, const Target& conf_target, const std::function<
     return 0;
 }
 
+std::pair<fs::path, std::string> Ops::script_command(const ModuleId& id, const std::string& script,
+                                                     const fs::path& dir) const {
+    size_t b = script.find_first_not_of(" \t\n");
+    if (b == std::string::npos) return {};
+    size_t e = script.find_first_of(" \t\n", b);
+    std::string first = script.substr(b, e == std::string::npos ? std::string::npos : e - b);
+    std::string rest = e == std::string::npos ? "" : script.substr(e);
+    // The administrator's copy in /etc/dkms/<module>/ wins when it is executable (dkms 3.4.0).
+    fs::path over = ctx_.settings.etc_dkms() / id.name / first;
+    if (first[0] != '/' && first.find("..") == std::string::npos && fs::is_regular_file(over) &&
+        access(over.c_str(), X_OK) == 0)
+        return {over, rest};
+    return {fs::path(dir.string() + "/" + first), rest};  // dkms: "$dir/$script", whatever the script is
+}
+
 void Ops::run_script(const ModuleId& id, const std::string& which, const std::string& script, const fs::path& dir,
                      bool must_succeed) {
-    (void)id;
-    // dkms word-splits the directive and execs it; the first word is relative to `dir`.
-    std::vector<std::string> argv;
-    {
-        std::string w;
-        bool in = false;
-        for (char ch : script) {
-            if (ch == ' ' || ch == '\t' || ch == '\n') {
-                if (in) argv.push_back(w), w.clear(), in = false;
-            } else {
-                w += ch;
-                in = true;
-            }
-        }
-        if (in) argv.push_back(w);
-    }
-    if (argv.empty()) return;
-    fs::path prog = argv[0][0] == '/' ? fs::path(argv[0]) : dir / argv[0];
+    auto [prog, rest] = script_command(id, script, dir);
+    if (prog.empty()) return;
     if (access(prog.c_str(), X_OK) != 0) {
+        ctx_.report.out("");
         ctx_.report.warning("The " + which + " script is not executable.");
         return;
     }
-    argv[0] = prog.string();
-    ctx_.report.out("");
+    // dkms word-splits the directive and execs it from `dir`.
+    std::vector<std::string> argv{prog.string()};
+    for (size_t i = 0, j; (i = rest.find_first_not_of(" \t\n", i)) != std::string::npos; i = j) {
+        j = rest.find_first_of(" \t\n", i);
+        argv.push_back(rest.substr(i, j == std::string::npos ? std::string::npos : j - i));
+        if (j == std::string::npos) break;
+    }
     ctx_.report.out("Running the " + which + " script:");
     ProcessSpec p;
     p.argv = argv;

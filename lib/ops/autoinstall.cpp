@@ -148,6 +148,30 @@ struct Finished {
     std::shared_ptr<BufferReporter> out;
 };
 
+// dkms's prepare_kernel_and_signing, once per autoinstall: the signing plan (and a MOK pair made if
+// missing) is prepared when the first build starts, and what that says is printed once, later.
+struct SigningOnce {
+    std::optional<SigningPlan> plan;
+    BufferReporter said;
+    bool prepared = false, printed = false;
+    void prepare(const Context& ctx, const Target& t) {
+        if (prepared) return;
+        prepared = true;
+        Context quiet{ctx.settings, said};
+        try {
+            plan = prepare_signing(quiet, t);
+            said.out("");
+        } catch (const Error& e) {
+            report_error(said, e);  // framework.conf unreadable: each build meets it again and fails
+        }
+    }
+    void print(Reporter& r) {
+        if (!prepared || printed) return;
+        printed = true;
+        said.replay(r);
+    }
+};
+
 // Remove empty directories below `top` (depth first, never following links), keeping `top`.
 void remove_empty_dirs(const fs::path& top) {
     std::error_code ec;
@@ -160,9 +184,9 @@ void remove_empty_dirs(const fs::path& top) {
 }
 
 ExitCode unbuild_all(Context& ctx, const Target& t, const char* action, bool autoinstall_only) {
-    Settings quiet_depmod = ctx.settings;
-    quiet_depmod.no_depmod = true;
-    Context c{quiet_depmod, ctx.report};
+    Settings deferred = ctx.settings;
+    deferred.defer_depmod = true;  // once at the end, as dkms's delayed_depmod
+    Context c{deferred, ctx.report};
     Ops ops(c);
     const Tree& tree = ops.tree();
     std::string failed;
@@ -228,9 +252,9 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
         r.out("Automatic installation of modules has been disabled.");
         return ExitCode::Ok;
     }
-    // Installs run here, one at a time, without their own depmod: it runs once at the end.
+    // Installs run here, one at a time, without their own depmod: it runs once, after the last one.
     Settings install_settings = s;
-    install_settings.no_depmod = true;
+    install_settings.defer_depmod = true;
     Context ictx{install_settings, r};
     Ops ops(ictx);
     const Tree& tree = ops.tree();
@@ -265,9 +289,13 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
         cands.push_back({id, conf.build_depends, tree.is_built(id, t)});
     }
     if (cands.empty()) {
-        if (!installed.empty()) r.out("Autoinstall on " + t.kver + " succeeded for module(s) " + join(installed) + ".");
-        if (!skipped.empty()) r.out("Autoinstall on " + t.kver + " was skipped for module(s) " + join(skipped) + ".");
+        // Nothing to build or install: dkms says nothing at all (unless a dkms.conf could not be read,
+        // or a binary module package provides a module: then it says which it left alone).
+        if (!skipped.empty() && failed.empty())
+            r.out("Autoinstall on " + t.kver + " was skipped for module(s) " + join(skipped) + ".");
         if (!failed.empty()) {
+            if (!installed.empty())
+                r.out("Autoinstall on " + t.kver + " succeeded for module(s) " + join(installed) + ".");
             r.out("Autoinstall on " + t.kver + " failed for module(s) " + join(failed) + ".");
             report_error(r, Error(ExitCode::AutoinstallFailed, {"One or more modules failed to install during autoinstall.",
                                                                 "Refer to previous errors for more information."}));
@@ -289,19 +317,11 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
         return ExitCode::HeadersMissing;
     }
 
-    // The signing decision (and the MOK pair, generated when missing) is made once, here, before
-    // any worker starts: dkms 3.4's prepare_kernel_and_signing, once per autoinstall. The workers
-    // share it; none of them generates a key of its own.
-    std::optional<SigningPlan> signing;
-    if (needs_build) {
-        try {
-            signing = prepare_signing(ictx, t);
-            r.out("");
-        } catch (const Error& e) {
-            report_error(r, e);  // framework.conf unreadable: each build meets it again and fails
-        }
-    }
-
+    // The signing decision (and the MOK pair, generated when missing) is made once, in this thread,
+    // when the first module that needs a build starts; the workers share it and none of them makes
+    // a key of its own. What it says (dkms 3.4's prepare_kernel_and_signing) is printed just before
+    // that module's block: nothing is said about signing when nothing is built.
+    SigningOnce signing;
     int budget = s.make_jobs();
     if (budget < 1) budget = int(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
     Jobserver js(budget);
@@ -312,7 +332,7 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
     std::vector<std::thread> threads(cands.size());
     bool implicit_free = true;
     size_t running = 0;
-    bool any_installed = false;
+    bool any_installed = false, depmod_ran = false, depmod_failed = false;
 
     auto settled = [&](const std::string& m) {
         return std::find(installed.begin(), installed.end(), m) != installed.end() ||
@@ -326,6 +346,7 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
     Progress progress(r, t);
     auto start = [&](size_t i, bool token) {
         Candidate& c = cands[i];
+        if (!c.built) signing.prepare(ictx, t);
         c.state = Candidate::State::Running;
         ++running;
         progress.started(c.id.str());
@@ -339,7 +360,7 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
             if (!cands[i].built) {
                 Context wctx{ws, *buf};
                 Ops wops(wctx);
-                if (signing) wops.set_signing_plan(t, *signing);
+                if (signing.plan) wops.set_signing_plan(t, *signing.plan);
                 try {
                     wops.build(cands[i].id, t);
                 } catch (const Error& e) {
@@ -395,7 +416,8 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
             batch.swap(done);
         }
         progress.clear();
-        for (auto& f : batch) {
+        for (size_t bi = 0; bi < batch.size(); ++bi) {
+            Finished& f = batch[bi];
             threads[f.index].join();
             --running;
             progress.finished(cands[f.index].id.str());
@@ -403,6 +425,7 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
             else implicit_free = true;
             Candidate& c = cands[f.index];
             c.state = Candidate::State::Done;
+            if (!c.built) signing.print(r);
             r.out("Autoinstall of module " + c.id.str() + " for kernel " + t.kver + " (" + t.arch + ")");
             f.out->replay(r);
             int rc = f.rc;
@@ -421,17 +444,19 @@ ExitCode autoinstall(Context& ctx, const Target& t) {
             if (rc == 0) installed.push_back(c.id.name);
             else if (rc == int(ExitCode::BuildExcluded)) skipped.push_back(c.id.name);
             else failed.push_back(c.id.name + "(" + std::to_string(rc) + ")");
+            // depmod once for the kernel, after the last install, in that module's block (where dkms
+            // says "Running depmod... done." after each install).
+            bool last = running == 0 && bi + 1 == batch.size() && std::none_of(cands.begin(), cands.end(), ready);
+            if (last && any_installed && !depmod_ran) {
+                depmod_ran = true;
+                depmod_failed = !Ops(ctx).depmod(t.kver);
+            }
             r.out("");
         }
     }
     progress.clear();
     close(efd);
-
-    bool depmod_failed = false;
-    if (any_installed && !s.no_depmod) {
-        Ops real(ctx);
-        depmod_failed = !real.depmod(t.kver);
-    }
+    if (any_installed && !depmod_ran) depmod_failed = !Ops(ctx).depmod(t.kver);
     if (!installed.empty()) r.out("Autoinstall on " + t.kver + " succeeded for module(s) " + join(installed) + ".");
     if (!skipped.empty()) r.out("Autoinstall on " + t.kver + " was skipped for module(s) " + join(skipped) + ".");
     if (!failed.empty()) r.out("Autoinstall on " + t.kver + " failed for module(s) " + join(failed) + ".");

@@ -55,7 +55,10 @@ public:
             std::ofstream l(log_, std::ios::app);
             l << "\n" << desc << "\n# command: " << shell_cmd << "\n";
         }
-        r_.out_partial(desc + "...");
+        // --verbose: dkms shows the command itself instead of "<description>...".
+        const bool verbose = r_.is_verbose();
+        if (verbose) r_.out(shell_cmd);
+        else r_.out_partial(desc + "...");
         ProcessSpec p;
         p.argv = {"bash", "-c", shell_cmd};
         p.cwd = cwd;
@@ -68,19 +71,27 @@ public:
         // In a transaction with a job budget, make joins its jobserver instead of running -jN itself.
         if (!jobserver_.empty()) p.set_env.push_back({"MAKEFLAGS", jobserver_});
         auto start = std::chrono::steady_clock::now();
-        if (r_.interactive())
+        if (r_.interactive() && !verbose)
             p.on_tick = [&](std::chrono::steady_clock::duration d) {
                 r_.out_partial("\r" + desc + "... " + label_ + " " + elapsed(d) + kClearToEol);
             };
         auto res = run_process(p);
-        if (r_.interactive()) r_.out_partial("\r" + desc + "..." + kClearToEol);
+        if (r_.interactive() && !verbose) r_.out_partial("\r" + desc + "..." + kClearToEol);
         {
             std::ofstream l(log_, std::ios::app);
-            l << "# exit code: " << res.status << "\n# elapsed time: " << elapsed(std::chrono::steady_clock::now() - start)
+            l << "\n# exit code: " << res.status
+              << "\n# elapsed time: " << elapsed(std::chrono::steady_clock::now() - start)
               << "\n----------------------------------------------------------------\n";
         }
-        if (res.ok()) r_.out(" done.");
-        else r_.out("(bad exit status: " + std::to_string(res.status) + ")");
+        if (res.ok()) {
+            r_.out(" done.");
+        } else {
+            r_.out("(bad exit status: " + std::to_string(res.status) + ")");
+            if (!verbose) {
+                r_.out("Failed command:");
+                r_.out(shell_cmd);
+            }
+        }
         return res.status;
     }
 
@@ -241,8 +252,11 @@ void Ops::build(const ModuleId& id, const Target& t) {
                                             "Build halted."});
     }
     check_headers(t);
+    // dkms's prepare_kernel_and_signing: the prologue and its blank line once per kernel/arch and run
+    // (not again for a second module of an autoinstall, or a dependent module rebuilt after install).
+    const bool prologue = !signing_.count(t.kver + "/" + t.arch);
     const SigningPlan& signing = signing_plan(t);
-    ctx_.report.out("");
+    if (prologue) ctx_.report.out("");
 
     // BUILD_DEPENDS must be installed for this kernel.
     std::vector<std::string> missing;
@@ -255,7 +269,8 @@ void Ops::build(const ModuleId& id, const Target& t) {
             throw Error(ExitCode::MissingDepends, {"Aborting build of module " + id.str() + " for kernel " + t.kver + " (" +
                                                        t.arch + ") due to missing BUILD_DEPENDS: " + list + ".",
                                                    "You may override by specifying --force."});
-        ctx_.report.warning("Building " + id.str() + " with missing BUILD_DEPENDS: " + list);
+        ctx_.report.warning("Trying to build module " + id.str() + " for kernel " + t.kver + " (" + t.arch +
+                            ") despite of missing BUILD_DEPENDS: " + list + ".");
     }
 
     // Environment: the compiler the kernel was built with (CONFIG_CC_VERSION_TEXT's first word).
@@ -314,28 +329,29 @@ void Ops::build(const ModuleId& id, const Target& t) {
         if (!fs::exists(build / "patches" / p))
             throw Error(ExitCode::Unsupported, {"Patch " + p + " as specified in dkms.conf cannot be",
                                                 "found in " + (build / "patches").string() + "/."});
-        if (step.run("Applying patch " + p, "patch -p1 < " + shell_quote("./patches/" + p), build, env) != 0)
+        if (step.run("Applying patch " + p, "patch -p1 < " + shell_word("./patches/" + p), build, env) != 0)
             fail_consult(ExitCode::InstallFailed, "Application of patch " + p + " failed.");
     }
+    // PRE_BUILD / POST_BUILD run from the build directory, logged in make.log; one that fails stops
+    // the build with its own exit status after dkms's "Consult ..." (and no Error! line).
     auto script_step = [&](const std::string& which, const std::string& script) {
-        if (script.empty()) return;
-        std::string first = script.substr(0, script.find_first_of(" \t"));
-        fs::path prog = first[0] == '/' ? fs::path(first) : build / first;
+        auto [prog, rest] = script_command(id, script, build);
+        if (prog.empty()) return;
         if (access(prog.c_str(), X_OK) != 0) {
+            ctx_.report.out("");
             ctx_.report.warning("The " + which + " script is not executable.");
             return;
         }
-        std::string rest = script.size() > first.size() ? script.substr(first.size()) : "";
-        int rc = step.run("Running the " + which + " script", "exec " + shell_quote(prog.string()) + rest, build, env);
-        if (rc != 0) fail_consult(ExitCode(rc), "The " + which + " script failed for module " + id.str() + ".");
+        std::string cmd = "cd " + shell_word(build.string() + "/") + " && " + shell_word(prog.string()) + rest;
+        if (int rc = step.run("Running the " + which + " script", cmd, build, env); rc != 0) {
+            ctx_.report.out("Consult " + log.string() + " for more information.");
+            throw Error(ExitCode(rc), std::vector<std::string>{});
+        }
     };
     script_step("pre_build", c.pre_build);
 
-    ctx_.report.verbose(c.make_command);
     int rc = step.run("Building module(s)", c.make_command, build, env);
     if (rc != 0) {
-        ctx_.report.out("Failed command:");
-        ctx_.report.out(c.make_command);
         fail_consult(ExitCode::BuildFailed, "Bad return status for module build on kernel: " + t.kver + " (" + t.arch + ")");
     }
     for (auto& m : c.modules) {
@@ -404,7 +420,6 @@ void Ops::build(const ModuleId& id, const Target& t) {
             std::string v = latest_built_version(tree_, d, t);
             if (!v.empty() && unsafe_name_reason(d).empty()) write_file_atomic(stage.path() / (".dep_" + d), v + "\n", 0644);
         }
-    script_step("post_build", c.post_build);
     copy_file_atomic(log, stage.path() / "log/make.log", 0644);
     write_manifest(stage.path(), man);
     chmod(stage.path().c_str(), 0755);
@@ -421,6 +436,21 @@ void Ops::build(const ModuleId& id, const Target& t) {
                                                  ": " + std::strerror(e));
     }
     stage.release();
+    // POST_BUILD runs once the build is in place, as in dkms 3.4 (scripts that sign or check the
+    // modules look in ../$kernelver/$arch/module/). If it fails or is interrupted, the build is
+    // taken away again: what it was meant to finish is not complete (dkms leaves it built).
+    if (!c.post_build.empty()) {
+        try {
+            script_step("post_build", c.post_build);
+        } catch (...) {
+            remove_tree(final_dir);
+            throw;
+        }
+        for (auto& f : man.files)  // it may have changed the modules (signed them): the record follows
+            if (path_exists(final_dir / "module" / f.name)) f.sha256 = sha256_file(final_dir / "module" / f.name);
+        write_manifest(final_dir, man);
+        copy_file_atomic(log, final_dir / "log/make.log", 0644);
+    }
     remove_tree(build);
     fs::create_directories(build);
 }

@@ -79,6 +79,14 @@ void load_framework(Settings& s) {
     });
 }
 
+bool has_os_release(const Settings& s) {
+    std::error_code ec;
+    // A link counts even when it points outside a --root tree (an absolute link in a chroot).
+    for (auto rel : {"etc/os-release", "usr/lib/os-release"})
+        if (fs::exists(s.root / rel, ec) || fs::is_symlink(s.root / rel, ec)) return true;
+    return false;
+}
+
 std::string running_distribution(const Settings& s) {
     for (auto rel : {"etc/os-release", "usr/lib/os-release"}) {
         std::ifstream in(s.root / rel);

@@ -90,14 +90,20 @@ void modprobe_on_install(const Context& ctx, const Target& t) {
 
 bool Ops::depmod(const std::string& kver) {
     const Settings& s = ctx_.settings;
-    if (s.no_depmod) return true;
+    if (s.defer_depmod) return true;
+    // dkms says "Running depmod... done." also when its do_depmod does nothing: --no-depmod, or no
+    // modules.dep (headers installed without the kernel's image).
     fs::path kdir = s.install_tree / kver;
-    if (!fs::exists(kdir / "modules.dep")) return true;
+    std::optional<fs::path> base = modules_base(s.install_tree);
+    if (s.no_depmod || !fs::exists(kdir / "modules.dep")) {
+        ctx_.report.out("Running depmod... done.");
+        return true;
+    }
     std::vector<std::string> argv{"depmod"};
     // depmod works on <base>/lib/modules/<K>; other install trees cannot be handed to it.
-    std::optional<fs::path> base = modules_base(s.install_tree);
     if (!base) {
         ctx_.report.warning("depmod skipped: install tree " + s.install_tree.string() + " does not end in lib/modules.");
+        ctx_.report.out("Running depmod... done.");
         return true;
     }
     if (!base->empty() && *base != "/") argv.insert(argv.end(), {"-b", base->string()});
@@ -117,6 +123,8 @@ bool Ops::depmod(const std::string& kver) {
         return true;
     }
     ctx_.report.out("(bad exit status: " + std::to_string(r.status) + ")");
+    ctx_.report.out("Failed command:");  // dkms's invoke_command names the function it ran
+    ctx_.report.out("do_depmod " + kver);
     return false;
 }
 

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <mutex>
 #include <set>
 
@@ -174,34 +176,48 @@ namespace {
 
 }  // namespace
 
-bool ensure_mok(const Context& ctx, const MokPaths& mok) {
+namespace {
+
+// dkms's words when a pair cannot be made (stdout, as its prepare_mok echoes them); then nothing is signed.
+MokState cannot_generate(const Context& ctx, const std::string& what, const std::string& path) {
+    ctx.report.out(what + " " + path + " not found and can't be generated, modules won't be signed");
+    return MokState::Unavailable;
+}
+
+}  // namespace
+
+MokState ensure_mok(const Context& ctx, const MokPaths& mok) {
     bool pkcs11 = mok.key.rfind("pkcs11:", 0) == 0;
     bool have_key = pkcs11 || fs::exists(mok.key), have_cert = fs::exists(mok.cert);
-    if (have_key && have_cert) return false;
-    if (pkcs11)
-        throw Error(ExitCode::Error,
-                    {"Certificate file " + mok.cert.string() + " not found, and the key " + shown_key(mok.key) +
-                         " is a PKCS#11 token, so no pair can be generated.",
-                     "Export the token's certificate to " + mok.cert.string() + ", or point mok_certificate in " +
-                         (ctx.settings.etc_dkms() / "framework.conf").string() + " at it."});
-    if (have_key != have_cert) throw_half_pair(mok, have_key);
+    if (have_key && have_cert) return MokState::Present;
+    if (pkcs11) return cannot_generate(ctx, "Certificate file", mok.cert.string());
+    // Only dkms's own directory is made when missing: a key configured in a directory that does not
+    // exist (a typo in framework.conf) must not silently become a new, unenrolled pair.
+    const fs::path key_dir = fs::path(mok.key).parent_path(), cert_dir = mok.cert.parent_path();
     std::error_code ec;
-    fs::create_directories(fs::path(mok.key).parent_path(), ec);
-    fs::create_directories(mok.cert.parent_path(), ec);
+    for (const fs::path& d : {key_dir, cert_dir})
+        if (d == ctx.settings.root / "var/lib/dkms") fs::create_directories(d, ec);
+    if (!dir_exists(key_dir) || !dir_exists(cert_dir)) {
+        ctx.report.out("Certificate or key are missing, generating self signed certificate for MOK...");
+        if (!have_key && !dir_exists(key_dir)) return cannot_generate(ctx, "Key file", mok.key);
+        return cannot_generate(ctx, "Certificate file", mok.cert.string());
+    }
+    if (have_key != have_cert) throw_half_pair(mok, have_key);
     // One generator at a time; the one that waited finds the pair made and uses it.
-    DirLock lock(fs::path(mok.key).parent_path());
+    DirLock lock(key_dir);
     have_key = fs::exists(mok.key);
     have_cert = fs::exists(mok.cert);
-    if (have_key && have_cert) return false;
+    if (have_key && have_cert) return MokState::Present;
     if (have_key != have_cert) {
         // Half a pair appeared while we waited for the lock: someone who does not take it is writing one.
-        if (wait_for_pair(mok)) return false;
+        if (wait_for_pair(mok)) return MokState::Present;
         throw_half_pair(mok, fs::exists(mok.key));
     }
     ctx.report.out("Certificate or key are missing, generating self signed certificate for MOK...");
-    if (find_program("openssl").empty())
-        throw Error(ExitCode::Error, {"openssl not found, can't generate key and certificate.",
-                                      "Install it (apt-get install openssl) and run 'dkms-run generate_mok'."});
+    if (find_program("openssl").empty()) {
+        ctx.report.out("openssl not found, can't generate key and certificate.");
+        return MokState::Unavailable;
+    }
     fs::path key_tmp = temp_beside(mok.key), cert_tmp;
     try {
         cert_tmp = temp_beside(mok.cert);
@@ -230,14 +246,13 @@ bool ensure_mok(const Context& ctx, const MokPaths& mok) {
     if (!r.ok() || stat(key_tmp.c_str(), &st) != 0 || st.st_size == 0 || stat(cert_tmp.c_str(), &st) != 0 ||
         st.st_size == 0) {
         cleanup();
-        std::vector<std::string> lines{"Key file " + mok.key + " not found and can't be generated, modules won't be signed",
-                                       "openssl said:"};
+        // dkms hides openssl's messages; they are the only clue to what went wrong, so they go to stderr.
         for (size_t i = 0, j; i < r.out.size(); i = j + 1) {
             j = r.out.find('\n', i);
             if (j == std::string::npos) j = r.out.size();
-            if (j > i) lines.push_back("  " + r.out.substr(i, j - i));
+            if (j > i) ctx.report.err("openssl: " + r.out.substr(i, j - i));
         }
-        throw Error(ExitCode::Error, lines);
+        return cannot_generate(ctx, "Key file", mok.key);
     }
     chmod(key_tmp.c_str(), 0600);
     chmod(cert_tmp.c_str(), 0644);
@@ -257,16 +272,45 @@ bool ensure_mok(const Context& ctx, const MokPaths& mok) {
         throw;
     }
     cleanup();
-    if (made) return true;
+    if (made) return MokState::Generated;
     // EEXIST: another generator (not taking our lock) got there first. Its pair is the one to use.
-    if (wait_for_pair(mok)) return false;
+    if (wait_for_pair(mok)) return MokState::Present;
     throw_half_pair(mok, fs::exists(mok.key));
 }
 
-bool running_in_chroot() {
-    struct stat a{}, b{};
-    if (stat("/", &a) != 0 || stat("/proc/1/root", &b) != 0) return false;  // cannot tell: assume not
-    return a.st_dev != b.st_dev || a.st_ino != b.st_ino;
+namespace {
+
+std::optional<std::string> slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream o;
+    o << in.rdbuf();
+    return o.str();
+}
+
+}  // namespace
+
+bool running_in_chroot(const fs::path& proc) {
+    auto env = [](const char* n) { const char* v = getenv(n); return std::string(v ? v : ""); };
+    if (env("FAKECHROOT") == "true" && getenv("FAKECHROOT_BASE") &&
+        env("LD_PRELOAD").find("libfakechroot.so") != std::string::npos)
+        return true;
+    // Our view of the mounts differs from init's (works without root, and where /proc/1/root cannot be stat'ed).
+    auto init_mounts = slurp(proc / "1/mountinfo"), our_mounts = slurp(proc / "self/mountinfo");
+    if (init_mounts && our_mounts && *init_mounts != *our_mounts) return true;
+    if (getuid() != 0) return false;
+    // As root: init's root directory is not ours. dkms compares stat's output, so a /proc/1/root
+    // that cannot be stat'ed (some containers and VMs) counts as a chroot too.
+    struct stat init_root{}, our_root{};
+    if (stat((proc / "1/root").c_str(), &init_root) != 0) return true;
+    if (stat("/", &our_root) != 0) return false;
+    return init_root.st_dev != our_root.st_dev || init_root.st_ino != our_root.st_ino;
+}
+
+bool secure_boot_enabled(const fs::path& efivars) {
+    // efivarfs: 4 bytes of attributes, then the variable's value (one byte, 1 = on).
+    auto v = slurp(efivars / "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c");
+    return v && v->size() >= 5 && (*v)[4] == 1;
 }
 
 SigningPlan prepare_signing(const Context& ctx, const Target& t) {
@@ -312,7 +356,7 @@ SigningPlan prepare_signing(const Context& ctx, const Target& t) {
     r.out("Signing key: " + shown_key(mok.key));
     r.out("Public certificate (MOK): " + mok.cert.string());
     try {
-        ensure_mok(ctx, mok);
+        if (ensure_mok(ctx, mok) == MokState::Unavailable) return plan;
     } catch (const Error& e) {
         bool first = true;
         for (auto& l : e.lines()) {
@@ -393,10 +437,13 @@ void sign_module(const Context& ctx, const SigningPlan& plan, const fs::path& ko
     ProcessResult r = run_process(p);
     if (!r.ok()) {
         ctx.report.warning("Failed to sign module '" + ko.string() + "'!");
-        for (size_t i = 0, j; i < r.out.size(); i = j + 1) {
-            j = r.out.find('\n', i);
-            if (j == std::string::npos) j = r.out.size();
-            if (j > i) ctx.report.err(r.out.substr(i, j - i));
+        // dkms's warn prints sign-file's output (trailing newlines dropped) as one more line, empty or not.
+        std::string said = r.out;
+        while (!said.empty() && said.back() == '\n') said.pop_back();
+        for (size_t i = 0, j; i <= said.size(); i = j + 1) {
+            j = said.find('\n', i);
+            if (j == std::string::npos) j = said.size();
+            ctx.report.err(said.substr(i, j - i));
         }
         // The kernel's sign-file built with OpenSSL 3 (Debian 12's linux-kbuild) opens a pkcs11: key only
         // through OpenSSL's pkcs11 provider, never through the old engine (libengine-pkcs11-openssl).
@@ -418,7 +465,28 @@ void sign_module(const Context& ctx, const SigningPlan& plan, const fs::path& ko
                          ": sign_file must be the kernel's scripts/sign-file and the key and certificate a pair."});
 }
 
+std::vector<std::string> mok_enrolment_notice(const std::optional<std::string>& mokutil_said, const fs::path& cert) {
+    const std::string c = cert.string(), enrol = "mokutil --import " + c + " (then reboot and confirm in MokManager)";
+    if (!mokutil_said)
+        return {"Secure Boot is on, and mokutil is not installed to check whether " + c + " is enrolled.",
+                "Modules signed with it load only once it is enrolled: " + enrol + "."};
+    const std::string& out = *mokutil_said;
+    if (out.find("is already enrolled") != std::string::npos) return {};
+    if (out.find("already in the enrollment request") != std::string::npos)
+        return {"The MOK certificate " + c +
+                " is waiting to be enrolled: reboot and confirm the enrolment in MokManager."};
+    if (out.find("is not enrolled") != std::string::npos)
+        return {"The MOK certificate " + c +
+                    " is not enrolled: with Secure Boot on, modules signed with it will not load.",
+                "Enrol it with: " + enrol + "."};
+    return {"Could not check whether " + c + " is enrolled (mokutil: " + out.substr(0, out.find('\n')) + ").",
+            "Secure Boot is on: enrol it with: " + enrol + "."};
+}
+
 void report_mok_enrolment(const Context& ctx, const fs::path& cert) {
+    // dkms says nothing about enrolment; a notice is only worth it where an unenrolled key stops
+    // modules from loading, and a --root tree is not the machine whose firmware is asked.
+    if (ctx.settings.root.lexically_normal() != "/" || !secure_boot_enabled()) return;
     // Once per process (one dkms-run transaction), however many kernels and modules are signed.
     static std::mutex mu;  // autoinstall signs from several threads
     static std::set<std::string> reported;
@@ -426,33 +494,15 @@ void report_mok_enrolment(const Context& ctx, const fs::path& cert) {
         std::lock_guard<std::mutex> g(mu);
         if (!reported.insert(cert.string()).second) return;
     }
-    Reporter& r = ctx.report;
-    const std::string enrol = "mokutil --import " + cert.string();
-    if (find_program("mokutil").empty()) {
-        r.out("mokutil is not installed, so it cannot be checked whether " + cert.string() + " is enrolled.");
-        r.out("With Secure Boot, modules signed with it load only once it is enrolled: " + enrol +
-              " (then reboot and confirm in MokManager).");
-        return;
+    std::optional<std::string> said;
+    if (!find_program("mokutil").empty()) {
+        ProcessSpec p;
+        p.argv = {"mokutil", "--test-key", cert.string()};
+        p.out = ProcessSpec::Out::Capture;
+        p.err_to_out = true;
+        said = run_process(p).out;
     }
-    ProcessSpec p;
-    p.argv = {"mokutil", "--test-key", cert.string()};
-    p.out = ProcessSpec::Out::Capture;
-    p.err_to_out = true;
-    ProcessResult res = run_process(p);
-    std::string first = res.out.substr(0, res.out.find('\n'));
-    if (res.out.find("is already enrolled") != std::string::npos) {
-        r.out("The MOK certificate " + cert.string() + " is enrolled.");
-    } else if (res.out.find("already in the enrollment request") != std::string::npos) {
-        r.out("The MOK certificate " + cert.string() +
-              " is waiting to be enrolled: reboot and confirm the enrolment in MokManager.");
-    } else if (res.out.find("is not enrolled") != std::string::npos) {
-        r.out("The MOK certificate " + cert.string() + " is not enrolled: with Secure Boot, modules signed with it "
-              "will not load.");
-        r.out("Enrol it with: " + enrol + " (then reboot and confirm in MokManager).");
-    } else {
-        r.out("Could not check whether " + cert.string() + " is enrolled (mokutil: " + first + ").");
-        r.out("If this machine uses Secure Boot, enrol it with: " + enrol);
-    }
+    for (auto& line : mok_enrolment_notice(said, cert)) ctx.report.out(line);
 }
 
 }  // namespace dkms

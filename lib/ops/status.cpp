@@ -105,10 +105,8 @@ std::vector<StatusEntry> Ops::status(const StatusFilter& f) const {
                 }
                 rows.push_back(e);
             }
-            auto targets = tree_.built_targets(id);
-            bool none_built = std::none_of(targets.begin(), targets.end(), [&](auto& t) { return tree_.is_built(id, t); });
-            if (!any && f.kver.empty() && f.arch.empty() && none_built)
-                rows.push_back({id, std::nullopt, "added", {}});
+            // dkms: "added" whenever nothing built matches the kernel/arch filter ("is M/V known here?").
+            if (!any) rows.push_back({id, std::nullopt, "added", {}});
         }
     }
     // Kernels for which a binary module package provides a module of the tree (docs/fleet.md).

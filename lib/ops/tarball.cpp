@@ -273,7 +273,7 @@ LoadedTarball load_tarball(Ops& ops, Context& ctx, const fs::path& file, const a
     check_identifier("module name", id.name);
     check_identifier("module version", id.version);
     if (tree.is_added(id) && !s.force)
-        throw Error(ExitCode::BadConf, {id.name + "-" + id.version + " is already added!", "Aborting."});
+        throw Error(ExitCode::BadConf, {id.str() + " is already added!", "Aborting."});
     fs::path src_dir = tree.source_dir(id);
     // The source of an earlier load (or of `remove --all`, which keeps /usr/src): loaded again when it
     // is the archive's, refused without --force when it differs, so that nothing local is lost.
@@ -281,7 +281,7 @@ LoadedTarball load_tarball(Ops& ops, Context& ctx, const fs::path& file, const a
     if (loc == source_tree_dir && dir_exists(src_dir) && !s.force) {
         std::vector<std::string> diffs = tree_differences(root / source_tree_dir, src_dir);
         if (!diffs.empty()) {
-            std::vector<std::string> lines{"DKMS tree already contains: " + id.name + "-" + id.version,
+            std::vector<std::string> lines{"DKMS tree already contains: " + id.str(),
                                            "The source directory " + src_dir.string() + " differs from the archive's:"};
             for (size_t i = 0; i < diffs.size() && i < 5; ++i) lines.push_back("  " + diffs[i]);
             if (diffs.size() > 5) lines.push_back("  ... and " + std::to_string(diffs.size() - 5) + " more");
@@ -316,7 +316,7 @@ LoadedTarball load_tarball(Ops& ops, Context& ctx, const fs::path& file, const a
     // a temporary name and renamed into place last (a killed run leaves nothing half-loaded); kernels
     // loaded into an existing version are each renamed into place.
     ctx.report.out("");
-    ctx.report.out("Loading tarball for " + id.name + "-" + id.version);
+    ctx.report.out("Loading tarball for " + id.str());
     bool binaries = loc == binaries_dir;
     if (!binaries && !reuse_source) ops.add_path(root / source_tree_dir, conf_target);
     auto load_kernels = [&](const fs::path& vdir, bool fresh) {

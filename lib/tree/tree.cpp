@@ -47,11 +47,13 @@ bool Tree::is_broken(const ModuleId& id) const {
 }
 
 bool Tree::is_built(const ModuleId& id, const Target& t) const {
-    // dkms 3.4 asks only for module/; one killed between its mkdir and its cp leaves it empty, and
-    // such a build has nothing to install: it is not built.
+    // dkms 3.4 asks only for module/; dkms (3.0) killed between its mkdir and its cp leaves it
+    // empty, and such a build has nothing to install: it is not built. dkms-run's builds always have
+    // a manifest, so its build of a package with zero modules (an empty module/) stays built.
     std::error_code ec;
-    fs::directory_iterator it(built_dir(id, t) / "module", ec);
-    return !ec && it != fs::directory_iterator();
+    fs::path d = built_dir(id, t);
+    fs::directory_iterator it(d / "module", ec);
+    return !ec && (it != fs::directory_iterator() || path_exists(d / manifest_name));
 }
 
 std::string Tree::installed_version(const std::string& m, const Target& t) const {

@@ -7,10 +7,12 @@ namespace dkms::cli {
 
 namespace {
 
-// dkms's have_one_kernel: exactly one kernel (the default one counts).
+// dkms's have_one_kernel: exactly one kernel; the kernel hooks need it given with -k (the running
+// kernel is no default for them: a bare kernel_prerm would unbuild everything of the running kernel).
 const Target& one_kernel(const Invocation& inv) {
-    if (inv.targets.size() != 1) {
-        if (inv.action.rfind("kernel_", 0) == 0)
+    bool hook = inv.action.rfind("kernel_", 0) == 0;
+    if (inv.targets.size() != 1 || (hook && !inv.kernels_given)) {
+        if (hook)
             throw Error(ExitCode::ConfMissing,
                         "The action " + inv.action + " requires exactly one kernel version parameter on the command line.");
         throw Error(ExitCode::ConfMissing, "The action " + inv.action +

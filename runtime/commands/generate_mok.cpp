@@ -11,7 +11,8 @@ static int run_generate_mok(Invocation& inv) {
     MokPaths mok = mok_paths(ctx.settings, read_signing_settings(ctx.settings, t));
     ctx.report.out("Signing key: " + shown_key(mok.key));
     ctx.report.out("Public certificate (MOK): " + mok.cert.string());
-    ensure_mok(ctx, mok);  // throws, naming the missing half, if only one exists
+    // Throws, naming the missing half, if only one exists; exit 1 (dkms's prepare_mok) when none can be made.
+    if (ensure_mok(ctx, mok) == MokState::Unavailable) return 1;
     report_mok_enrolment(ctx, mok.cert);
     return 0;
 }

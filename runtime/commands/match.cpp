@@ -6,18 +6,19 @@ namespace dkms::cli {
 
 static int run_match(Invocation& inv) {
     Reporter& r = inv.ctx.report;
+    // dkms: have_one_kernel first, then the template kernel.
+    if (inv.targets.size() != 1)
+        throw Error(ExitCode::ConfMissing,
+                    "The action match does not support multiple kernel version parameters on the command line.");
     if (!inv.template_kernel || inv.template_kernel->empty())
         throw Error(ExitCode::Error, {"Invalid number of parameters passed.",
                                       "Usage: match --templatekernel=<kernel-version> -k <kernel-version>",
                                       "   or: match --templatekernel=<kernel-version> -k <kernel-version> <module>"});
-    if (inv.targets.size() != 1)
-        throw Error(ExitCode::Error, "The action match requires exactly one kernel version (-k).");
-    check_identifier("kernel version", *inv.template_kernel);
     const Target k = inv.targets.front();
     const Target t{*inv.template_kernel, k.arch};
     if (t.kver == k.kver)
-        throw Error(ExitCode::Usage, {"The template kernel and the kernel to match are the same (" + k.kver + ").",
-                                      "Give the kernel to install on with -k and the kernel to copy from with --templatekernel."});
+        throw Error(ExitCode::Usage, "The templatekernel and the specified kernel version are the same.");
+    check_identifier("kernel version", *inv.template_kernel);
     Ops ops(inv.ctx);
     if (!inv.module.empty() && !std::filesystem::is_directory(ops.tree().module_dir(inv.module)))
         throw Error(ExitCode::NotFound, "The module: " + inv.module + " is not located in the DKMS tree.");
@@ -36,12 +37,13 @@ static int run_match(Invocation& inv) {
         r.out("There is nothing to be done for this match.");
         return 0;
     }
+    ops.check_headers(k);  // dkms's prepare_kernel, once, before the first module
     int rc = 0;
     for (auto& id : todo) {
-        r.out("");
         r.out("Module:  " + id.name);
         r.out("Version: " + id.version);
         try {
+            ops.build(id, k);  // "already built ..., skip." when it is
             ops.install(id, k);
         } catch (const Error& e) {
             print_error(r, e);

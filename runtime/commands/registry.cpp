@@ -38,11 +38,13 @@ void print_error(Reporter& r, const Error& e) {
 }
 
 ModuleId require_module_version(const Invocation& inv) {
+    // build and install add the module first, and dkms's add names itself in the usage lines.
+    const std::string verb = inv.action == "build" || inv.action == "install" ? "add" : inv.action;
     if (inv.module.empty() || inv.version.empty())
         throw Error(ExitCode::Error, {"Arguments <module> and <module-version> are not specified.",
-                                      "Usage: " + inv.action + " <module>/<module-version> or",
-                                      "       " + inv.action + " -m <module>/<module-version> or",
-                                      "       " + inv.action + " -m <module> -v <module-version>"});
+                                      "Usage: " + verb + " <module>/<module-version> or",
+                                      "       " + verb + " -m <module>/<module-version> or",
+                                      "       " + verb + " -m <module> -v <module-version>"});
     return {inv.module, inv.version};
 }
 

@@ -10,7 +10,12 @@ static int run_unbuild(Invocation& inv) {
     if (!ops.tree().is_added(id) && !ops.tree().is_broken(id))
         throw Error(ExitCode::NotFound, "The module/version combo: " + id.str() + " is not located in the DKMS tree.");
     if (inv.ctx.settings.all) inv.targets = ops.tree().built_targets(id);
-    return for_each_target(inv, [&](const Target& t) { ops.unbuild(id, t); });
+    bool first = true;  // dkms: a blank line between kernels
+    return for_each_target(inv, [&](const Target& t) {
+        if (!first) inv.ctx.report.out("");
+        first = false;
+        ops.unbuild(id, t);
+    });
 }
 
 extern const Command unbuild_command{"unbuild", "unbuild a module for kernels",

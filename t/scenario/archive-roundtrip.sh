@@ -50,7 +50,7 @@ check "source-only default name" test -f "$BUILD/var/lib/dkms/dkms-run-hello/1.0
 # --- fleet host: nothing of the module exists --------------------------------------------
 new_root fleet; FLEET=$T
 expect_rc 0 "ldtarball into a fresh tree" R ldtarball "$DEFAULT"
-out_has "Loading tarball for dkms-run-hello-1.0"
+out_has "Loading tarball for dkms-run-hello/1.0"
 out_has "Loading $FLEET/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH..."
 out_has "Creating symlink $FLEET/var/lib/dkms/dkms-run-hello/1.0/source -> $FLEET/usr/src/dkms-run-hello-1.0"
 expect_rc 0 "status after ldtarball" R status
@@ -60,9 +60,9 @@ expect_rc 0 "install the loaded module" R install $M -k "$KVER"
 out_lacks "Building module"
 check "installed module identical to the one built on the build host" cmp "$FLEET/$KOREL" "$BUILT"
 expect_rc 8 "ldtarball again is refused" R ldtarball "$DEFAULT"
-out_has "dkms-run-hello-1.0 is already added!"
+out_has "dkms-run-hello/1.0 is already added!"
 expect_rc 0 "ldtarball --force reloads" R ldtarball "$DEFAULT" --force
-out_has "Loading tarball for dkms-run-hello-1.0"
+out_has "Loading tarball for dkms-run-hello/1.0"
 expect_rc 0 "uninstall after a forced reload" R uninstall $M -k "$KVER"
 check "the installed file is still known and removed" test ! -e "$FLEET/$KOREL"
 
@@ -88,7 +88,7 @@ expect_rc 0 "dkms mktarball" D mktarball $M -k "$KVER" --archive "$WORK/theirs.d
 THEIRS_KO=$THEIRS/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/module/dkms_run_hello.ko
 new_root fromdkms; FD=$T
 expect_rc 0 "ldtarball an archive made by dkms" R ldtarball "$WORK/theirs.dkms.tar.gz"
-out_has "Loading tarball for dkms-run-hello-1.0"
+out_has "Loading tarball for dkms-run-hello/1.0"
 expect_rc 0 "install the module dkms built" R install $M -k "$KVER"
 check "installed module identical to dkms's build" cmp "$FD/$KOREL" "$THEIRS_KO"
 expect_rc 0 "dkms mktarball --binaries-only" D mktarball $M -k "$KVER" --binaries-only --archive "$WORK/theirs-bin.tar.gz"

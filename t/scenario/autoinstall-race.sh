@@ -21,9 +21,8 @@ same "each module built exactly once" "$(grep -c 'Building module(s)... done.' "
 same "each module installed exactly once" "$(grep -c '^Installing ' "$WORK/out")" 3
 out_has "Waiting for another dkms-run working on $T/var/lib/dkms to finish (pid "
 later=$(grep -l "Waiting for another" "$WORK/a.out" "$WORK/b.out" | head -1)
-same "the one that waited found everything installed and built nothing" \
-    "$(grep -c 'Building' "${later:-/dev/null}"):$(grep 'succeeded for module' "${later:-/dev/null}")" \
-    "0:Autoinstall on $KVER succeeded for module(s) auser cindep zbase."
+same "the one that waited found everything installed: it built nothing and said nothing more" \
+    "$(grep -v 'Waiting for another' "${later:-/dev/null}")" ""
 expect_rc 0 "status afterwards" R status
 same "consistent tree" "$(cat "$WORK/out")" "auser/1.0, $KVER, $ARCH: installed
 cindep/1.0, $KVER, $ARCH: installed

@@ -32,14 +32,14 @@ out_has "zbase/1.0, $KVER, $ARCH: installed"
 out_has "mbroken/1.0: added"
 out_has "nexcl/1.0: added"
 
-# Everything left is installed: autoinstall succeeds, starts no process (not even bash per module).
+# Everything left is installed: autoinstall succeeds, says nothing (as dkms), starts no process
+# (not even bash per module).
 R remove mbroken/1.0 --all > /dev/null; R remove nexcl/1.0 --all > /dev/null
 expect_rc 0 "no-op autoinstall" R autoinstall -k "$KVER"
-out_has "Autoinstall on $KVER succeeded for module(s) auser cindep zbase."
-out_lacks "Building"
+same "no-op autoinstall says nothing" "$(cat "$WORK/out")" ""
 same "no-op autoinstall spawns no process (execve calls)" "$(spawned autoinstall -k "$KVER")" 0
 expect_rc 0 "kernel_postinst is autoinstall" R kernel_postinst -k "$KVER"
-out_has "Autoinstall on $KVER succeeded for module(s) auser cindep zbase."
+same "no-op kernel_postinst says nothing" "$(cat "$WORK/out")" ""
 
 expect_rc 4 "kernel_postinst with two kernels" R kernel_postinst -k "$KVER" -k 6.0.0-1-amd64
 out_has "Error! The action kernel_postinst requires exactly one kernel version parameter on the command line."

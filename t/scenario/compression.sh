@@ -11,6 +11,7 @@ copy_example hello
 # compressed_root NAME SUFFIX: a root whose kernel already ships a module compressed with SUFFIX
 compressed_root() {
     new_root "$1"
+    echo try_sign_modules=true > "$T/etc/dkms/framework.conf"  # even where this looks like a chroot
     mkdir -p "$T/lib/modules/$KVER/kernel/drivers/other"
     if [ -n "$2" ]; then
         local f=$T/lib/modules/$KVER/kernel/drivers/other/unrelated.ko
@@ -50,13 +51,13 @@ done
 
 # compress_xz_opts is used (here: a SHA-256 check instead of CRC32).
 compressed_root opts .xz
-echo 'compress_xz_opts="--check=sha256"' > "$T/etc/dkms/framework.conf"
+printf '%s\n' try_sign_modules=true 'compress_xz_opts="--check=sha256"' > "$T/etc/dkms/framework.conf"
 expect_rc 0 "xz with compress_xz_opts" R install "$WORK/hello" -k "$KVER"
 check "xz used --check=sha256" bash -c "xz -lvv '$T/lib/modules/$KVER/updates/dkms/dkms_run_hello.ko.xz' | grep -q SHA-256"
 
 # A compressor that fails: the plain .ko is kept and installed, with a warning.
 compressed_root broken .zst
-echo 'compress_zstd_opts="--no-such-zstd-option"' > "$T/etc/dkms/framework.conf"
+printf '%s\n' try_sign_modules=true 'compress_zstd_opts="--no-such-zstd-option"' > "$T/etc/dkms/framework.conf"
 expect_rc 0 "failing zstd" R install "$WORK/hello" -k "$KVER"
 out_has "Warning: Compressing $T/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko failed (zstd exited with status"
 out_has "keeping it uncompressed."

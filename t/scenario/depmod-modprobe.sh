@@ -40,9 +40,10 @@ lists_module() { grep -q '^updates/dkms/dkms_run_hello.ko:' "$DEP"; }
 not() { ! "$@"; }
 ARGV="\"depmod\", \"-b\", \"$T\", \"-a\", \"$KVER\""
 
-# No modules.dep (a kernel with no modules installed): depmod is not run, as in dkms 3.4.
+# No modules.dep (a kernel with no modules installed): depmod is not run, as in dkms 3.4, which
+# still says "Running depmod... done.".
 expect_rc 0 "install on a kernel without modules.dep" traced "$DKMS_RUN" --root "$T" install $M -k "$KVER"
-out_lacks "Running depmod"
+out_has "Running depmod... done."
 same "depmod not run" "$(depmod_calls)" ""
 expect_rc 0 "uninstall" R uninstall $M -k "$KVER"
 

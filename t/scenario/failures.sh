@@ -71,9 +71,10 @@ mk_module wrongname 'BUILT_MODULE_NAME[0]="not_what_make_builds"'
 both 7 7 "built module missing after make" build wrongname/1.0 -k "$KVER"
 out_has "Build of not_what_make_builds.ko failed for: $KVER ($ARCH)"
 
-# A module source without dkms.conf given by path
+# A module source without dkms.conf given by path: dkms 3.4 takes the path for module/version
+# ("/dir" is module "" and version "dir") and says the arguments are missing (exit 1).
 mkdir -p "$WORK/noconf"; echo x > "$WORK/noconf/Makefile"
-T=$WORK/ours; expect_rc 9 "add of a directory without dkms.conf" R add "$WORK/noconf/dkms.conf"
+T=$WORK/ours; expect_rc 1 "add of a directory without dkms.conf" R add "$WORK/noconf/dkms.conf"
 
 # A multi-kernel loop returns the last kernel's status (dkms's rule)
 T=$WORK/ours; expect_rc 0 "build for a missing and a present kernel" R build good/1.0 -k 9.9.9-nonexistent -k "$KVER"

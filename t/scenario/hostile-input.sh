@@ -100,10 +100,10 @@ refuse "kernel version '.'" 1 "is '.'" R build foo/1.0 -k .
 refuse "kernel version '..'" 1 "is '..'" R unbuild foo/1.0 -k ..
 refuse "architecture '..' (-k K/..)" 1 "Invalid architecture '..'" R build foo/1.0 -k "$KVER/.."
 refuse "architecture starting with '-' (-k K/-x)" 1 "starts with '-'" R remove foo/1.0 -k "$KVER/-x"
-refuse "empty architecture (-k K/)" 1 "Empty architecture" R build foo/1.0 -k "$KVER/"
-refuse "empty architecture (-a '')" 1 "Empty architecture" R build foo/1.0 -k "$KVER" -a ''
+refuse "empty architecture (-k K/)" 16 "Error! Empty arch[0]" R build foo/1.0 -k "$KVER/"
+refuse "empty architecture (-a '')" 16 "Error! Empty arch[0]" R build foo/1.0 -k "$KVER" -a ''
 refuse "architecture with shell characters" 1 "contains '(', which the shell would interpret" R build foo/1.0 -k "$KVER" -a 'x(y)'
-refuse "empty kernel version" 16 "Empty kernel version" R build foo/1.0 -k ''
+refuse "empty kernel version" 16 "Error! Empty kernelver[0]" R build foo/1.0 -k ''
 refuse "empty module name (-m '')" 1 "Arguments <module> and <module-version> are not specified." R build -m '' -v 1.0 -k "$KVER"
 refuse "empty version (foo/)" 1 "Arguments <module> and <module-version> are not specified." R build foo/ -k "$KVER"
 refuse "status of a module name with a newline" 1 "Invalid module name 'a\\nb'" R status "a${nl}b"
@@ -142,7 +142,8 @@ refuse "--installtree ''" 2 "--installtree needs a directory" R --installtree ''
 refuse "--root ''" 2 "--root needs a directory" "$DKMS_RUN" --root '' add "$S"
 refuse "--dkmstree pointing to a file" 1 "cannot create $WORK/a-file: Not a directory" R --dkmstree "$WORK/a-file" add "$S"
 refuse "--sourcetree pointing to a file" 1 "$WORK/a-file: Not a directory" R --sourcetree "$WORK/a-file" add "$S"
-mkdir -p "$WORK/cwd/relroot/usr/src"
+mkdir -p "$WORK/cwd/relroot/usr/src" "$WORK/cwd/relroot/etc"
+cp "$T/etc/os-release" "$WORK/cwd/relroot/etc/"
 accept "relative --dkmstree (taken from the current directory, as dkms does)" "Creating symlink $WORK/cwd/rel/tree/dkms-run-hello/1.0/source" \
     env -C "$WORK/cwd" "$DKMS_RUN" --root "$T" --dkmstree rel/tree add "$S"
 check "  the relative tree is under the current directory" test -L "$WORK/cwd/rel/tree/dkms-run-hello/1.0/source"
@@ -181,7 +182,8 @@ src dev
 refuse "-c /dev/zero (a device, used to be read for ever)" 8 "/dev/zero is a device, not a regular file" R add "$S" -c /dev/zero
 if id nobody > /dev/null 2>&1 && command -v runuser > /dev/null; then
     src unreadable; chmod 711 "$WORK"; chmod -R a+rX "$S"; chmod 000 "$S/dkms.conf"
-    mkdir -p "$WORK/nobody/var/lib/dkms" "$WORK/nobody/usr/src"; chmod -R 777 "$WORK/nobody"
+    mkdir -p "$WORK/nobody/var/lib/dkms" "$WORK/nobody/usr/src" "$WORK/nobody/etc"
+    cp "$T/etc/os-release" "$WORK/nobody/etc/"; chmod -R 777 "$WORK/nobody"
     refuse "dkms.conf that cannot be read (as nobody)" 4 "$S/dkms.conf is not readable: Permission denied." \
         runuser -u nobody -- "$DKMS_RUN" --root "$WORK/nobody" add "$S"
     chmod 700 "$WORK"
@@ -259,7 +261,8 @@ SCRATCH=1 refuse "BUILT_MODULE_LOCATION through a symlink to another directory" 
     R build dkms-run-hello/1.0 -k "$KVER"
 rm -rf "$T"/var/lib/dkms/* "$T"/usr/src/*
 ln -s /etc "$WORK/etclink"
-refuse "a source directory that is a symlink to /etc" 9 "$WORK/etclink must contain a dkms.conf file!" R add "$WORK/etclink"
+# Without a dkms.conf in it, dkms takes the path for module/version ("" and "tmp/..."): exit 1.
+refuse "a source directory that is a symlink to /etc" 1 "Arguments <module> and <module-version> are not specified." R add "$WORK/etclink"
 ln -s /etc "$T/usr/src/etcmod-1.0"
 refuse "/usr/src/<m>-<v> is a symlink to /etc" 4 "File: $T/usr/src/etcmod-1.0/dkms.conf does not exist." R build etcmod/1.0 -k "$KVER"
 

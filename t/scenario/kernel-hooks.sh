@@ -38,7 +38,7 @@ rm "$T/etc/dkms/framework.conf.d/hooks.conf"
 R remove mbroken/1.0 --all > /dev/null
 
 expect_rc 0 "header_postinst hook, everything installed" hook header_postinst.d-dkms-run "$FAKE"
-out_has "Autoinstall on $FAKE succeeded for module(s) cindep zbase."
+out_lacks "Autoinstall"
 mkdir -p "$T/lib/modules/6.1.0-98-noheaders"
 expect_rc 0 "postinst hook for a kernel without headers" hook postinst.d-dkms-run 6.1.0-98-noheaders
 out_has "Automatic installation of modules for kernel 6.1.0-98-noheaders was skipped since the kernel headers for this kernel do not seem to be installed."

@@ -53,8 +53,10 @@ ver() { modinfo -F version "$1"; }
 
 echo "# 1. Two packages ship $L.ko for one kernel"
 fresh debian
-expect_out 0 "install A" "Installing $F" "" R install $MA -k "$KVER"
-expect_out 0 "install B over A's module: a warning names both" "Installing $F" \
+expect_out 0 "install A" "Installing $F
+Running depmod... done." "" R install $MA -k "$KVER"
+expect_out 0 "install B over A's module: a warning names both" "Installing $F
+Running depmod... done." \
 "Warning: $F is the module of $MA.
 $MB installs its own $L.ko in its place; uninstalling $MB puts $MA's back." R install $MB -k "$KVER"
 same "B's module is in place" "$(sum "$F")" "$(sum "$BB")"
@@ -64,12 +66,14 @@ expect_out 0 "status: A's installed file differs" \
 $MB, $KVER, $ARCH: installed" "" R status
 expect_out 0 "uninstall A leaves B's module" "Module $MA for kernel $KVER ($ARCH):
 Before uninstall, this module version was ACTIVE on this kernel.
-Module $L.ko was not found within $KD/" \
+Module $L.ko was not found within $KD/
+Running depmod... done." \
 "Warning: Not deleting $F: it is the module of $MB." R uninstall $MA -k "$KVER"
 same "B's module still in place" "$(sum "$F")" "$(sum "$BB")"
 expect_out 0 "uninstall B" "Module $MB for kernel $KVER ($ARCH):
 Before uninstall, this module version was ACTIVE on this kernel.
-Deleting $F" "" R uninstall $MB -k "$KVER"
+Deleting $F
+Running depmod... done." "" R uninstall $MB -k "$KVER"
 same "no module of that name is left" "$(kos)" ""
 
 fresh debian
@@ -78,13 +82,15 @@ R install $MB -k "$KVER" > /dev/null 2>&1
 expect_out 0 "uninstall B first: A's module comes back" "Module $MB for kernel $KVER ($ARCH):
 Before uninstall, this module version was ACTIVE on this kernel.
 Deleting $F
-Putting back $MA's $F" "" R uninstall $MB -k "$KVER"
+Putting back $MA's $F
+Running depmod... done." "" R uninstall $MB -k "$KVER"
 same "A's module in place" "$(sum "$F")" "$(sum "$BA")"
 expect_out 0 "status: A installed, no difference" "$MA, $KVER, $ARCH: installed
 $MB, $KVER, $ARCH: built" "" R status
 expect_out 0 "uninstall A" "Module $MA for kernel $KVER ($ARCH):
 Before uninstall, this module version was ACTIVE on this kernel.
-Deleting $F" "" R uninstall $MA -k "$KVER"
+Deleting $F
+Running depmod... done." "" R uninstall $MA -k "$KVER"
 same "nothing left" "$(kos)" ""
 
 # Where dkms 3.4 archives the kernel's module (not Debian): another package's file is never archived.
@@ -92,7 +98,8 @@ fresh fedora
 intree "$O9"
 expect_out 0 "fedora: install A archives the in-tree module" \
 "Found pre-existing $IT, archiving for uninstallation
-Installing $F" "" R install $MA -k "$KVER"
+Installing $F
+Running depmod... done." "" R install $MA -k "$KVER"
 R install $MB -k "$KVER" > /dev/null 2>&1
 check "fedora: B archived nothing (A's module is not the kernel's)" test ! -e "$T/var/lib/dkms/hello-fork/original_module"
 same "fedora: B's module in place" "$(sum "$F")" "$(sum "$BB")"
@@ -106,7 +113,8 @@ same "fedora: byte for byte" "$(sum "$IT")" "$(sum "$O9")"
 echo "# 2. Debian: the kernel's own module stays where dpkg put it"
 fresh debian
 intree "$O9"
-expect_out 0 "install over an in-tree module (no archiving on Debian)" "Installing $F" "" R install $MA -k "$KVER"
+expect_out 0 "install over an in-tree module (no archiving on Debian)" "Installing $F
+Running depmod... done." "" R install $MA -k "$KVER"
 same "the in-tree module untouched" "$(sum "$IT")" "$(sum "$O9")"
 check "no original_module" test ! -e "$T/var/lib/dkms/dkms-run-hello/original_module"
 expect_out 0 "status" "$MA, $KVER, $ARCH: installed
@@ -135,7 +143,8 @@ expect_out 0 "fedora: uninstall after the kernel package replaced its module" \
 "Module $MA for kernel $KVER ($ARCH):
 Before uninstall, this module version was ACTIVE on this kernel.
 Deleting $F
-Removing original module(s) from DKMS tree for kernel $KVER ($ARCH)" \
+Removing original module(s) from DKMS tree for kernel $KVER ($ARCH)
+Running depmod... done." \
 "Warning: Not restoring the archived $IT: the kernel's package has installed another one there since; the archived copy is dropped." \
     R uninstall $MA -k "$KVER"
 same "the newer kernel module stays" "$(sum "$IT")" "$(sum "$O95")"
@@ -180,7 +189,8 @@ same "original back in place" "$(sum "$IT")" "$(sum "$O9")"
 
 echo "# 7. A built instance whose module/ is empty (dkms killed between mkdir and cp) is not built"
 fresh debian
-rm -f "$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/module/"*
+# (as dkms leaves it: dkms writes no manifest)
+rm -f "$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/module/"* "$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/.dkms-run.yaml"
 expect_out 0 "status calls it added" "$MA: added
 $MB, $KVER, $ARCH: built" "" R status
 expect_rc 0 "install builds it again" R install $MA -k "$KVER"
@@ -216,6 +226,7 @@ rm -rf "$T/usr/src/dkms-run-hello-1.0"
 expect_out 0 "remove --all of a broken, installed version" "Module $MA for kernel $KVER ($ARCH):
 Before uninstall, this module version was ACTIVE on this kernel.
 Deleting $F
+Running depmod... done.
 
 Deleting module $MA completely from the DKMS tree." \
 "Warning: $MA is broken: $T/usr/src/dkms-run-hello-1.0 or the symbolic link pointing to it is missing.

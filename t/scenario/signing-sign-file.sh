@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sign-lib.sh"
 new_root sf
+echo try_sign_modules=true > "$T/etc/dkms/framework.conf"  # even where this machine looks like a chroot
 CERT=$T/var/lib/dkms/mok.pub
 KEY=$T/var/lib/dkms/mok.key
 KO=$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/module/dkms_run_hello.ko
@@ -55,7 +56,7 @@ cp "$WORK/os-release.debian" "$T/etc/os-release"
 
 # sign_file= with $kernelver wins over linux-kbuild's, which is there again.
 wrapper "$WORK/signers/$KVER/sign-file" "$WORK/conf.log"
-echo "sign_file=$WORK/signers/\$kernelver/sign-file" > "$T/etc/dkms/framework.conf"
+printf '%s\n' try_sign_modules=true "sign_file=$WORK/signers/\$kernelver/sign-file" > "$T/etc/dkms/framework.conf"
 expect_rc 0 "build with sign_file from framework.conf" R build dkms-run-hello/1.0 -k "$KVER" --force
 out_has "Sign command: $WORK/signers/$KVER/sign-file"
 same "framework.conf's sign_file was called once" "$(lines "$WORK/conf.log")" "1"

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Signing helpers that need no kernel: how a signing key is shown.
+// Signing helpers that need no kernel: how a signing key is shown, Secure Boot, the chroot test,
+// the enrolment notice.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
 
 #include "dkms/signing.hpp"
 
@@ -19,4 +24,70 @@ TEST_CASE("shown_key leaves key files and lookalike attributes alone", "[signing
     CHECK(shown_key("/var/lib/dkms/mok.key") == "/var/lib/dkms/mok.key");
     CHECK(shown_key("/keys/pin-value=1234.pem") == "/keys/pin-value=1234.pem");
     CHECK(shown_key("pkcs11:object=xpin-value=1") == "pkcs11:object=xpin-value=1");
+}
+
+namespace {
+
+// A fresh directory under TMPDIR, removed at the end of the test.
+struct ScratchDir {
+    fs::path path;
+    ScratchDir() {
+        std::string tmpl = (fs::temp_directory_path() / "signing-test.XXXXXX").string();
+        path = mkdtemp(tmpl.data());
+    }
+    ~ScratchDir() { fs::remove_all(path); }
+    void write(const fs::path& rel, const std::string& bytes) const {
+        fs::create_directories((path / rel).parent_path());
+        std::ofstream(path / rel, std::ios::binary) << bytes;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("secure_boot_enabled reads the EFI variable SecureBoot (4 attribute bytes, then the value)", "[signing]") {
+    ScratchDir d;
+    const std::string var = "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c";
+    CHECK_FALSE(secure_boot_enabled(d.path));  // no EFI (a BIOS machine, a container)
+    d.write(var, std::string("\x06\x00\x00\x00\x01", 5));
+    CHECK(secure_boot_enabled(d.path));
+    d.write(var, std::string("\x06\x00\x00\x00\x00", 5));
+    CHECK_FALSE(secure_boot_enabled(d.path));
+    d.write(var, std::string("\x06\x00\x00", 3));
+    CHECK_FALSE(secure_boot_enabled(d.path));
+}
+
+TEST_CASE("running_in_chroot: mounts that differ from init's mean a chroot, as in dkms 3.4", "[signing]") {
+    ScratchDir proc;
+    proc.write("1/mountinfo", "22 27 0:21 / /proc rw - proc proc rw\n");
+    proc.write("self/mountinfo", "22 27 0:21 / /proc rw - proc proc rw\n23 27 0:22 / /mnt rw - tmpfs none rw\n");
+    CHECK(running_in_chroot(proc.path));
+    // The same mounts: then init's root directory decides (as root); here proc/1/root does not
+    // exist, which dkms (comparing stat's output) takes for a chroot too.
+    proc.write("self/mountinfo", "22 27 0:21 / /proc rw - proc proc rw\n");
+    if (getuid() == 0) {
+        CHECK(running_in_chroot(proc.path));
+        fs::create_directory_symlink("/", proc.path / "1/root");
+        CHECK_FALSE(running_in_chroot(proc.path));
+    } else {
+        CHECK_FALSE(running_in_chroot(proc.path));
+    }
+}
+
+TEST_CASE("mok_enrolment_notice: nothing once enrolled, the way to enrol otherwise", "[signing]") {
+    const fs::path cert = "/var/lib/dkms/mok.pub";
+    CHECK(mok_enrolment_notice(std::string("/var/lib/dkms/mok.pub is already enrolled\n"), cert).empty());
+    auto no_mokutil = mok_enrolment_notice(std::nullopt, cert);
+    REQUIRE(no_mokutil.size() == 2);
+    CHECK(no_mokutil[1] == "Modules signed with it load only once it is enrolled: mokutil --import "
+                           "/var/lib/dkms/mok.pub (then reboot and confirm in MokManager).");
+    auto not_enrolled = mok_enrolment_notice(std::string("/var/lib/dkms/mok.pub is not enrolled\n"), cert);
+    REQUIRE(not_enrolled.size() == 2);
+    CHECK(not_enrolled[0] == "The MOK certificate /var/lib/dkms/mok.pub is not enrolled: with Secure Boot on, "
+                             "modules signed with it will not load.");
+    auto waiting = mok_enrolment_notice(std::string("/var/lib/dkms/mok.pub is already in the enrollment request\n"), cert);
+    CHECK(waiting.size() == 1);
+    auto odd = mok_enrolment_notice(std::string("EFI variables are not supported on this system\n"), cert);
+    REQUIRE(odd.size() == 2);
+    CHECK(odd[0] == "Could not check whether /var/lib/dkms/mok.pub is enrolled (mokutil: EFI variables are not "
+                    "supported on this system).");
 }

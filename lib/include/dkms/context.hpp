@@ -35,6 +35,9 @@ struct Settings {
     bool force = false;
     bool force_version_override = false;
     bool no_depmod = false;
+    /// Set by autoinstall and the kernel hooks: they run depmod themselves, once for the kernel, so
+    /// the installs and uninstalls they make neither run it nor say "Running depmod...".
+    bool defer_depmod = false;
     bool verbose = false;
     bool all = false;
     bool symlink_modules = false;
@@ -69,6 +72,9 @@ void load_framework(Settings& s);
 
 /// framework.conf, then framework.conf.d/*.conf in sorted order (only the ones that exist).
 std::vector<fs::path> framework_files(const Settings& s);
+
+/// Whether <root>/etc/os-release or <root>/usr/lib/os-release exists (dkms 3.4 stops without either).
+bool has_os_release(const Settings& s);
 
 /// "ID" / "ID_LIKE" of <root>/etc/os-release (falls back to usr/lib/os-release); "" if none.
 std::string running_distribution(const Settings& s);

@@ -41,8 +41,9 @@ struct ModuleConfig {
     bool has_build_exclusive = false;
 };
 
-/// How strictly to read (dkms's read_conf vs read_conf_strict).
-enum class ConfMode { Lenient, Strict };
+/// How strictly to read (dkms's read_conf vs read_conf_strict). Check is Strict without its
+/// notices (deprecated directives, zero modules): a source directory checked before it is copied.
+enum class ConfMode { Lenient, Strict, Check };
 
 /// Paths a conf is evaluated against, for one target.
 struct ConfTarget {

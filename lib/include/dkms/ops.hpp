@@ -84,6 +84,9 @@ public:
     /// its prologue) at the first build: autoinstall decides once before its builds start.
     void set_signing_plan(const Target& t, const SigningPlan& plan) { signing_[t.kver + "/" + t.arch] = plan; }
 
+    /// The kernel's headers are there (<kernel source dir>/include, and its generated files); else Error 21.
+    void check_headers(const Target& t) const;
+
     /// Run depmod for a kernel as dkms 3.4 does (skipped without modules.dep). Returns false on failure.
     bool depmod(const std::string& kver);
 
@@ -91,7 +94,6 @@ private:
     void require_added(const ModuleId& id) const;
     /// Throws Error naming the link when Tree::planted_link finds one for this m/v (and kernel).
     void refuse_planted_links(const ModuleId& id, const Target* t) const;
-    void check_headers(const Target& t) const;
     /// Files of builds of module `m` that are not installed on t's kernel (killed runs, replaced versions).
     void retire_inactive(const std::string& m, const Target& t);
     /// After `p` was deleted: an installed build other than `except` that records a file there gets it back.
@@ -104,6 +106,10 @@ private:
     ModuleConfig read_conf(const ModuleId& id, const Target& t, ConfMode mode) const;
     void run_script(const ModuleId& id, const std::string& which, const std::string& script, const fs::path& dir,
                     bool must_succeed);
+    /// A dkms.conf script directive ("script args") as dkms runs it: the program <dir>/<script>, or
+    /// /etc/dkms/<module>/<script> when that one is executable (dkms 3.4), and the rest of the line.
+    std::pair<fs::path, std::string> script_command(const ModuleId& id, const std::string& script,
+                                                    const fs::path& dir) const;
     /// The signing decision for a kernel, made (and its prologue printed) once per kernel/arch.
     const SigningPlan& signing_plan(const Target& t);
     /// BUILD_DEPENDS_REBUILD: rebuild and reinstall modules whose dependencies changed version.

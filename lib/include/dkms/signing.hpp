@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dkms/context.hpp"
 
@@ -46,14 +47,22 @@ MokPaths mok_paths(const Settings& s, const SigningSettings& ss);
 /// <root>/usr/lib/linux-kbuild-<major.minor>/scripts/sign-file, else the headers' scripts/sign-file.
 fs::path find_sign_file(const Settings& s, const Target& t, const SigningSettings& ss);
 
+/// What ensure_mok found or did.
+enum class MokState {
+    Present,      ///< the pair was there
+    Generated,    ///< a new pair was made
+    Unavailable,  ///< no pair and none can be made; dkms's "... not found and can't be generated" was printed
+};
+
 /// Make sure the MOK pair exists. Both halves missing: a new pair is generated (key mode 0600,
-/// certificate in DER with extendedKeyUsage codeSigning) and true is returned. One half missing:
-/// Error naming the missing file and the way out; nothing is generated or overwritten.
-/// A "pkcs11:" key is never generated; only its certificate must exist.
+/// certificate in DER with extendedKeyUsage codeSigning). One half missing: Error naming the
+/// missing file and the way out; nothing is generated or overwritten. A "pkcs11:" key is never
+/// generated; only its certificate must exist. Directories are never made, except dkms's own
+/// <root>/var/lib/dkms: a pair configured in a directory that does not exist is Unavailable.
 /// Safe against concurrent callers (threads, other dkms-run processes): generation holds an
 /// flock on the key's directory, and whoever waited for it finds the pair complete and uses it
-/// (false); a pair that appears anyway is never overwritten (link(2) without clobbering).
-bool ensure_mok(const Context& ctx, const MokPaths& mok);
+/// (Present); a pair that appears anyway is never overwritten (link(2) without clobbering).
+MokState ensure_mok(const Context& ctx, const MokPaths& mok);
 
 /// Decide whether and how to sign for this kernel and print dkms 3.4's prologue
 /// ("Sign command: ...", "Signing key: ...", "Public certificate (MOK): ...") or the reason
@@ -77,11 +86,22 @@ std::optional<AppendedSignature> find_appended_signature(std::string_view image,
 /// Verify an appended signature against a certificate (DER or PEM). Returns "" when valid, else why not.
 std::string verify_appended_signature(std::string_view image, const fs::path& cert);
 
-/// Tell the user, once per process (and thread-safely), whether `cert` is enrolled as a MOK (mokutil --test-key),
-/// or how to enrol it when mokutil is not available. Never enrols anything.
+/// On a machine with Secure Boot on, tell the user, once per process (and thread-safely), that `cert`
+/// is not enrolled as a MOK (mokutil --test-key) and how to enrol it, or that it cannot be checked
+/// without mokutil. Says nothing when it is enrolled, without Secure Boot, or under --root (as dkms
+/// says nothing at all). Never enrols anything.
 void report_mok_enrolment(const Context& ctx, const fs::path& cert);
 
-/// True when running in a chroot (our "/" is not PID 1's), for try_sign_modules=not_in_chroot.
-bool running_in_chroot();
+/// The notice report_mok_enrolment prints with Secure Boot on, given what `mokutil --test-key`
+/// said (nullopt: mokutil is not installed). Empty when the certificate is enrolled.
+std::vector<std::string> mok_enrolment_notice(const std::optional<std::string>& mokutil_said, const fs::path& cert);
+
+/// Whether the EFI variable SecureBoot in `efivars` (efivarfs) says Secure Boot is on.
+bool secure_boot_enabled(const fs::path& efivars = "/sys/firmware/efi/efivars");
+
+/// dkms 3.4's running_in_chroot, for try_sign_modules=not_in_chroot: fakechroot in the environment,
+/// or `proc`/1/mountinfo differing from `proc`/self/mountinfo, or (as root) `proc`/1/root not the
+/// same directory as "/", or not stat-able at all.
+bool running_in_chroot(const fs::path& proc = "/proc");
 
 }  // namespace dkms
