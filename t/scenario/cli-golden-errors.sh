@@ -175,7 +175,7 @@ good/1.0: broken
 Error! good/1.0: Missing the module source directory or the symbolic link pointing to it.
 Manual intervention is required!
 EOF
-for verb in build install unbuild uninstall remove; do
+for verb in build install unbuild uninstall; do
     golden "$verb of a broken module" 4 R $verb good/1.0 -k "$KVER" <<EOF
 ==> stderr
 
@@ -187,6 +187,19 @@ done
 golden "add repairs a broken module" 0 R add good/1.0 -k "$KVER" <<EOF
 Creating symlink <root>/var/lib/dkms/good/1.0/source -> <root>/usr/src/good-1.0
 EOF
+# remove goes on (dkms: exit 4): a Debian package's prerm runs it when /usr/src/<m>-<v> is gone
+# (issue 16), and what the version's manifests recorded as installed goes with it.
+rm "$T/var/lib/dkms/good/1.0/source"
+golden "remove of a broken module" 0 R remove good/1.0 -k "$KVER" <<EOF
+Module good/1.0 is not installed for kernel ${KVER} (${ARCH}). Skipping...
+Module good/1.0 is not built for kernel ${KVER} (${ARCH}). Skipping...
+
+Deleting module good/1.0 completely from the DKMS tree.
+==> stderr
+Warning: good/1.0 is broken: <root>/usr/src/good-1.0 or the symbolic link pointing to it is missing.
+Removing what its manifests say it installed; its POST_REMOVE cannot run.
+EOF
+R add good/1.0 -k "$KVER" > /dev/null
 
 # --- the kernel hooks and autoinstall: exactly one kernel -----------------------------------
 for verb in kernel_prerm kernel_postinst kernel_preinst; do
