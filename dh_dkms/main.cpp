@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "config.h"
-#include "dkms/debhelper.hpp"
-#include "dkms/error.hpp"
-#include "dkms/lint.hpp"
+#include "dkms/deb/debhelper.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/lint/lint.hpp"
 
 namespace fs = std::filesystem;
 namespace po = boost::program_options;

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "dkms/context.hpp"
-#include "dkms/error.hpp"
-#include "dkms/ops.hpp"
+#include "dkms/core/context.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/ops/ops.hpp"
 
 namespace dkms::cli {
 

@@ -14,9 +14,11 @@
 
 #include "command.hpp"
 #include "config.h"
-#include "dkms/fs.hpp"
-#include "dkms/lock.hpp"
-#include "dkms/process.hpp"
+#include "dkms/kernel/kernel.hpp"
+#include "dkms/conf/framework.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/sys/lock.hpp"
+#include "dkms/sys/process.hpp"
 
 namespace po = boost::program_options;
 using namespace dkms;

@@ -7,7 +7,7 @@
 
 #include <memory>
 
-#include "dkms/archive.hpp"
+#include "dkms/archive/archive.hpp"
 
 namespace dkms::archive {
 

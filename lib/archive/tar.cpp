@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-#include "dkms/archive.hpp"
+#include "dkms/archive/archive.hpp"
 
 namespace dkms::archive {
 

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "dkms/archive.hpp"
-#include "dkms/fs.hpp"
+#include "dkms/archive/archive.hpp"
+#include "dkms/sys/fs.hpp"
 
 namespace dkms::archive {
 

@@ -12,7 +12,7 @@
 #include <optional>
 #include <set>
 
-#include "dkms/raw_conf.hpp"
+#include "dkms/conf/raw_conf.hpp"
 
 namespace dkms {
 

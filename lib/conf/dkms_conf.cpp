@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Derivation of module records and per-kernel commands from a dkms.conf, with dkms's checks.
-#include "dkms/dkms_conf.hpp"
+#include "dkms/conf/framework.hpp"
+#include "dkms/conf/dkms_conf.hpp"
 
 #include <unistd.h>
 
@@ -14,9 +15,9 @@
 #include <set>
 #include <sstream>
 
-#include "dkms/error.hpp"
-#include "dkms/kernel.hpp"
-#include "dkms/process.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/kernel/kernel.hpp"
+#include "dkms/sys/process.hpp"
 
 namespace dkms {
 
@@ -155,7 +156,7 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
     }
 
     fs::path ksrc = s.kernel_source_dir_for(t.target.kver);
-    fs::path kconfig = s.kernel_config_for(t.target.kver);
+    fs::path kconfig = kernel_config_path(s, t.target.kver);
     ShellPresets presets{
         {"kernelver", t.target.kver},
         {"arch", t.target.arch},

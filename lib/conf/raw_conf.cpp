@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Whitelists and small helpers shared by the two dkms.conf readers.
-#include "dkms/raw_conf.hpp"
+#include "dkms/conf/raw_conf.hpp"
 
 namespace dkms {
 

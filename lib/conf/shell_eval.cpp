@@ -26,10 +26,10 @@
 #include <cstdlib>
 #include <set>
 
-#include "dkms/error.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/process.hpp"
-#include "dkms/raw_conf.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/sys/process.hpp"
+#include "dkms/conf/raw_conf.hpp"
 
 namespace dkms {
 

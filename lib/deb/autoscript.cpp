@@ -2,8 +2,8 @@
 // Strict #TOKEN# substitution for maintainer-script templates.
 #include <set>
 
-#include "dkms/debhelper.hpp"
-#include "dkms/error.hpp"
+#include "dkms/deb/debhelper.hpp"
+#include "dkms/core/error.hpp"
 
 namespace dkms::dh {
 namespace {

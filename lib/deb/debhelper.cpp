@@ -14,10 +14,10 @@
 #include <sstream>
 
 #include "config.h"
-#include "dkms/debhelper.hpp"
-#include "dkms/error.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/process.hpp"
+#include "dkms/deb/debhelper.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/sys/process.hpp"
 
 namespace fs = std::filesystem;
 

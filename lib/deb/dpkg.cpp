@@ -13,8 +13,8 @@ extern "C" {
 #include <fstream>
 #include <sstream>
 
-#include "dkms/dpkg.hpp"
-#include "dkms/error.hpp"
+#include "dkms/deb/dpkg.hpp"
+#include "dkms/core/error.hpp"
 
 namespace dkms::dpkg {
 namespace {

@@ -4,8 +4,10 @@
 #include <cctype>
 #include <fstream>
 
-#include "dkms/fs.hpp"
-#include "dkms/kernel.hpp"
+#include <sys/utsname.h>
+
+#include "dkms/sys/fs.hpp"
+#include "dkms/kernel/kernel.hpp"
 
 namespace dkms {
 
@@ -95,6 +97,23 @@ std::vector<std::string> missing_generated_headers(const std::filesystem::path& 
     for (auto rel : needed)
         if (!std::filesystem::exists(ksrc / rel)) missing.push_back(rel);
     return missing;
+}
+
+fs::path kernel_config_path(const Settings& s, const std::string& kver) {
+    if (s.kernel_config) return *s.kernel_config;
+    return kernel_config_file(s.kernel_source_dir_for(kver));
+}
+
+std::string machine_arch() {
+    utsname u{};
+    uname(&u);
+    return u.machine;
+}
+
+std::string running_kernel() {
+    utsname u{};
+    uname(&u);
+    return u.release;
 }
 
 }  // namespace dkms

@@ -4,9 +4,9 @@
 
 #include <cstring>
 
-#include "dkms/error.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/kernel.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/kernel/kernel.hpp"
 
 namespace dkms {
 

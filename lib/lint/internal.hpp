@@ -2,7 +2,7 @@
 // Helpers shared by the lint sources (not part of the public API).
 #pragma once
 
-#include "dkms/lint.hpp"
+#include "dkms/lint/lint.hpp"
 
 namespace dkms::lint {
 

@@ -4,8 +4,8 @@
 #include <regex>
 #include <sstream>
 
-#include "dkms/dpkg.hpp"
-#include "dkms/error.hpp"
+#include "dkms/deb/dpkg.hpp"
+#include "dkms/core/error.hpp"
 #include "internal.hpp"
 
 namespace fs = std::filesystem;

@@ -2,7 +2,7 @@
 // The table of lint tags and the one-line formatter.
 #include <algorithm>
 
-#include "dkms/lint.hpp"
+#include "dkms/lint/lint.hpp"
 
 namespace dkms::lint {
 

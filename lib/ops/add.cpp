@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <cstring>
 
-#include "dkms/fs.hpp"
-#include "dkms/ops.hpp"
-#include "dkms/process.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/ops/ops.hpp"
+#include "dkms/sys/process.hpp"
 
 namespace dkms {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // autoinstall / kernel_postinst / kernel_preinst / kernel_prerm: every module of the tree for one kernel.
-#include "dkms/autoinstall.hpp"
+#include "dkms/ops/autoinstall.hpp"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -16,13 +16,13 @@
 #include <set>
 #include <thread>
 
-#include "dkms/debs.hpp"
-#include "dkms/dkms_conf.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/jobserver.hpp"
-#include "dkms/kernel.hpp"
-#include "dkms/ops.hpp"
-#include "dkms/signing.hpp"
+#include "dkms/ops/debs.hpp"
+#include "dkms/conf/dkms_conf.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/sys/jobserver.hpp"
+#include "dkms/kernel/kernel.hpp"
+#include "dkms/ops/ops.hpp"
+#include "dkms/ops/signing.hpp"
 
 namespace dkms {
 

@@ -13,11 +13,11 @@
 #include <set>
 
 #include "config.h"
-#include "dkms/compress.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/kernel.hpp"
-#include "dkms/ops.hpp"
-#include "dkms/process.hpp"
+#include "dkms/kernel/module_files.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/kernel/kernel.hpp"
+#include "dkms/ops/ops.hpp"
+#include "dkms/sys/process.hpp"
 
 namespace dkms {
 
@@ -276,7 +276,7 @@ void Ops::build(const ModuleId& id, const Target& t) {
     // Environment: the compiler the kernel was built with (CONFIG_CC_VERSION_TEXT's first word).
     std::vector<std::pair<std::string, std::string>> env;
     fs::path ksrc = s.kernel_source_dir_for(t.kver);
-    fs::path kconfig = s.kernel_config_for(t.kver);
+    fs::path kconfig = kernel_config_path(s, t.kver);
     if (!kconfig.empty()) {
         const std::set<std::string> wanted{"CONFIG_CC_VERSION_TEXT", "CONFIG_CC_IS_CLANG"};
         KernelConfig kc = read_kernel_config(kconfig, &wanted);

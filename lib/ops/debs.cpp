@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // mkbmdeb / mkdeb / mkdsc: packages staged in a private directory and built by dpkg-deb/dpkg-source.
-#include "dkms/debs.hpp"
+#include "dkms/ops/debs.hpp"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -13,14 +13,14 @@
 #include <ctime>
 #include <sstream>
 
-#include "dkms/archive.hpp"
-#include "dkms/compress.hpp"
-#include "dkms/debhelper.hpp"
-#include "dkms/dpkg.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/kernel.hpp"
-#include "dkms/process.hpp"
-#include "dkms/signing.hpp"
+#include "dkms/archive/archive.hpp"
+#include "dkms/kernel/module_files.hpp"
+#include "dkms/deb/debhelper.hpp"
+#include "dkms/deb/dpkg.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/kernel/kernel.hpp"
+#include "dkms/sys/process.hpp"
+#include "dkms/ops/signing.hpp"
 
 namespace dkms {
 
@@ -366,7 +366,7 @@ std::optional<SiteKey> site_key(const Context& ctx, const Target& t, const DebOp
     if (k.key.rfind("pkcs11:", 0) != 0 && !path_exists(k.key)) missing_key_part("signing key", k.key);
     if (k.cert.empty() || !path_exists(k.cert)) missing_key_part("certificate", k.cert.string());
     const std::set<std::string> wanted{"CONFIG_MODULE_SIG_HASH"};
-    fs::path kconfig = s.kernel_config_for(t.kver);
+    fs::path kconfig = kernel_config_path(s, t.kver);
     if (!kconfig.empty() && path_exists(kconfig)) {
         KernelConfig kc = read_kernel_config(kconfig, &wanted);
         if (auto h = kc.find("CONFIG_MODULE_SIG_HASH"); h != kc.end()) k.hash = h->second;

@@ -8,13 +8,13 @@
 
 #include <sstream>
 
-#include "dkms/compress.hpp"
-#include "dkms/debs.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/kernel.hpp"
-#include "dkms/ops.hpp"
-#include "dkms/originals.hpp"
-#include "dkms/process.hpp"
+#include "dkms/kernel/module_files.hpp"
+#include "dkms/ops/debs.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/kernel/kernel.hpp"
+#include "dkms/ops/ops.hpp"
+#include "dkms/ops/originals.hpp"
+#include "dkms/sys/process.hpp"
 
 namespace dkms {
 

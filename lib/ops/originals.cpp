@@ -7,10 +7,11 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "dkms/compress.hpp"
-#include "dkms/error.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/originals.hpp"
+#include "dkms/conf/framework.hpp"
+#include "dkms/kernel/module_files.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/ops/originals.hpp"
 
 namespace dkms {
 

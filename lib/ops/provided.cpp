@@ -3,10 +3,10 @@
 // read from dpkg's database in the root, so that dkms-run neither builds nor installs over it.
 #include <algorithm>
 
-#include "dkms/compress.hpp"
-#include "dkms/debs.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/kernel.hpp"
+#include "dkms/kernel/module_files.hpp"
+#include "dkms/ops/debs.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/kernel/kernel.hpp"
 
 namespace dkms {
 

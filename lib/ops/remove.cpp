@@ -4,10 +4,11 @@
 #include <cctype>
 #include <cstdio>
 
-#include "dkms/fs.hpp"
-#include "dkms/kernel.hpp"
-#include "dkms/ops.hpp"
-#include "dkms/originals.hpp"
+#include "dkms/conf/framework.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/kernel/kernel.hpp"
+#include "dkms/ops/ops.hpp"
+#include "dkms/ops/originals.hpp"
 
 namespace dkms {
 

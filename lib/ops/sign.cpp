@@ -18,12 +18,13 @@
 #include <mutex>
 #include <set>
 
-#include "dkms/error.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/kernel.hpp"
-#include "dkms/process.hpp"
-#include "dkms/raw_conf.hpp"
-#include "dkms/signing.hpp"
+#include "dkms/conf/framework.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/kernel/kernel.hpp"
+#include "dkms/sys/process.hpp"
+#include "dkms/conf/raw_conf.hpp"
+#include "dkms/ops/signing.hpp"
 
 namespace dkms {
 
@@ -332,7 +333,7 @@ SigningPlan prepare_signing(const Context& ctx, const Target& t) {
         r.out("Running in chroot, modules won't be signed");
         return plan;
     }
-    fs::path kconfig = s.kernel_config_for(t.kver);
+    fs::path kconfig = kernel_config_path(s, t.kver);
     if (kconfig.empty() || !fs::exists(kconfig)) {
         fs::path shown = kconfig.empty() ? s.kernel_source_dir_for(t.kver) / ".config" : kconfig;
         r.out("Kernel config " + shown.string() + " not found, modules won't be signed");

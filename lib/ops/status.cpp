@@ -4,10 +4,11 @@
 
 #include <algorithm>
 
-#include "dkms/debs.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/kernel.hpp"
-#include "dkms/ops.hpp"
+#include "dkms/conf/framework.hpp"
+#include "dkms/ops/debs.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/kernel/kernel.hpp"
+#include "dkms/ops/ops.hpp"
 
 namespace dkms {
 

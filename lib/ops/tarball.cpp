@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // mktarball and ldtarball over the strict in-memory archive reader and writer.
-#include "dkms/tarball.hpp"
+#include "dkms/kernel/kernel.hpp"
+#include "dkms/ops/tarball.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,7 +11,7 @@
 #include <map>
 #include <set>
 
-#include "dkms/fs.hpp"
+#include "dkms/sys/fs.hpp"
 
 namespace dkms {
 

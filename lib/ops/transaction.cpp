@@ -3,10 +3,11 @@
 #include <chrono>
 #include <fstream>
 
-#include "dkms/fs.hpp"
-#include "dkms/ops.hpp"
-#include "dkms/process.hpp"
-#include "dkms/raw_conf.hpp"
+#include "dkms/conf/framework.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/ops/ops.hpp"
+#include "dkms/sys/process.hpp"
+#include "dkms/conf/raw_conf.hpp"
 
 namespace dkms {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Filesystem primitives built on POSIX calls so that every step is explicit and checked.
-#include "dkms/fs.hpp"
+#include "dkms/sys/fs.hpp"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -15,8 +15,8 @@
 #include <memory>
 #include <vector>
 
-#include "dkms/error.hpp"
-#include "dkms/process.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/sys/process.hpp"
 
 namespace dkms {
 

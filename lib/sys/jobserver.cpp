@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // GNU make jobserver: created (a pipe of tokens) or joined from an inherited MAKEFLAGS.
-#include "dkms/jobserver.hpp"
+#include "dkms/sys/jobserver.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "dkms/error.hpp"
+#include "dkms/core/error.hpp"
 
 namespace dkms {
 

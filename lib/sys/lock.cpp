@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // flock-based writer lock on the dkms tree.
-#include "dkms/lock.hpp"
+#include "dkms/sys/lock.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -17,9 +17,9 @@
 #include <string>
 #include <thread>
 
-#include "dkms/error.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/process.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/sys/process.hpp"
 
 namespace dkms {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // fork/exec with redirections, capture and a progress tick.
-#include "dkms/process.hpp"
+#include "dkms/sys/process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -17,7 +17,7 @@
 #include <fstream>
 #include <set>
 
-#include "dkms/error.hpp"
+#include "dkms/core/error.hpp"
 
 extern char** environ;
 

@@ -7,10 +7,10 @@
 #include <utility>
 #include <vector>
 
-#include "dkms/compress.hpp"
-#include "dkms/error.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/tree.hpp"
+#include "dkms/kernel/module_files.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/tree/tree.hpp"
 
 namespace dkms {
 

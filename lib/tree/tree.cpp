@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // State predicates and listings read straight from the dkms tree.
-#include "dkms/tree.hpp"
+#include "dkms/tree/tree.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-#include "dkms/dkms_conf.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/kernel.hpp"
+#include "dkms/conf/dkms_conf.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/kernel/kernel.hpp"
 
 namespace dkms {
 

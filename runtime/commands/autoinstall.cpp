@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // dkms-run autoinstall / kernel_postinst / kernel_preinst / kernel_prerm: every module for one kernel.
 #include "../command.hpp"
-#include "dkms/autoinstall.hpp"
+#include "dkms/ops/autoinstall.hpp"
 
 namespace dkms::cli {
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // dkms-run generate_mok: create the Secure Boot signing key pair (once), as dkms 3.4's generate_mok.
 #include "../command.hpp"
-#include "dkms/signing.hpp"
+#include "dkms/kernel/kernel.hpp"
+#include "dkms/ops/signing.hpp"
 
 namespace dkms::cli {
 

@@ -2,7 +2,7 @@
 // dkms-run lint [PATH...]: the build-time checks of dh_dkms, for a dkms.conf, a module
 // source directory or a source package (debian/), without building anything.
 #include "../command.hpp"
-#include "dkms/lint.hpp"
+#include "dkms/lint/lint.hpp"
 
 namespace dkms::cli {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "../command.hpp"
-#include "dkms/debs.hpp"
+#include "dkms/ops/debs.hpp"
 
 namespace dkms::cli {
 

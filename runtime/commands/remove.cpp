@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include "../command.hpp"
-#include "dkms/autoinstall.hpp"
-#include "dkms/process.hpp"
+#include "dkms/ops/autoinstall.hpp"
+#include "dkms/sys/process.hpp"
 
 namespace dkms::cli {
 

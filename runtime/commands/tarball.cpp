@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // dkms-run mktarball / ldtarball: dkms archives of built modules, and loading them into a tree.
 #include "../command.hpp"
-#include "dkms/tarball.hpp"
+#include "dkms/ops/tarball.hpp"
 
 namespace dkms::cli {
 

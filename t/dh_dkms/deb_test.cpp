@@ -8,9 +8,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "dkms/debhelper.hpp"
-#include "dkms/dpkg.hpp"
-#include "dkms/error.hpp"
+#include "dkms/deb/debhelper.hpp"
+#include "dkms/deb/dpkg.hpp"
+#include "dkms/core/error.hpp"
 
 namespace fs = std::filesystem;
 using namespace dkms;

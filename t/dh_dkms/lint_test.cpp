@@ -7,8 +7,8 @@
 #include <fstream>
 #include <set>
 
-#include "dkms/error.hpp"
-#include "dkms/lint.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/lint/lint.hpp"
 
 namespace fs = std::filesystem;
 using namespace dkms;

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <map>
 
-#include "dkms/archive.hpp"
+#include "dkms/archive/archive.hpp"
 #include "fuzz_support.hpp"
 
 using namespace dkms;

@@ -4,8 +4,8 @@
 // Input: the bytes of one file, read both as debian/control and as debian/changelog.
 #include <algorithm>
 
-#include "dkms/dpkg.hpp"
-#include "dkms/error.hpp"
+#include "dkms/deb/dpkg.hpp"
+#include "dkms/core/error.hpp"
 #include "fuzz_support.hpp"
 
 using namespace dkms;

@@ -7,8 +7,8 @@
 #include <map>
 #include <set>
 
-#include "dkms/lint.hpp"
-#include "dkms/raw_conf.hpp"
+#include "dkms/lint/lint.hpp"
+#include "dkms/conf/raw_conf.hpp"
 #include "fuzz_support.hpp"
 
 using namespace dkms;

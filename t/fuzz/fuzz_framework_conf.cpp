@@ -18,9 +18,10 @@
 // compares evaluate_config with evaluate_shell, which really runs bash.
 #include <algorithm>
 
-#include "dkms/context.hpp"
-#include "dkms/error.hpp"
-#include "dkms/raw_conf.hpp"
+#include "dkms/conf/framework.hpp"
+#include "dkms/core/context.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/conf/raw_conf.hpp"
 #include "fuzz_support.hpp"
 
 using namespace dkms;

@@ -3,9 +3,9 @@
 // Input: the bytes of a <v>/<K>/<A>/.dkms-run.yaml, written into a private scratch directory.
 #include <cstdio>
 
-#include "dkms/error.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/tree.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/tree/tree.hpp"
 #include "fuzz_support.hpp"
 
 using namespace dkms;

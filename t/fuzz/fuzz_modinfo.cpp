@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Fuzz target: the ELF .modinfo reader (read_modinfo_image). Input: the bytes of a .ko.
-#include "dkms/error.hpp"
-#include "dkms/kernel.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/kernel/kernel.hpp"
 #include "fuzz_support.hpp"
 
 using namespace dkms;

@@ -23,9 +23,9 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "dkms/error.hpp"
-#include "dkms/ops.hpp"
-#include "dkms/tree.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/ops/ops.hpp"
+#include "dkms/tree/tree.hpp"
 #include "fuzz_support.hpp"
 
 using namespace dkms;

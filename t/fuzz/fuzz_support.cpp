@@ -14,7 +14,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "dkms/fs.hpp"
+#include "dkms/sys/fs.hpp"
 
 // A fuzz target must never start a process (no bash, no make): every path the engine takes to
 // start one goes through fork() (lib/sys/process.cpp), so the fuzz binaries define fork() and

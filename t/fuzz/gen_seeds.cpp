@@ -3,9 +3,9 @@
 // (write_tar, compress, write_manifest). Run by t/fuzz/make-seeds; not a test.
 #include <cstdio>
 
-#include "dkms/archive.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/tree.hpp"
+#include "dkms/archive/archive.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/tree/tree.hpp"
 
 using namespace dkms;
 using namespace dkms::archive;

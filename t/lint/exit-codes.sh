@@ -1,5 +1,5 @@
 #!/bin/sh
-# docs/exit-codes.md and enum ExitCode in lib/include/dkms/error.hpp list the same codes and names.
+# docs/exit-codes.md and enum ExitCode in lib/include/dkms/core/error.hpp list the same codes and names.
 set -eu
 hpp=$1 doc=$2
 enum=$(sed -n '/^enum class ExitCode/,/^};/p' "$hpp" | sed -n 's/^ *\([A-Za-z]*\) = \([0-9]*\),.*/\2 \1/p' | sort -n)

@@ -2,9 +2,9 @@
 // The strict tar reader and writer over byte buffers (the same entry point a fuzzer uses).
 #include <catch2/catch.hpp>
 
-#include "dkms/archive.hpp"
-#include "dkms/debs.hpp"
-#include "dkms/dpkg.hpp"
+#include "dkms/archive/archive.hpp"
+#include "dkms/ops/debs.hpp"
+#include "dkms/deb/dpkg.hpp"
 
 using namespace dkms::archive;
 

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <string>
 
-#include "dkms/raw_conf.hpp"
+#include "dkms/conf/raw_conf.hpp"
 
 namespace fs = std::filesystem;
 using namespace dkms;

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "dkms/raw_conf.hpp"
+#include "dkms/conf/raw_conf.hpp"
 
 using namespace dkms;
 

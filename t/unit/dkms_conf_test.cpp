@@ -3,8 +3,8 @@
 // selection (BUILD_EXCLUSIVE_*, MAKE_MATCH, PATCH_MATCH), overrides and --directive.
 #include <catch2/catch.hpp>
 
-#include "dkms/dkms_conf.hpp"
-#include "dkms/error.hpp"
+#include "dkms/conf/dkms_conf.hpp"
+#include "dkms/core/error.hpp"
 #include "support.hpp"
 
 using namespace dkms;

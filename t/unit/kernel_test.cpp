@@ -6,10 +6,10 @@
 
 #include <algorithm>
 
-#include "dkms/error.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/kernel.hpp"
-#include "dkms/process.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/kernel/kernel.hpp"
+#include "dkms/sys/process.hpp"
 #include "support.hpp"
 
 using namespace dkms;

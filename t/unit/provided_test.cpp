@@ -6,12 +6,12 @@
 
 #include <catch2/catch.hpp>
 
-#include "dkms/autoinstall.hpp"
-#include "dkms/debs.hpp"
-#include "dkms/error.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/kernel.hpp"
-#include "dkms/ops.hpp"
+#include "dkms/ops/autoinstall.hpp"
+#include "dkms/ops/debs.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/kernel/kernel.hpp"
+#include "dkms/ops/ops.hpp"
 #include "support.hpp"
 
 using namespace dkms;

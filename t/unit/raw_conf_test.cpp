@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <set>
 
-#include "dkms/raw_conf.hpp"
+#include "dkms/conf/raw_conf.hpp"
 
 using namespace dkms;
 

@@ -11,8 +11,8 @@
 #include <fstream>
 #include <string>
 
-#include "dkms/error.hpp"
-#include "dkms/raw_conf.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/conf/raw_conf.hpp"
 
 namespace fs = std::filesystem;
 using namespace dkms;

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "dkms/signing.hpp"
+#include "dkms/ops/signing.hpp"
 
 using namespace dkms;
 

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "dkms/context.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/report.hpp"
+#include "dkms/core/context.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/core/report.hpp"
 
 namespace dkms::test {
 

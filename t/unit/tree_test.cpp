@@ -6,12 +6,12 @@
 
 #include <catch2/catch.hpp>
 
-#include "dkms/autoinstall.hpp"
-#include "dkms/error.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/ops.hpp"
-#include "dkms/process.hpp"
-#include "dkms/tree.hpp"
+#include "dkms/ops/autoinstall.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/ops/ops.hpp"
+#include "dkms/sys/process.hpp"
+#include "dkms/tree/tree.hpp"
 #include "support.hpp"
 
 using namespace dkms;

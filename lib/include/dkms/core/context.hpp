@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Everything an operation needs to know about where things are and how to behave.
+// The vocabulary of every layer: a module version, a kernel/arch target, the settings an operation
+// runs with, and the context (settings and reporter) it is handed.
 #pragma once
 
 #include <filesystem>
@@ -7,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "dkms/report.hpp"
+#include "dkms/core/report.hpp"
 
 namespace dkms {
 
@@ -18,6 +19,15 @@ struct Target {
     std::string kver;
     std::string arch;
     bool operator==(const Target&) const = default;
+    /// "K (A)", as dkms writes a kernel in its messages.
+    std::string str() const { return kver + " (" + arch + ")"; }
+};
+
+/// A module version in the tree.
+struct ModuleId {
+    std::string name;
+    std::string version;
+    std::string str() const { return name + "/" + version; }
 };
 
 /// Settings from framework.conf, then the command line (which wins).
@@ -60,37 +70,9 @@ struct Settings {
     fs::path etc_dkms() const { return root / "etc/dkms"; }
     /// Headers for a kernel: --kernelsourcedir, else <install_tree>/<kver>/build.
     fs::path kernel_source_dir_for(const std::string& kver) const;
-    /// Kernel config for a kernel: --config, else include/config/auto.conf or .config of its headers ("" if none).
-    fs::path kernel_config_for(const std::string& kver) const;
     /// make -j value (never below 1 unless -j 0 was asked for).
     int make_jobs() const;
 };
-
-/// Read framework.conf and framework.conf.d/*.conf under <root>/etc/dkms into `s`
-/// (paths are only taken from it if the command line did not set them afterwards).
-void load_framework(Settings& s);
-
-/// framework.conf, then framework.conf.d/*.conf in sorted order (only the ones that exist).
-std::vector<fs::path> framework_files(const Settings& s);
-
-/// Whether <root>/etc/os-release or <root>/usr/lib/os-release exists (dkms 3.4 stops without either).
-bool has_os_release(const Settings& s);
-
-/// "ID" / "ID_LIKE" of <root>/etc/os-release (falls back to usr/lib/os-release); "" if none.
-std::string running_distribution(const Settings& s);
-
-/// Debian, Ubuntu and their derivatives (os-release ID or ID_LIKE): there, as Debian's dkms does,
-/// the kernel's own modules are never moved aside (updates/dkms wins by depmod's search order).
-bool debian_family(const Settings& s);
-
-/// Where the distribution puts dkms modules, "" meaning "use DEST_MODULE_LOCATION".
-std::string distro_dest_override(const Settings& s);
-
-/// The architecture of the running machine (uname -m).
-std::string machine_arch();
-
-/// The running kernel (uname -r).
-std::string running_kernel();
 
 /// What an operation runs with.
 struct Context {

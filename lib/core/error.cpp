@@ -4,7 +4,7 @@
 #include <csignal>
 #include <cstring>
 
-#include "dkms/error.hpp"
+#include "dkms/core/error.hpp"
 
 namespace dkms {
 

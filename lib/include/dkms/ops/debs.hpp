@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "dkms/ops.hpp"
+#include "dkms/ops/ops.hpp"
 
 namespace dkms {
 

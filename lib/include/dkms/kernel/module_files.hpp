@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "dkms/context.hpp"
+#include "dkms/core/context.hpp"
 
 namespace dkms {
 

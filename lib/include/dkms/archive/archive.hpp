@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dkms/error.hpp"
+#include "dkms/core/error.hpp"
 
 namespace dkms::archive {
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dkms/raw_conf.hpp"
+#include "dkms/conf/raw_conf.hpp"
 
 namespace dkms::lint {
 

@@ -2,10 +2,10 @@
 // Module compression: which one the kernel uses, running the compressor, reading either form back.
 #include <sstream>
 
-#include "dkms/compress.hpp"
-#include "dkms/error.hpp"
-#include "dkms/fs.hpp"
-#include "dkms/process.hpp"
+#include "dkms/kernel/module_files.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/sys/fs.hpp"
+#include "dkms/sys/process.hpp"
 
 namespace dkms {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "dkms/context.hpp"
-#include "dkms/error.hpp"
+#include "dkms/core/context.hpp"
+#include "dkms/core/error.hpp"
 
 namespace dkms {
 

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "dkms/report.hpp"
+#include "dkms/core/report.hpp"
 
 namespace dkms {
 

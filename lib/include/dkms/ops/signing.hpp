@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dkms/context.hpp"
+#include "dkms/core/context.hpp"
 
 namespace dkms {
 

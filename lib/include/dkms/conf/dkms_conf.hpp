@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "dkms/context.hpp"
-#include "dkms/raw_conf.hpp"
+#include "dkms/core/context.hpp"
+#include "dkms/conf/raw_conf.hpp"
 
 namespace dkms {
 

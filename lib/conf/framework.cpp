@@ -1,39 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Settings derived from framework.conf, os-release and the running system.
-#include <sys/utsname.h>
-#include <unistd.h>
-
+// framework.conf (evaluated by bash, as dkms does) and the distribution facts of os-release.
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 
-#include "dkms/context.hpp"
-#include "dkms/kernel.hpp"
-#include "dkms/raw_conf.hpp"
+#include "dkms/conf/framework.hpp"
+#include "dkms/conf/raw_conf.hpp"
 
 namespace dkms {
-
-fs::path Settings::kernel_source_dir_for(const std::string& kver) const {
-    if (kernel_source_dir) return *kernel_source_dir;
-    return install_tree / kver / "build";
-}
-
-fs::path Settings::kernel_config_for(const std::string& kver) const {
-    if (kernel_config) return *kernel_config;
-    return kernel_config_file(kernel_source_dir_for(kver));
-}
-
-int Settings::make_jobs() const {
-    if (jobs_given) return jobs;
-    if (!parallel_jobs.empty()) {
-        try {
-            int n = std::stoi(parallel_jobs);
-            if (n > 0) return n;
-        } catch (...) {
-        }
-    }
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? int(n) : 1;
-}
 
 std::vector<fs::path> framework_files(const Settings& s) {
     std::vector<fs::path> files;
@@ -121,18 +95,6 @@ std::string distro_dest_override(const Settings& s) {
     if (starts("sles") || starts("suse") || starts("opensuse")) return "/updates";
     if (starts("debian") || starts("ubuntu") || starts("arch")) return "/updates/dkms";
     return "";
-}
-
-std::string machine_arch() {
-    utsname u{};
-    uname(&u);
-    return u.machine;
-}
-
-std::string running_kernel() {
-    utsname u{};
-    uname(&u);
-    return u.release;
 }
 
 }  // namespace dkms

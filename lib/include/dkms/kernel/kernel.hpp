@@ -10,6 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "dkms/kernel/kernel.hpp"
+#include "dkms/core/context.hpp"
+
 namespace dkms {
 
 /// dkms's VER(): every run of digits zero-padded to 3 places (longer runs kept), other characters kept.
@@ -41,5 +44,15 @@ std::vector<std::pair<std::string, std::string>> read_modinfo_image(std::string_
 /// First value of `key` in a modinfo list.
 std::optional<std::string> modinfo_get(const std::vector<std::pair<std::string, std::string>>& mi,
                                        const std::string& key);
+
+/// The architecture of the running machine (uname -m).
+std::string machine_arch();
+
+/// The running kernel (uname -r).
+std::string running_kernel();
+
+/// The kernel config of a kernel: --config, else include/config/auto.conf or .config of its headers
+/// ("" if none).
+fs::path kernel_config_path(const Settings& s, const std::string& kver);
 
 }  // namespace dkms

@@ -6,18 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "dkms/context.hpp"
+#include "dkms/core/context.hpp"
 
 namespace dkms {
 
 namespace fs = std::filesystem;
-
-/// A module version in the tree.
-struct ModuleId {
-    std::string name;
-    std::string version;
-    std::string str() const { return name + "/" + version; }
-};
 
 /// Paths and predicates over one dkms tree. Pure reads: never spawns a process.
 class Tree {

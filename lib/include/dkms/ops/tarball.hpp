@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "dkms/archive.hpp"
-#include "dkms/ops.hpp"
+#include "dkms/archive/archive.hpp"
+#include "dkms/ops/ops.hpp"
 
 namespace dkms {
 

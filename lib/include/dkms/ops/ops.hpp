@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "dkms/context.hpp"
-#include "dkms/dkms_conf.hpp"
-#include "dkms/error.hpp"
-#include "dkms/signing.hpp"
-#include "dkms/tree.hpp"
+#include "dkms/core/context.hpp"
+#include "dkms/conf/dkms_conf.hpp"
+#include "dkms/core/error.hpp"
+#include "dkms/ops/signing.hpp"
+#include "dkms/tree/tree.hpp"
 
 namespace dkms {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "dkms/dpkg.hpp"
-#include "dkms/report.hpp"
+#include "dkms/deb/dpkg.hpp"
+#include "dkms/core/report.hpp"
 
 namespace dkms::dh {
 

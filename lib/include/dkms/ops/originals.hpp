@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "dkms/context.hpp"
-#include "dkms/dkms_conf.hpp"
-#include "dkms/tree.hpp"
+#include "dkms/core/context.hpp"
+#include "dkms/conf/dkms_conf.hpp"
+#include "dkms/tree/tree.hpp"
 
 namespace dkms {
 
