@@ -102,7 +102,12 @@ int Ops::add(const ModuleId& id, const Target& conf_target, const std::function<
     fs::path vdir = tree_.version_dir(id);
     std::error_code ec;
     fs::create_directories(tree_.module_dir(id.name), ec);
-    if (!ec && !path_exists(vdir)) {
+    if (ec) {
+        if (ec.value() == EACCES || ec.value() == EROFS)
+            throw Error(ExitCode::Error, "No write access to DKMS tree at " + s.dkms_tree.string());
+        throw SystemError("cannot create " + tree_.module_dir(id.name).string(), ec.value());
+    }
+    if (!path_exists(vdir)) {
         // Assemble the version directory under a temporary name and rename it into place: a crash
         // never leaves a version directory without its source link (which status calls broken).
         TempDir staged(tree_.module_dir(id.name), ".tmp_add_");

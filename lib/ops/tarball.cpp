@@ -273,6 +273,7 @@ LoadedTarball load_tarball(Ops& ops, Context& ctx, const fs::path& file, const a
                                               file.string() + " is not a valid DKMS tarball."});
     check_identifier("module name", id.name);
     check_identifier("module version", id.version);
+    ops.sweep_once(id.name);  // what an earlier, interrupted load left
     if (tree.is_added(id) && !s.force)
         throw Error(ExitCode::BadConf, {id.str() + " is already added!", "Aborting."});
     fs::path src_dir = tree.source_dir(id);

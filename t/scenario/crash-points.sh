@@ -11,7 +11,8 @@
 #     install tree byte for byte, the archived originals, and no leftover anywhere;
 #   - `remove --all` of every module then leaves the install tree exactly as before the first command.
 # CRASH_POINTS=sample (the default, in CI: an even sample of each command's points) or all (every
-# point, on demand: CRASH_POINTS=all meson test -C build crash-points). Only the main thread of
+# point, on demand: CRASH_POINTS=all meson test -C build crash-points; CRASH_ONLY="ldtarball ..."
+# for some scenarios only). Only the main thread of
 # dkms-run is traced: autoinstall's builds run in worker threads and are covered by `build`.
 . "$(dirname "$0")/lib.sh"
 MODE=${CRASH_POINTS:-sample}
@@ -106,6 +107,8 @@ sample() {
 # scenario NAME SNAPSHOT DISTRO SAMPLE CMD...: the crash points of CMD run on SNAPSHOT
 scenario() {
     local name=$1 snap=$2 d=$3 n=$4; shift 4
+    # CRASH_ONLY="name ...": only these scenarios (to re-run what a full run found)
+    if [ -n "${CRASH_ONLY:-}" ] && [[ " $CRASH_ONLY " != *" $name "* ]]; then return; fi
     local clean final pristine pt rc why kinds kind
     restore "$snap"; distro "$d"; local dsnap=$WORK/snap-$name; rm -rf "$dsnap"; cp -a "$T" "$dsnap"
     KEEP_INTREE=no; [ "$d" = debian ] && KEEP_INTREE=yes
@@ -127,8 +130,9 @@ scenario() {
             [ "$kind" = error=EROFS ] && [[ $sc == *write* ]] && continue
             TOTAL_POINTS=$((TOTAL_POINTS + 1))
             restore "$dsnap"
-            strace -qq -o /dev/null -e trace="$sc" -e inject="$sc:$kind:when=$nth" \
-                "$DKMS_RUN" --root "$T" "$@" > "$WORK/crash.out" 2>&1 < /dev/null || true
+            # (in a subshell whose stderr is dropped: bash's own "Killed" line stays out of the log)
+            (strace -qq -o /dev/null -e trace="$sc" -e inject="$sc:$kind:when=$nth" \
+                "$DKMS_RUN" --root "$T" "$@" > "$WORK/crash.out" 2>&1 < /dev/null) 2> /dev/null || true
             why=$(truthful)
             rc=0; "$DKMS_RUN" --root "$T" "$@" > "$WORK/rerun.out" 2>&1 < /dev/null || rc=$?
             if [ "$rc" != 0 ]; then
