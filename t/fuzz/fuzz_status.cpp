@@ -156,7 +156,8 @@ bool contained(const fz::Scratch& root, const std::vector<Link>& links) {
 }
 
 // The filtered status dkms prints, from the full one: each module/version the filter names, with
-// its built rows for the kernel/arch asked, or "added" when it has none (dkms's module_status).
+// its built rows for the kernel/arch asked, or "added" when it has none (dkms's module_status); a
+// broken version keeps its "broken" line and its installed rows for the kernel/arch asked.
 std::vector<StatusEntry> filtered(const std::vector<StatusEntry>& all, const StatusFilter& f) {
     std::vector<StatusEntry> want;
     for (size_t i = 0, j; i < all.size(); i = j) {
@@ -164,7 +165,11 @@ std::vector<StatusEntry> filtered(const std::vector<StatusEntry>& all, const Sta
         for (j = i; j < all.size() && all[j].id.name == id.name && all[j].id.version == id.version;) ++j;
         if ((!f.module.empty() && id.name != f.module) || (!f.version.empty() && id.version != f.version)) continue;
         if (all[i].state == "broken") {
+            // its line, then the kernels it is still installed on ("installed (Source is missing)")
             want.push_back(all[i]);
+            for (size_t k = i + 1; k < j; ++k)
+                if ((f.kver.empty() || all[k].target->kver == f.kver) && (f.arch.empty() || all[k].target->arch == f.arch))
+                    want.push_back(all[k]);
             continue;
         }
         size_t before = want.size();

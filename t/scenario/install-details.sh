@@ -61,7 +61,12 @@ check "the tree from framework.conf.d is used" test -L "$WORK/alt-tree/dkms-run-
 rm -rf "$T/etc/dkms/framework.conf" "$T/etc/dkms/framework.conf.d"
 
 # On a terminal, a long build shows the module, kernel and elapsed time; in a log it does not.
+# (The build is made to last over a second, the first tick, whatever the machine's speed.)
+SRC_CONF=$(readlink -f "$T/var/lib/dkms/dkms-run-hello/1.0/source")/dkms.conf
+cp "$SRC_CONF" "$WORK/dkms.conf.fast"
+sed -i 's/^MAKE\[0\]="/MAKE[0]="sleep 2; /' "$SRC_CONF"
 script -qfec "$DKMS_RUN --root $T build $M -k $KVER --force" /dev/null > "$WORK/tty.out" 2>&1 || true
+cp "$WORK/dkms.conf.fast" "$SRC_CONF"
 check "progress on a terminal names module, kernel and time" grep -qa "Building module(s)... $M for $KVER 00:00:0" "$WORK/tty.out"
 # What the terminal shows once \r and ESC[K are applied: the progress leaves nothing behind.
 check "the terminal shows a clean 'done.' line after the progress" grep -qx "Building module(s)... done." <("$SRCDIR/t/scenario/render-tty.pl" < "$WORK/tty.out")
