@@ -202,7 +202,10 @@ int run(int argc, char** argv, StdReporter& rep) {
         else if (k == "no-initrd" || k == "no-clean-kernel" || k == "no-prepare-kernel")
             rep.err("Deprecated feature: --" + k);
         else if (k == "version") {
-            rep.out("dkms-run-" DKMS_RUN_VERSION);
+            // Called through the dkms link, the version of the dkms it stands in for, in dkms's form
+            // (scripts parse "dkms-<version>", so nothing else is printed).
+            bool as_dkms = fs::path(argv[0]).filename() == "dkms";
+            rep.out(as_dkms ? "dkms-" DKMS_COMPAT_VERSION : "dkms-run-" DKMS_RUN_VERSION);
             return 0;
         } else if (k == "help") {
             want_help = true;

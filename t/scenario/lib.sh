@@ -61,7 +61,7 @@ expect_io() {
     "$@" > "$WORK/out" 2> "$WORK/err" || rc=$?
     local s
     for s in out err; do
-        sed -e "s|$T|<root>|g" -e "s|$WORK|<work>|g" "$WORK/$s" > "$WORK/$s.got"
+        sed -e "s|${T:-$WORK/no-root}|<root>|g" -e "s|$WORK|<work>|g" "$WORK/$s" > "$WORK/$s.got"
         if [ $s = out ]; then printf '%s' "$want_out"; else printf '%s' "$want_err"; fi > "$WORK/$s.want"
         [ -s "$WORK/$s.want" ] && echo >> "$WORK/$s.want"
         cmp -s "$WORK/$s.want" "$WORK/$s.got" || bad="$bad $s"
