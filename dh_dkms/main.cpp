@@ -177,7 +177,7 @@ int main(int argc, char** argv) {
                 if (f.severity == lint::Severity::Warning) message("warning", lint::describe(f));
         bool ok = true;
         for (const auto& p : h.dopackages()) ok = do_package(h, cli, p.name) && ok;
-        if (!ok) throw Error(ExitCode::Error, "dkms.conf checks failed (see docs/dh_dkms-checks.md or dh_dkms(1))");
+        if (!ok) throw Error(ExitCode::Error, "dkms.conf checks failed (see " DH_DKMS_CHECKS_DOC " or dh_dkms(1))");
         h.write_log();
         return 0;
     } catch (const po::error& e) {

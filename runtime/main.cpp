@@ -231,8 +231,10 @@ int run(int argc, char** argv, StdReporter& rep) {
                 } else if (fs::is_directory(word, ec) || (ends_with(word, "dkms.conf") && word.find('/') != std::string::npos)) {
                     // A source directory (add_path says so if it has no dkms.conf).
                     inv.source_path = fs::absolute(word);
-                } else if (fs::is_regular_file(word, ec) && !inv.archive) {
-                    inv.archive = word;  // an archive, as dkms takes any other existing file
+                } else if (!inv.archive && (fs::is_regular_file(word, ec) || inv.action == "ldtarball")) {
+                    // An archive, as dkms takes any other existing file; ldtarball's argument is one
+                    // even when it does not exist (load_tarball then says so).
+                    inv.archive = word;
                 } else if (inv.module.empty()) {
                     auto slash = word.find('/');
                     inv.module = word.substr(0, slash);
