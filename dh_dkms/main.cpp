@@ -138,6 +138,8 @@ bool do_package(dh::Helper& h, const Cli& cli, const std::string& pkg) {
     if (!lint::has_errors(rep.findings))
         for (auto& f : lint::lint_source_dir(h.src(dest), dest.string(), *rep.name, *rep.version))
             rep.findings.push_back(f);
+    if (!lint::has_errors(rep.findings) && !h.options().no_act)  // what dkms-run add would say, on the installed tree
+        for (auto& f : lint::lint_runtime(in.text, h.src(dest), conf->string())) rep.findings.push_back(f);
     for (const auto& f : rep.findings) {
         if (f.severity == lint::Severity::Error) message("error", lint::describe(f));
         if (f.severity == lint::Severity::Warning && !h.options().quiet) message("warning", lint::describe(f));

@@ -103,6 +103,7 @@ TEST_CASE("directive checks", "[lint]") {
     std::string base = "PACKAGE_NAME=foo\nPACKAGE_VERSION=1.0\n";
     expect_tag(conf(base), "missing-autoinstall", 0);
     expect_tag(conf(base + "AUTOINSTALL=Y\n"), "invalid-yes-no-value", 3);
+    CHECK(conf(base + "AUTOINSTALL=Yes\n").empty());  // dkms-run takes any case
     expect_tag(conf(base + "AUTOINSTALL=yes\nREMAKE_INITRD=yes\n"), "deprecated-directive", 4);
     expect_tag(conf(base + "AUTOINSTALL=yes\nCLEAN=\"make clean\"\n"), "deprecated-directive", 4);
     CHECK(conf(base + "AUTOINSTALL=yes\nCLEAN=true\n").empty());
@@ -151,6 +152,32 @@ TEST_CASE("debian/ packaging checks", "[lint]") {
     t.write("debian/control", "Source: foo\n\nPackage: foo-dkms\nArchitecture: all\nDepends: ${misc:Depends}\n");
     t.write("debian/foo-dkms.postinst", "#!/bin/sh\n#DEBHELPER#\n");
     CHECK(lint::lint_debian(t.dir).empty());
+}
+
+TEST_CASE("what makes dkms-run refuse the whole file", "[lint]") {
+    expect_tag(conf(std::string(kGood) + "X=1" + std::string(1, '\0') + "\n"), "conf-has-nul-byte", 6);
+    std::string crlf = kGood;
+    for (size_t p = 0; (p = crlf.find('\n', p)) != std::string::npos; p += 2) crlf.insert(p, "\r");
+    expect_tag(conf(crlf), "crlf-line-endings", 1);
+    expect_tag(conf(std::string(kGood) + std::string(1024 * 1024, '#') + "\n"), "conf-too-large", 0);
+}
+
+TEST_CASE("dkms-run's own reading, at package build time", "[lint]") {
+    TempDir t;
+    t.write("m/foo.c", "");
+    CHECK(lint::lint_runtime(kGood, t.dir / "m", "debian/foo.dkms").empty());
+    CHECK(std::distance(fs::directory_iterator(t.dir / "m"), fs::directory_iterator()) == 1);  // copy removed
+    auto fs = lint::lint_runtime(std::string(kGood) + "DEST_MODULE_NAME[0]=\"a/b\"\n", t.dir / "m", "debian/foo.dkms");
+    record(fs);
+    REQUIRE(fs.size() == 1);
+    CHECK(lint::format_finding(fs[0]) ==
+          "E: debian/foo.dkms: rejected-by-dkms-run: dkms-run would refuse it: Module name 'a/b' in record #0 contains "
+          "'/'.");
+    fs = lint::lint_runtime(std::string(kGood) + "PATCH[0]=fix.patch\n", t.dir / "m", "dkms.conf");
+    REQUIRE(fs.size() == 1);
+    CHECK(fs[0].message == "dkms-run would refuse it: PATCH 'fix.patch' is not in " + (t.dir / "m/patches").string() + "/");
+    t.write("m/patches/fix.patch", "");
+    CHECK(lint::lint_runtime(std::string(kGood) + "PATCH[0]=fix.patch\n", t.dir / "m", "dkms.conf").empty());
 }
 
 TEST_CASE("lint_path on a file, a source dir and a source package", "[lint]") {
