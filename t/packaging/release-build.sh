@@ -35,7 +35,8 @@ lintian -EvIL +pedantic $debs > "$WORK/lintian.txt" 2>&1 || true
 if grep -E '^[EW]: ' "$WORK/lintian.txt"; then echo "FAIL: lintian errors or warnings"; exit 1; fi
 # The documents that messages and NEWS name by their installed path.
 for f in dh-dkms-run:usr/share/doc/dh-dkms-run/dh_dkms-checks.md.gz dkms-run:usr/share/doc/dkms-run/differences.md.gz; do
-    dpkg-deb -c "$WORK/${f%%:*}"_*.deb | grep -q " \./${f#*:}\$" || { echo "FAIL: ${f%%:*} has no /${f#*:}"; exit 1; }
+    contents=$(dpkg-deb -c "$WORK/${f%%:*}"_*.deb)
+    grep -q " \./${f#*:}\$" <<< "$contents" || { echo "FAIL: ${f%%:*} has no /${f#*:}"; exit 1; }
 done
 if [ -n "${DEBS_OUT:-}" ]; then mkdir -p "$DEBS_OUT"; cp $debs "$DEBS_OUT/"; fi
 echo "ok - both packages built from the release tarball, tests run, lintian clean: $(basename -a $debs | tr '\n' ' ')"
