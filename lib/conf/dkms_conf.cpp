@@ -290,7 +290,8 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
     if (mode == ConfMode::Strict) {
         if (n == 0) ctx.report.err("dkms.conf: Warning! Zero modules specified.");
         std::string clean = get("CLEAN");
-        if (raw.count("CLEAN") && clean != "true" && clean != "/bin/true" && clean != "/usr/bin/true")
+        if (raw.count("CLEAN") && clean != "true" && clean != "/bin/true" && clean != "/usr/bin/true" &&
+            !debian_family(ctx.settings))  // there CLEAN is run after the build, as Debian's dkms does
             ctx.report.err("Deprecated feature: CLEAN (" + conf.string() + ")");
         for (auto name : {"REMAKE_INITRD", "MODULES_CONF", "MODULES_CONF_OBSOLETES", "MODULES_CONF_ALIAS_TYPE",
                           "MODULES_CONF_OBSOLETE_ONLY", "OBSOLETE_BY"})

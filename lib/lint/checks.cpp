@@ -119,13 +119,24 @@ void check_directives(const ConfInput& in, ConfReport& r) {
     static const std::set<std::string> deprecated = {"REMAKE_INITRD", "MODULES_CONF", "MODULES_CONF_OBSOLETES",
                                                      "MODULES_CONF_ALIAS_TYPE", "MODULES_CONF_OBSOLETE_ONLY",
                                                      "OBSOLETE_BY"};
+    // The advice holds for every dkms a package may meet: Debian's 3.0.10 (bookworm), upstream 3.4,
+    // dkms-run on Debian and elsewhere.
+    auto advice = [](const std::string& name) -> std::string {
+        if (name == "CLEAN")
+            return "CLEAN is ignored by upstream dkms 3.1.8 and later; Debian's dkms 3.0 and dkms-run on Debian run it "
+                   "after the build, which only matters when MAKE writes outside the build directory (every dkms "
+                   "builds in a fresh copy of the source): remove it unless yours does";
+        if (name == "OBSOLETE_BY")
+            return "OBSOLETE_BY is deprecated by dkms 3.4 (which reads it as BUILD_EXCLUSIVE_KERNEL_MAX, new in dkms "
+                   "3.0.11); keep it only while the package must work with Debian's dkms 3.0.10 (bookworm)";
+        return name + " is ignored by dkms 3.0 and later and by dkms-run; remove it";
+    };
     std::set<std::string> reported;
     for (const auto& a : c.assignments) {
         bool dep = deprecated.count(a.name) ||
                    (a.name == "CLEAN" && a.value != "true" && a.value != "/bin/true" && a.value != "/usr/bin/true");
         if (dep && reported.insert(a.name).second)
-            r.findings.push_back(make("deprecated-directive", in.label, a.line,
-                                      a.name + " is ignored or deprecated by current dkms; remove it"));
+            r.findings.push_back(make("deprecated-directive", in.label, a.line, advice(a.name)));
     }
     for (const char* n : {"AUTOINSTALL", "NO_WEAK_MODULES", "BUILD_DEPENDS_REBUILD"}) {
         auto v = var(c, n);

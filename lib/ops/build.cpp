@@ -403,6 +403,11 @@ void Ops::build(const ModuleId& id, const Target& t) {
             if (!v.empty() && unsafe_name_reason(d).empty()) write_file_atomic(stage.path() / (".dep_" + d), v + "\n", 0644);
         }
     script_step("post_build", c.post_build);
+    // Debian's dkms runs CLEAN after the build: a MAKE that writes into /usr/src/<m>-<v> leaves it as
+    // dpkg installed it. Its failure is not the build's (as there). Upstream 3.1.8 and later ignore CLEAN.
+    if (std::string clean = raw_get(c.raw, "CLEAN"); debian_family(s) && !clean.empty() && clean != "true" &&
+                                                      clean != "/bin/true" && clean != "/usr/bin/true")
+        step.run("Cleaning build area", clean, build, env);
     copy_file_atomic(log, stage.path() / "log/make.log", 0644);
     write_manifest(stage.path(), man);
     chmod(stage.path().c_str(), 0755);

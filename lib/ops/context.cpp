@@ -94,6 +94,11 @@ std::string running_distribution(const Settings& s) {
     return "";
 }
 
+bool debian_family(const Settings& s) {
+    std::string d = " " + running_distribution(s) + " ";
+    return d == " ubuntu " || d.find(" debian ") != std::string::npos;
+}
+
 std::string distro_dest_override(const Settings& s) {
     if (const char* addon = getenv("ADDON_MODULES_DIR"); addon && *addon) return std::string("/") + addon;
     std::string d = running_distribution(s);

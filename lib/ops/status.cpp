@@ -286,7 +286,8 @@ ExitCode Ops::postinst(const ModuleId& id, const PostinstOptions& opt) {
     Target conf_t{headers.empty() ? running_kernel() : headers.back(), arch};
     if (!postinst_load(id, opt, conf_t)) return ExitCode::Ok;
     ModuleConfig c = read_conf(id, conf_t, ConfMode::Lenient);
-    if (!c.autoinstall) {
+    // Debian's common.postinst builds whatever AUTOINSTALL says (it governs kernel upgrades only).
+    if (!c.autoinstall && !debian_family(s)) {
         ctx_.report.out("Not building the " + id.name + " module which does not have AUTOINSTALL enabled.");
         return ExitCode::Ok;
     }

@@ -106,6 +106,15 @@ TEST_CASE("directive checks", "[lint]") {
     CHECK(conf(base + "AUTOINSTALL=Yes\n").empty());  // dkms-run takes any case
     expect_tag(conf(base + "AUTOINSTALL=yes\nREMAKE_INITRD=yes\n"), "deprecated-directive", 4);
     expect_tag(conf(base + "AUTOINSTALL=yes\nCLEAN=\"make clean\"\n"), "deprecated-directive", 4);
+    // True for bookworm's dkms 3.0.10 (which runs CLEAN) as for upstream 3.4 (which ignores it).
+    CHECK(lint::format_finding(conf(base + "AUTOINSTALL=yes\nCLEAN=\"make clean\"\n").at(0)) ==
+          "W: dkms.conf:4: deprecated-directive: CLEAN is ignored by upstream dkms 3.1.8 and later; Debian's dkms 3.0 "
+          "and dkms-run on Debian run it after the build, which only matters when MAKE writes outside the build "
+          "directory (every dkms builds in a fresh copy of the source): remove it unless yours does");
+    CHECK(lint::format_finding(conf(base + "AUTOINSTALL=yes\nOBSOLETE_BY=\"5.4\"\n").at(0)) ==
+          "W: dkms.conf:4: deprecated-directive: OBSOLETE_BY is deprecated by dkms 3.4 (which reads it as "
+          "BUILD_EXCLUSIVE_KERNEL_MAX, new in dkms 3.0.11); keep it only while the package must work with Debian's "
+          "dkms 3.0.10 (bookworm)");
     CHECK(conf(base + "AUTOINSTALL=yes\nCLEAN=true\n").empty());
     expect_tag(conf(base + "AUTOINSTALL=yes\nMAKE[0]=\"make -C /lib/modules/`uname -r`/build M=$PWD\"\n"),
                "make-uses-uname-r", 4);

@@ -72,6 +72,10 @@ std::vector<fs::path> framework_files(const Settings& s);
 /// "ID" / "ID_LIKE" of <root>/etc/os-release (falls back to usr/lib/os-release); "" if none.
 std::string running_distribution(const Settings& s);
 
+/// Debian or a derivative (os-release ID or ID_LIKE debian, or ubuntu): there dkms-run speaks Debian's
+/// dialect where Debian's dkms differs from upstream (the package helper ignores AUTOINSTALL; CLEAN runs).
+bool debian_family(const Settings& s);
+
 /// Where the distribution puts dkms modules, "" meaning "use DEST_MODULE_LOCATION".
 std::string distro_dest_override(const Settings& s);
 
