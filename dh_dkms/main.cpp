@@ -172,8 +172,9 @@ int main(int argc, char** argv) {
         rep.set_verbose(cli.dh.verbose);
         dh::Helper h("dh_dkms", DKMS_RUN_VERSION, cli.dh, rep);
         for (const auto& w : h.selection_warnings()) message("warning", w);
-        std::vector<std::string> names;
-        for (const auto& p : h.dopackages()) names.push_back(p.name);
+        std::vector<std::string> names;  // the packages acted on that ship a dkms.conf (not dh's -a call for tools)
+        for (const auto& p : h.dopackages())
+            if (find_conf(h, cli, p.name)) names.push_back(p.name);
         if (!names.empty() && !cli.dh.quiet)
             for (const auto& f : lint::lint_debian(".", names))
                 if (f.severity == lint::Severity::Warning) message("warning", lint::describe(f));

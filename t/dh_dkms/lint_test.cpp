@@ -138,7 +138,7 @@ TEST_CASE("source directory checks", "[lint]") {
 TEST_CASE("debian/ packaging checks", "[lint]") {
     TempDir t;
     t.write("Makefile", "obj-m := foo.o\ninstall:\n\ttrue\n");
-    t.write("debian/rules", "#!/usr/bin/make -f\n%:\n\tdh $@\n\noverride_dh_auto_build:\n");
+    t.write("debian/rules", "#!/usr/bin/make -f\n%:\n\tdh $@\n");
     t.write("debian/control",
             "Source: foo\n\nPackage: foo-dkms\nArchitecture: all\nDescription: x\n\n"
             "Package: foo-doc\nArchitecture: all\nDescription: x\n");
@@ -146,17 +146,31 @@ TEST_CASE("debian/ packaging checks", "[lint]") {
     auto fs = lint::lint_debian(t.dir);
     record(fs);
     expect_tag(fs, "dh-auto-build-builds-module", 2);
-    CHECK_THAT(fs[0].message, Catch::Contains("override_dh_auto_clean, override_dh_auto_install"));
+    CHECK_THAT(fs[0].message, Catch::Contains("override_dh_auto_build, override_dh_auto_clean, override_dh_auto_install"));
     expect_tag(fs, "missing-misc-depends", 3);
     expect_tag(fs, "maintainer-script-lacks-debhelper-token", 0);
     CHECK(fs.size() == 3);
     // Several overrides sharing one rule line count, each of them.
     t.write("debian/rules", "%:\n\tdh $@\n\noverride_dh_auto_build override_dh_auto_install override_dh_auto_clean:\n");
     CHECK(lint::lint_debian(t.dir).size() == 2);
-    t.write("debian/rules", "%:\n\tdh $@\n\noverride_dh_auto_build override_dh_auto_install:\n");
+    t.write("debian/rules", "%:\n\tdh $@\n\noverride_dh_auto_install:\n");
     auto partial = lint::lint_debian(t.dir);
     expect_tag(partial, "dh-auto-build-builds-module", 1);
-    CHECK_THAT(partial[0].message, Catch::Contains("add empty override_dh_auto_clean targets"));
+    CHECK_THAT(partial[0].message, Catch::Contains("add empty override_dh_auto_build, override_dh_auto_clean targets"));
+    // The package decides what its build runs once dh_auto_build is overridden.
+    t.write("debian/rules", "%:\n\tdh $@\n\noverride_dh_auto_build:\n\t$(MAKE) -C tools\n");
+    CHECK(lint::lint_debian(t.dir).size() == 2);
+    // A Makefile that does not build the module (userspace only, or install only), or a Kbuild alone.
+    t.write("debian/rules", "%:\n\tdh $@\n");
+    t.write("Makefile", "SUBDIRS = src/common src/usr\nall:\n\tfor d in $(SUBDIRS); do $(MAKE) -C $$d; done\n");
+    CHECK(lint::lint_debian(t.dir).size() == 2);
+    t.write("Makefile", "install:\n\tcp -r src /usr/src/foo-1.0\n\tdkms add -m foo -v 1.0\n");
+    CHECK(lint::lint_debian(t.dir).size() == 2);
+    fs::remove(t.dir / "Makefile");
+    t.write("Kbuild", "obj-m := foo.o\n");
+    CHECK(lint::lint_debian(t.dir).size() == 2);
+    t.write("Makefile", "# obj-m := foo.o is in Kbuild\nall:\n\t$(MAKE) -C $(KDIR) M=$(CURDIR) modules\n");
+    expect_tag(lint::lint_debian(t.dir), "dh-auto-build-builds-module", 1);
     t.write("debian/rules", "%:\n\tdh $@ --buildsystem=none\n");
     t.write("debian/control", "Source: foo\n\nPackage: foo-dkms\nArchitecture: all\nDepends: ${misc:Depends}\n");
     t.write("debian/foo-dkms.postinst", "#!/bin/sh\n#DEBHELPER#\n");
