@@ -33,12 +33,13 @@ else
     diff -u "$EXPECTED" "$WORK/corpus.out" | sed 's/^/    | /'
 fi
 
-# tp TAG PACKAGE SED FINDINGS: PACKAGE's dkms.conf changed by SED gives FINDINGS (lines), and only these, more.
+# tp TAG PACKAGE EDIT FINDINGS: PACKAGE's dkms.conf changed by EDIT (a sed script, or "!COMMAND" run
+# with the file as $1) gives FINDINGS (lines), and only these, more.
 tp() {
     local tag=$1 p=$2 edit=$3 want=$4
     place "$p" "$CORPUS/$p.dkms.conf"
     lint_of "$p" > "$WORK/before"
-    sed -i "$edit" "$WORK/c/$p/dkms.conf"
+    if [ "${edit:0:1}" = '!' ]; then sh -c "${edit:1}" sh "$WORK/c/$p/dkms.conf"; else sed -i "$edit" "$WORK/c/$p/dkms.conf"; fi
     lint_of "$p" > "$WORK/after"
     local got
     got=$(diff "$WORK/before" "$WORK/after" | sed -n 's/^> //p' | grep -v '^exit ' || true)
@@ -65,6 +66,10 @@ tp duplicate-module jool-dkms 's/^BUILT_MODULE_NAME\[2\]=.*/BUILT_MODULE_NAME[2]
 E: jool-dkms/dkms.conf:19: duplicate-module: module record #2 has the same installed module name 'jool' as record #1"
 tp crlf-line-endings bbswitch-dkms 's/$/\r/' \
     "E: bbswitch-dkms/dkms.conf:1: crlf-line-endings: the line ends in CR (a CRLF file): bash keeps the CR in the values it expands (a MAKE with \${PACKAGE_NAME} gets 'name\\r'); convert the file with dos2unix"
+tp conf-has-nul-byte bbswitch-dkms "!printf 'X=1\\000\\n' >> \"\$1\"" \
+    "E: bbswitch-dkms/dkms.conf:6: conf-has-nul-byte: a NUL byte: dkms-run refuses the file (bash would drop it silently)"
+tp conf-too-large bbswitch-dkms "!head -c 1100000 /dev/zero | tr '\\0' '#' >> \"\$1\"" \
+    "E: bbswitch-dkms/dkms.conf: conf-too-large: it is 1100143 bytes; dkms-run refuses configuration files over 1024 KiB"
 tp invalid-yes-no-value bbswitch-dkms 's/^AUTOINSTALL=.*/AUTOINSTALL="y"/' \
     "E: bbswitch-dkms/dkms.conf:5: invalid-yes-no-value: AUTOINSTALL is 'y'; use yes or no"
 tp rejected-by-dkms-run bbswitch-dkms '$a BUILT_MODULE_LOCATION[0]="../"' \
