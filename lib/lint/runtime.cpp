@@ -81,7 +81,8 @@ std::vector<Finding> check_file(const fs::path& conf, const std::string& label, 
     };
     ModuleConfig c;
     try {
-        c = load_module_config(ctx, conf, ConfTarget{"", "", Target{running_kernel(), machine_arch()}}, ConfMode::Strict);
+        const ConfTarget t{"", "", Target{running_kernel(), machine_arch()}};
+        c = load_module_config(ctx, conf, t, ConfMode::Strict);
     } catch (const Error& e) {
         std::string why = col.errors.empty() ? "" : col.errors.front();
         for (size_t i = 0; col.errors.empty() && i < e.lines().size(); ++i) why += (i ? " " : "") + e.lines()[i];

@@ -211,7 +211,8 @@ bool Ops::postinst_load(const ModuleId& id, const PostinstOptions& opt, const Ta
 }
 
 /// The kernels the package helper builds for, "Building for ..." printed; empty when there is none.
-std::vector<std::string> Ops::postinst_kernels(const ModuleId& id, const PostinstOptions& opt, const std::string& arch) {
+std::vector<std::string> Ops::postinst_kernels(const ModuleId& id, const PostinstOptions& opt,
+                                               const std::string& arch) {
     const Settings& s = ctx_.settings;
     std::vector<std::string> installed = candidate_kernels(s, tree_, id, arch);
     std::vector<std::string> usable;  // with headers, or with the module already built

@@ -146,7 +146,8 @@ TEST_CASE("debian/ packaging checks", "[lint]") {
     auto fs = lint::lint_debian(t.dir);
     record(fs);
     expect_tag(fs, "dh-auto-build-builds-module", 2);
-    CHECK_THAT(fs[0].message, Catch::Contains("override_dh_auto_build, override_dh_auto_clean, override_dh_auto_install"));
+    CHECK_THAT(fs[0].message,
+               Catch::Contains("override_dh_auto_build, override_dh_auto_clean, override_dh_auto_install"));
     expect_tag(fs, "missing-misc-depends", 3);
     expect_tag(fs, "maintainer-script-lacks-debhelper-token", 0);
     CHECK(fs.size() == 3);
@@ -198,7 +199,8 @@ TEST_CASE("dkms-run's own reading, at package build time", "[lint]") {
           "'/'.");
     fs = lint::lint_runtime(std::string(kGood) + "PATCH[0]=fix.patch\n", t.dir / "m", "dkms.conf");
     REQUIRE(fs.size() == 1);
-    CHECK(fs[0].message == "dkms-run would refuse it: PATCH 'fix.patch' is not in " + (t.dir / "m/patches").string() + "/");
+    CHECK(fs[0].message ==
+          "dkms-run would refuse it: PATCH 'fix.patch' is not in " + (t.dir / "m/patches").string() + "/");
     t.write("m/patches/fix.patch", "");
     CHECK(lint::lint_runtime(std::string(kGood) + "PATCH[0]=fix.patch\n", t.dir / "m", "dkms.conf").empty());
 }

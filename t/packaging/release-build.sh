@@ -34,7 +34,8 @@ debs=$(ls "$WORK"/dkms-run_*.deb "$WORK"/dh-dkms-run_*.deb)
 lintian -EvIL +pedantic $debs > "$WORK/lintian.txt" 2>&1 || true
 if grep -E '^[EW]: ' "$WORK/lintian.txt"; then echo "FAIL: lintian errors or warnings"; exit 1; fi
 # The documents that messages and NEWS name by their installed path.
-for f in dh-dkms-run:usr/share/doc/dh-dkms-run/dh_dkms-checks.md.gz dkms-run:usr/share/doc/dkms-run/differences.md.gz; do
+for f in dh-dkms-run:usr/share/doc/dh-dkms-run/dh_dkms-checks.md.gz \
+    dkms-run:usr/share/doc/dkms-run/differences.md.gz; do
     contents=$(dpkg-deb -c "$WORK/${f%%:*}"_*.deb)
     grep -q " \./${f#*:}\$" <<< "$contents" || { echo "FAIL: ${f%%:*} has no /${f#*:}"; exit 1; }
 done

@@ -39,7 +39,11 @@ tp() {
     local tag=$1 p=$2 edit=$3 want=$4
     place "$p" "$CORPUS/$p.dkms.conf"
     lint_of "$p" > "$WORK/before"
-    if [ "${edit:0:1}" = '!' ]; then sh -c "${edit:1}" sh "$WORK/c/$p/dkms.conf"; else sed -i "$edit" "$WORK/c/$p/dkms.conf"; fi
+    if [ "${edit:0:1}" = '!' ]; then
+        sh -c "${edit:1}" sh "$WORK/c/$p/dkms.conf"
+    else
+        sed -i "$edit" "$WORK/c/$p/dkms.conf"
+    fi
     lint_of "$p" > "$WORK/after"
     local got
     got=$(diff "$WORK/before" "$WORK/after" | sed -n 's/^> //p' | grep -v '^exit ' || true)

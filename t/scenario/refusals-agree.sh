@@ -20,7 +20,8 @@ AUTOINSTALL="yes"'
 source_dir() {
     local d=$WORK/src/$1
     rm -rf "$d"; mkdir -p "$d"
-    sed 's/Independent test module./Refusal test module./' "$SRCDIR/t/scenario/modules/cindep-1.0/cindep.c" > "$d/good.c"
+    sed 's/Independent test module./Refusal test module./' "$SRCDIR/t/scenario/modules/cindep-1.0/cindep.c" \
+        > "$d/good.c"
     echo 'obj-m := good.o' > "$d/Kbuild"
     printf '%s\n' "$2" > "$d/dkms.conf"
     echo "$d"
@@ -78,7 +79,8 @@ run_case() {
         check "$name: dh_dkms fails" test "$rc" != 0
         same "$name: dh_dkms wrote nothing" "$(cd "$pkg" && find . -newer "$WORK/before-dh" ! -type d | sort)" ""
     else
-        check "$name: dh_dkms installs the dkms.conf" test "$rc" = 0 -a -f "$pkg/debian/good-dkms/usr/src/good-1.0/dkms.conf"
+        check "$name: dh_dkms installs the dkms.conf" \
+            test "$rc" = 0 -a -f "$pkg/debian/good-dkms/usr/src/good-1.0/dkms.conf"
     fi
 }
 

@@ -74,7 +74,8 @@ std::vector<Finding> lint_debian(const std::filesystem::path& srcdir, const std:
 /// source directory `srcdir`): the file is evaluated (by bash when it is not plain, as `add` does),
 /// validated by the runtime's code against an empty root, and its PATCH files checked as `build`
 /// checks them. `text` is written to a temporary file beside the real one for that.
-std::vector<Finding> lint_runtime(const std::string& text, const std::filesystem::path& srcdir, const std::string& label);
+std::vector<Finding> lint_runtime(const std::string& text, const std::filesystem::path& srcdir,
+                                  const std::string& label);
 /// The same for a dkms.conf file on disk (its directory is the source directory).
 std::vector<Finding> lint_runtime_file(const std::filesystem::path& conf, const std::string& label);
 
