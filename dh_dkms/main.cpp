@@ -138,6 +138,8 @@ bool do_package(dh::Helper& h, const Cli& cli, const std::string& pkg) {
     if (!lint::has_errors(rep.findings))
         for (auto& f : lint::lint_source_dir(h.src(dest), dest.string(), *rep.name, *rep.version))
             rep.findings.push_back(f);
+    if (!lint::has_errors(rep.findings) && !h.options().no_act)  // what dkms-run add would say, on the installed tree
+        for (auto& f : lint::lint_runtime(in.text, h.src(dest), conf->string())) rep.findings.push_back(f);
     for (const auto& f : rep.findings) {
         if (f.severity == lint::Severity::Error) message("error", lint::describe(f));
         if (f.severity == lint::Severity::Warning && !h.options().quiet) message("warning", lint::describe(f));
@@ -170,14 +172,15 @@ int main(int argc, char** argv) {
         rep.set_verbose(cli.dh.verbose);
         dh::Helper h("dh_dkms", DKMS_RUN_VERSION, cli.dh, rep);
         for (const auto& w : h.selection_warnings()) message("warning", w);
-        std::vector<std::string> names;
-        for (const auto& p : h.dopackages()) names.push_back(p.name);
+        std::vector<std::string> names;  // the packages acted on that ship a dkms.conf (not dh's -a call for tools)
+        for (const auto& p : h.dopackages())
+            if (find_conf(h, cli, p.name)) names.push_back(p.name);
         if (!names.empty() && !cli.dh.quiet)
             for (const auto& f : lint::lint_debian(".", names))
                 if (f.severity == lint::Severity::Warning) message("warning", lint::describe(f));
         bool ok = true;
         for (const auto& p : h.dopackages()) ok = do_package(h, cli, p.name) && ok;
-        if (!ok) throw Error(ExitCode::Error, "dkms.conf checks failed (see docs/dh_dkms-checks.md or dh_dkms(1))");
+        if (!ok) throw Error(ExitCode::Error, "dkms.conf checks failed (see " DH_DKMS_CHECKS_DOC " or dh_dkms(1))");
         h.write_log();
         return 0;
     } catch (const po::error& e) {

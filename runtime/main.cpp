@@ -209,7 +209,10 @@ int run(int argc, char** argv, StdReporter& rep) {
         else if (k == "no-initrd" || k == "no-clean-kernel" || k == "no-prepare-kernel")
             rep.err("Deprecated feature: --" + k);
         else if (k == "version") {
-            rep.out("dkms-run-" DKMS_RUN_VERSION);
+            // Called through the dkms link, the version of the dkms it stands in for, in dkms's form
+            // (scripts parse "dkms-<version>", so nothing else is printed).
+            bool as_dkms = fs::path(argv[0]).filename() == "dkms";
+            rep.out(as_dkms ? "dkms-" DKMS_COMPAT_VERSION : "dkms-run-" DKMS_RUN_VERSION);
             return 0;
         } else if (k == "help") {
             want_help = true;
@@ -238,8 +241,10 @@ int run(int argc, char** argv, StdReporter& rep) {
                     // file). A directory without one is module/version, as for dkms: "/dir" is module ""
                     // and version "dir", and the command says the arguments are missing.
                     inv.source_path = fs::absolute(word);
-                } else if (fs::is_regular_file(word, ec) && !inv.archive) {
-                    inv.archive = word;  // an archive, as dkms takes any other existing file
+                } else if (!inv.archive && (fs::is_regular_file(word, ec) || inv.action == "ldtarball")) {
+                    // An archive, as dkms takes any other existing file; ldtarball's argument is one
+                    // even when it does not exist (load_tarball then says so).
+                    inv.archive = word;
                 } else if (inv.module.empty()) {
                     mv_word = word;
                     auto slash = word.find('/');

@@ -86,7 +86,9 @@ void report_deprecated(const Context& ctx, const fs::path& conf, const ConfTarge
     }
     const std::string where = " (" + conf.string() + ")";
     std::string clean = raw_get(raw, "CLEAN");
-    if (raw.count("CLEAN") && clean != "true" && clean != "/bin/true" && clean != "/usr/bin/true")
+    // On Debian-family systems CLEAN runs after the build, as Debian's dkms does: not deprecated there.
+    if (raw.count("CLEAN") && clean != "true" && clean != "/bin/true" && clean != "/usr/bin/true" &&
+        !debian_family(ctx.settings))
         ctx.report.err("Deprecated feature: CLEAN" + where);
     for (auto name : {"REMAKE_INITRD", "MODULES_CONF", "MODULES_CONF_OBSOLETES", "MODULES_CONF_ALIAS_TYPE",
                       "MODULES_CONF_OBSOLETE_ONLY"})

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Checks of a dkms.conf read declaratively, and `lint PATH` over a file, source dir or source package.
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -117,17 +119,30 @@ void check_directives(const ConfInput& in, ConfReport& r) {
     static const std::set<std::string> deprecated = {"REMAKE_INITRD", "MODULES_CONF", "MODULES_CONF_OBSOLETES",
                                                      "MODULES_CONF_ALIAS_TYPE", "MODULES_CONF_OBSOLETE_ONLY",
                                                      "OBSOLETE_BY"};
+    // The advice holds for every dkms a package may meet: Debian's 3.0.10 (bookworm), upstream 3.4,
+    // dkms-run on Debian and elsewhere.
+    auto advice = [](const std::string& name) -> std::string {
+        if (name == "CLEAN")
+            return "CLEAN is ignored by upstream dkms 3.1.8 and later; Debian's dkms 3.0 and dkms-run on Debian run it "
+                   "after the build, which only matters when MAKE writes outside the build directory (every dkms "
+                   "builds in a fresh copy of the source): remove it unless yours does";
+        if (name == "OBSOLETE_BY")
+            return "OBSOLETE_BY is deprecated by dkms 3.4 (which reads it as BUILD_EXCLUSIVE_KERNEL_MAX, new in dkms "
+                   "3.0.11); keep it only while the package must work with Debian's dkms 3.0.10 (bookworm)";
+        return name + " is ignored by dkms 3.0 and later and by dkms-run; remove it";
+    };
     std::set<std::string> reported;
     for (const auto& a : c.assignments) {
         bool dep = deprecated.count(a.name) ||
                    (a.name == "CLEAN" && a.value != "true" && a.value != "/bin/true" && a.value != "/usr/bin/true");
         if (dep && reported.insert(a.name).second)
-            r.findings.push_back(make("deprecated-directive", in.label, a.line,
-                                      a.name + " is ignored or deprecated by current dkms; remove it"));
+            r.findings.push_back(make("deprecated-directive", in.label, a.line, advice(a.name)));
     }
     for (const char* n : {"AUTOINSTALL", "NO_WEAK_MODULES", "BUILD_DEPENDS_REBUILD"}) {
         auto v = var(c, n);
-        if (v && !v->empty() && *v != "yes" && *v != "no")
+        std::string low = v ? *v : "";
+        for (auto& ch : low) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+        if (!low.empty() && low != "yes" && low != "no")  // dkms-run refuses the value (any case is fine)
             r.findings.push_back(make("invalid-yes-no-value", in.label, c.line_of(n),
                                       std::string(n) + " is '" + *v + "'; use yes or no"));
     }
@@ -167,8 +182,25 @@ void append(std::vector<Finding>& to, std::vector<Finding> from) {
 
 }  // namespace
 
+// What makes dkms-run refuse the file as a whole, or read it differently from what it looks like.
+void check_text(const ConfInput& in, ConfReport& r) {
+    auto line_at = [&](size_t pos) { return 1 + int(std::count(in.text.begin(), in.text.begin() + long(pos), '\n')); };
+    if (in.text.size() > max_config_bytes)
+        r.findings.push_back(make("conf-too-large", in.label, 0,
+                                  "it is " + std::to_string(in.text.size()) + " bytes; dkms-run refuses configuration "
+                                  "files over " + std::to_string(max_config_bytes / 1024) + " KiB"));
+    if (auto p = in.text.find('\0'); p != std::string::npos)
+        r.findings.push_back(make("conf-has-nul-byte", in.label, line_at(p),
+                                  "a NUL byte: dkms-run refuses the file (bash would drop it silently)"));
+    if (auto p = in.text.find('\r'); p != std::string::npos)
+        r.findings.push_back(make("crlf-line-endings", in.label, line_at(p),
+                                  "the line ends in CR (a CRLF file): bash keeps the CR in the values it expands "
+                                  "(a MAKE with ${PACKAGE_NAME} gets 'name\\r'); convert the file with dos2unix"));
+}
+
 ConfReport lint_conf(const ConfInput& in) {
     ConfReport r;
+    check_text(in, r);
     r.conf = read_declarative(in.text);
     r.name = var(r.conf, "PACKAGE_NAME");
     r.version = var(r.conf, "PACKAGE_VERSION");
@@ -185,6 +217,7 @@ std::vector<Finding> lint_path(const fs::path& path) {
         ConfInput in{slurp(file), label, ver, ver.empty() ? "" : "debian/changelog", true};
         append(out, lint_conf(in).findings);
         append(out, lint_source_dir(srcdir, srcdir.string()));
+        if (!has_errors(out)) append(out, lint_runtime_file(file, label));
     };
     if (fs::is_regular_file(path, ec)) {
         fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();

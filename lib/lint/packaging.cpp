@@ -32,9 +32,23 @@ int find_line(const std::string& text, const std::regex& re) {
     return 0;
 }
 
+// Whether a top-level Makefile builds the kernel module itself: obj-m at that level, or a recipe that
+// runs Kbuild on a directory (make -C <kernel> M=... or SUBDIRS=...). A Makefile that builds only
+// userspace tools (jool) or only installs (dm-writeboost) does not.
+bool builds_module(const std::string& mk) {
+    static const std::regex obj_m(R"(^\s*obj-m\b)"), kbuild(R"(-C\s*\S+.*\b(M|SUBDIRS)\s*=)");
+    std::istringstream in(mk);
+    for (std::string l; std::getline(in, l);) {
+        if (auto h = l.find('#'); h != std::string::npos) l.erase(h);
+        if (std::regex_search(l, obj_m) || std::regex_search(l, kbuild)) return true;
+    }
+    return false;
+}
+
 void check_rules(const fs::path& srcdir, std::vector<Finding>& out) {
+    // dh_auto_build runs make only where one of these is (a Kbuild file alone is not run).
     fs::path makefile;
-    for (const char* m : {"GNUmakefile", "makefile", "Makefile", "Kbuild"}) {
+    for (const char* m : {"GNUmakefile", "makefile", "Makefile"}) {
         std::error_code ec;
         if (fs::is_regular_file(srcdir / m, ec)) {
             makefile = m;
@@ -44,15 +58,16 @@ void check_rules(const fs::path& srcdir, std::vector<Finding>& out) {
     auto rules = slurp(srcdir / "debian/rules");
     if (makefile.empty() || !rules) return;
     if (std::regex_search(*rules, std::regex(R"(--buildsystem[= ]none|\s-Snone\b)"))) return;
+    auto mk = slurp(srcdir / makefile);
+    if (!mk || !builds_module(*mk)) return;
     auto has_override = [&](const std::string& step) {
         // The target may share its rule line with others ("override_dh_auto_build override_dh_auto_clean:").
         return find_line(*rules, std::regex("^([^:#=\\s]+\\s+)*override_dh_auto_" + step + "(-arch|-indep)?(\\s+[^:#=\\s]+)*\\s*:")) > 0;
     };
-    std::vector<std::string> missing;
-    for (const char* step : {"build", "clean"})
-        if (!has_override(step)) missing.push_back(step);
-    auto mk = slurp(srcdir / makefile);
-    if (mk && find_line(*mk, std::regex(R"(^install\s*:)")) > 0 && !has_override("install")) missing.push_back("install");
+    if (has_override("build")) return;  // the package decides what its build runs
+    std::vector<std::string> missing{"build"};
+    if (!has_override("clean")) missing.push_back("clean");
+    if (find_line(*mk, std::regex(R"(^install\s*:)")) > 0 && !has_override("install")) missing.push_back("install");
     if (missing.empty()) return;
     std::string list;
     for (const auto& m : missing) list += (list.empty() ? "" : ", ") + ("override_dh_auto_" + m);

@@ -8,6 +8,10 @@ namespace dkms::lint {
 
 const std::vector<TagInfo>& lint_tags() {
     static const std::vector<TagInfo> tags = {
+        {"conf-too-large", Severity::Error, "dkms.conf is larger than dkms-run reads (1 MiB)"},
+        {"conf-has-nul-byte", Severity::Error, "dkms.conf contains a NUL byte: it is not a text file"},
+        {"crlf-line-endings", Severity::Error, "dkms.conf has CRLF line endings: bash keeps the CR in values"},
+        {"rejected-by-dkms-run", Severity::Error, "dkms-run's own reading of dkms.conf refuses it"},
         {"missing-package-name", Severity::Error, "PACKAGE_NAME is not set by a plain assignment"},
         {"missing-package-version", Severity::Error, "PACKAGE_VERSION is not set by a plain assignment"},
         {"unsafe-package-name", Severity::Error, "PACKAGE_NAME cannot be used safely as a path component"},
@@ -22,7 +26,8 @@ const std::vector<TagInfo>& lint_tags() {
         {"make-uses-uname-r", Severity::Warning, "a command uses `uname -r` instead of $kernelver"},
         {"deprecated-directive", Severity::Warning, "a directive current dkms ignores or will drop"},
         {"missing-autoinstall", Severity::Warning, "AUTOINSTALL is not yes: the module is not rebuilt for new kernels"},
-        {"invalid-yes-no-value", Severity::Warning, "AUTOINSTALL, NO_WEAK_MODULES or BUILD_DEPENDS_REBUILD is not yes or no"},
+        {"invalid-yes-no-value", Severity::Error,
+         "AUTOINSTALL, NO_WEAK_MODULES or BUILD_DEPENDS_REBUILD is not yes or no"},
         {"dh-auto-build-builds-module", Severity::Warning, "dh_auto_* would run the module Makefile at package build time"},
         {"missing-misc-depends", Severity::Warning, "the package does not depend on ${misc:Depends}"},
         {"maintainer-script-lacks-debhelper-token", Severity::Warning, "a maintainer script drops the dkms snippet"},

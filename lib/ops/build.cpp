@@ -13,6 +13,7 @@
 #include <set>
 
 #include "config.h"
+#include "dkms/conf/framework.hpp"
 #include "dkms/kernel/module_files.hpp"
 #include "dkms/sys/fs.hpp"
 #include "dkms/kernel/kernel.hpp"
@@ -449,6 +450,13 @@ void Ops::build(const ModuleId& id, const Target& t) {
         for (auto& f : man.files)  // it may have changed the modules (signed them): the record follows
             if (path_exists(final_dir / "module" / f.name)) f.sha256 = sha256_file(final_dir / "module" / f.name);
         write_manifest(final_dir, man);
+        copy_file_atomic(log, final_dir / "log/make.log", 0644);
+    }
+    // Debian's dkms runs CLEAN after the build: a MAKE that writes into /usr/src/<m>-<v> leaves it as
+    // dpkg installed it. Its failure is not the build's (as there). Upstream 3.1.8 and later ignore CLEAN.
+    if (std::string clean = raw_get(c.raw, "CLEAN"); debian_family(s) && !clean.empty() && clean != "true" &&
+                                                      clean != "/bin/true" && clean != "/usr/bin/true") {
+        step.run("Cleaning build area", clean, build, env);
         copy_file_atomic(log, final_dir / "log/make.log", 0644);
     }
     remove_tree(build);

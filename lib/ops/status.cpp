@@ -9,6 +9,7 @@
 #include "dkms/sys/fs.hpp"
 #include "dkms/kernel/kernel.hpp"
 #include "dkms/ops/ops.hpp"
+#include "dkms/ops/tarball.hpp"
 
 namespace dkms {
 
@@ -155,7 +156,124 @@ std::vector<std::string> Ops::kernels_with_headers() const {
     return out;
 }
 
-ExitCode Ops::postinst(const ModuleId& id) {
+namespace {
+
+/// "a, b and c"
+std::string and_list(const std::vector<std::string>& v) {
+    std::string list;
+    for (size_t i = 0; i < v.size(); ++i) list += (i == 0 ? "" : (i + 1 == v.size() ? " and " : ", ")) + v[i];
+    return list;
+}
+
+/// Kernels of the install tree with a build link or directory (dkms 3.4's candidates) or for which
+/// m/v is already built (a module loaded from an archive installs without headers), in version order.
+std::vector<std::string> candidate_kernels(const Settings& s, const Tree& tree, const ModuleId& id,
+                                           const std::string& arch) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (fs::directory_iterator it(s.install_tree, ec), end; !ec && it != end; it.increment(ec)) {
+        std::string k = it->path().filename().string();
+        if (path_exists(s.kernel_source_dir_for(k)) || tree.is_built(id, {k, arch})) out.push_back(k);
+    }
+    std::sort(out.begin(), out.end(), natural_less);
+    return out;
+}
+
+void print_error_lines(Reporter& r, const Error& e) {
+    r.err("");
+    for (auto& l : e.lines()) r.err((&l == &e.lines().front() ? "Error! " : "") + l);
+}
+
+}  // namespace
+
+/// Puts m/v into the tree for the package helper: the archive when there is one and the source is
+/// absent, else the source. false (after a warning) when there is neither.
+bool Ops::postinst_load(const ModuleId& id, const PostinstOptions& opt, const Target& conf_t) {
+    fs::path src = tree_.source_dir(id);
+    if (opt.archive && !dir_exists(src)) {
+        try {
+            load_tarball(*this, ctx_, *opt.archive);
+        } catch (const Error& e) {
+            print_error_lines(ctx_.report, e);
+            throw Error(ExitCode::NotFound, "Unable to load DKMS tarball " + opt.archive->string() + ".");
+        }
+        return true;
+    }
+    if (!dir_exists(src)) {
+        ctx_.report.warning(src.string() + " does not exist: " + id.str() + " was not added, and nothing was built.");
+        return false;
+    }
+    if (opt.archive)
+        ctx_.report.out(opt.archive->string() + " is not loaded: the source " + src.string() + " is there.");
+    ctx_.report.out("Loading new " + id.str() + " DKMS files...");
+    add(id, conf_t);
+    return true;
+}
+
+/// The kernels the package helper builds for, "Building for ..." printed; empty when there is none.
+std::vector<std::string> Ops::postinst_kernels(const ModuleId& id, const PostinstOptions& opt,
+                                               const std::string& arch) {
+    const Settings& s = ctx_.settings;
+    std::vector<std::string> installed = candidate_kernels(s, tree_, id, arch);
+    std::vector<std::string> usable;  // with headers, or with the module already built
+    for (auto& k : installed)
+        if (dir_exists(s.kernel_source_dir_for(k) / "include") || tree_.is_built(id, {k, arch})) usable.push_back(k);
+    std::vector<std::string> chosen = opt.kernels;
+    std::string current = running_kernel();
+    if (!chosen.empty()) {
+    } else if (usable.empty()) {
+        ctx_.report.out("WARNING: No kernel headers were found, skipping module build.");
+        return {};
+    } else if (!s.autoinstall_all_kernels.empty()) {
+        chosen = installed;
+    } else if (dir_exists(s.install_tree / current)) {
+        // The running kernel (even without headers: then it is reported as skipped) and the newest one.
+        chosen.push_back(current);
+        if (usable.back() != current) chosen.push_back(usable.back());
+    } else {
+        // A chroot (or a container) whose running kernel is not installed: every installed kernel.
+        ctx_.report.out("It is likely that " + current + " belongs to a chroot's host");
+        chosen = installed;
+    }
+    ctx_.report.out("Building for " + and_list(chosen));
+    if (!opt.arch.empty()) ctx_.report.out("Building for architecture " + opt.arch);
+    return chosen;
+}
+
+/// Builds (unless built) and installs m/v for one kernel of the package helper. Returns the exit
+/// code of a failure that counts, Ok otherwise.
+ExitCode Ops::postinst_kernel(const ModuleId& id, const Target& t) {
+    if (!tree_.is_built(id, t)) {
+        if (!link_exists(tree_.source_link(id))) {
+            ctx_.report.out("This package appears to be a binaries-only package");
+            ctx_.report.out(" you will not be able to build against kernel " + t.kver);
+            ctx_.report.out(" since the package source was not provided");
+            return ExitCode::Ok;
+        }
+        if (!dir_exists(ctx_.settings.kernel_source_dir_for(t.kver) / "include")) {
+            ctx_.report.out("Module build for kernel " + t.kver + " was skipped since the");
+            ctx_.report.out("kernel headers for this kernel do not seem to be installed.");
+            return ExitCode::Ok;
+        }
+    }
+    if (auto p = binary_package_providing(ctx_.settings, id.name, t.kver)) {
+        ctx_.report.out(provided_skip_message(id, t, *p));
+        return ExitCode::Ok;
+    }
+    try {
+        install(id, t);
+    } catch (const Error& e) {
+        if (e.code() == ExitCode::BuildExcluded) {
+            ctx_.report.out("Build of " + id.str() + " for kernel " + t.kver + " was skipped (BUILD_EXCLUSIVE).");
+            return ExitCode::Ok;
+        }
+        print_error_lines(ctx_.report, e);
+        return e.code() == ExitCode::HeadersMissing ? ExitCode::Ok : e.code();
+    }
+    return ExitCode::Ok;
+}
+
+ExitCode Ops::postinst(const ModuleId& id, const PostinstOptions& opt) {
     const Settings& s = ctx_.settings;
     check_identifier("module name", id.name);
     check_identifier("module version", id.version);
@@ -163,84 +281,29 @@ ExitCode Ops::postinst(const ModuleId& id) {
         ctx_.report.out("Automatic installation of modules has been disabled.");
         return ExitCode::Ok;
     }
-    std::string arch = machine_arch();
+    std::string arch = opt.arch.empty() ? machine_arch() : opt.arch;
     if (dir_exists(tree_.version_dir(id)) && (tree_.is_added(id) || tree_.is_broken(id))) {
         ctx_.report.out("Removing old " + id.str() + " DKMS files...");
         std::vector<Target> all = tree_.built_targets(id);
         remove(id, all);
     }
-    ctx_.report.out("Loading new " + id.str() + " DKMS files...");
-    std::vector<std::string> kernels = kernels_with_headers();
-    Target conf_t{kernels.empty() ? running_kernel() : kernels.back(), arch};
-    add(id, conf_t);
+    std::vector<std::string> headers = kernels_with_headers();
+    Target conf_t{headers.empty() ? running_kernel() : headers.back(), arch};
+    if (!postinst_load(id, opt, conf_t)) return ExitCode::Ok;
     ModuleConfig c = read_conf(id, conf_t, ConfMode::Lenient);
-    if (!c.autoinstall) {
+    // Debian's common.postinst builds whatever AUTOINSTALL says (it governs kernel upgrades only).
+    if (!c.autoinstall && !debian_family(s)) {
         ctx_.report.out("Not building the " + id.name + " module which does not have AUTOINSTALL enabled.");
         return ExitCode::Ok;
     }
-    if (kernels.empty()) {
-        ctx_.report.out("WARNING: No kernel headers were found, skipping module build.");
-        return ExitCode::Ok;
-    }
-    // Candidate kernels: those of the install tree with a build link or directory (dkms 3.4).
-    std::vector<std::string> installed;
-    {
-        std::error_code ec;
-        for (fs::directory_iterator it(s.install_tree, ec), end; !ec && it != end; it.increment(ec)) {
-            std::string k = it->path().filename().string();
-            if (path_exists(s.kernel_source_dir_for(k))) installed.push_back(k);
-        }
-        std::sort(installed.begin(), installed.end(), natural_less);
-    }
-    std::vector<std::string> chosen;
-    std::string current = running_kernel();
-    bool all_kernels = !s.autoinstall_all_kernels.empty();
-    if (all_kernels) {
-        chosen = installed;
-    } else if (dir_exists(s.install_tree / current)) {
-        // The running kernel (even without headers: then it is reported as skipped) and the newest one.
-        chosen.push_back(current);
-        if (kernels.back() != current) chosen.push_back(kernels.back());
-    } else {
-        // A chroot (or a container) whose running kernel is not installed: every installed kernel.
-        ctx_.report.out("It is likely that " + current + " belongs to a chroot's host");
-        chosen = installed;
-    }
-    std::string list;
-    for (size_t i = 0; i < chosen.size(); ++i)
-        list += (i == 0 ? "" : (i + 1 == chosen.size() ? " and " : ", ")) + chosen[i];
-    ctx_.report.out("Building for " + list);
     std::vector<std::string> failed;
     ExitCode last = ExitCode::Ok;
-    for (auto& k : chosen) {
-        Target t{k, arch};
-        if (!dir_exists(s.kernel_source_dir_for(k) / "include")) {
-            ctx_.report.out("Module build for kernel " + k + " was skipped since the");
-            ctx_.report.out("kernel headers for this kernel do not seem to be installed.");
-            continue;
-        }
-        if (auto p = binary_package_providing(s, id.name, k)) {
-            ctx_.report.out(provided_skip_message(id, t, *p));
-            continue;
-        }
-        try {
-            install(id, t);
-        } catch (const Error& e) {
-            if (e.code() == ExitCode::BuildExcluded) {
-                ctx_.report.out("Build of " + id.str() + " for kernel " + k + " was skipped (BUILD_EXCLUSIVE).");
-                continue;
-            }
-            if (e.code() == ExitCode::HeadersMissing) {
-                ctx_.report.err("");
-                for (auto& l : e.lines()) ctx_.report.err((&l == &e.lines().front() ? "Error! " : "") + l);
-                continue;
-            }
-            ctx_.report.err("");
-            for (auto& l : e.lines()) ctx_.report.err((&l == &e.lines().front() ? "Error! " : "") + l);
-            failed.push_back(k);
-            last = e.code();
-            if (s.continue_on_error != "true" && s.continue_on_error != "yes") break;
-        }
+    for (auto& k : postinst_kernels(id, opt, arch)) {
+        ExitCode rc = postinst_kernel(id, {k, arch});
+        if (rc == ExitCode::Ok) continue;
+        failed.push_back(k);
+        last = rc;
+        if (s.continue_on_error != "true" && s.continue_on_error != "yes") break;
     }
     if (!failed.empty()) {
         std::string fl;

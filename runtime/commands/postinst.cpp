@@ -6,10 +6,20 @@ namespace dkms::cli {
 
 static int run_postinst(Invocation& inv) {
     Ops ops(inv.ctx);
-    return int(ops.postinst(require_module_version(inv)));
+    PostinstOptions opt;
+    if (inv.kernels_given)
+        for (auto& t : inv.targets) opt.kernels.push_back(t.kver);
+    if (inv.arch_given) {
+        opt.arch = inv.targets.front().arch;
+        for (auto& t : inv.targets)
+            if (t.arch != opt.arch) throw Error(ExitCode::Usage, "postinst builds for one architecture: give -a once.");
+    }
+    if (inv.archive) opt.archive = fs::absolute(*inv.archive);
+    return int(ops.postinst(require_module_version(inv), opt));
 }
 
-extern const Command postinst_command{"postinst", "package helper: add, build and install for the right kernels",
-                                      "postinst module/version", false, false, true, run_postinst};
+extern const Command postinst_command{
+    "postinst", "package helper: add, build and install for the right kernels",
+    "postinst module/version [-k kernel]... [-a arch] [--archive file]", false, false, true, run_postinst};
 
 }  // namespace dkms::cli

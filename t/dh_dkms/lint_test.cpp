@@ -103,8 +103,18 @@ TEST_CASE("directive checks", "[lint]") {
     std::string base = "PACKAGE_NAME=foo\nPACKAGE_VERSION=1.0\n";
     expect_tag(conf(base), "missing-autoinstall", 0);
     expect_tag(conf(base + "AUTOINSTALL=Y\n"), "invalid-yes-no-value", 3);
+    CHECK(conf(base + "AUTOINSTALL=Yes\n").empty());  // dkms-run takes any case
     expect_tag(conf(base + "AUTOINSTALL=yes\nREMAKE_INITRD=yes\n"), "deprecated-directive", 4);
     expect_tag(conf(base + "AUTOINSTALL=yes\nCLEAN=\"make clean\"\n"), "deprecated-directive", 4);
+    // True for bookworm's dkms 3.0.10 (which runs CLEAN) as for upstream 3.4 (which ignores it).
+    CHECK(lint::format_finding(conf(base + "AUTOINSTALL=yes\nCLEAN=\"make clean\"\n").at(0)) ==
+          "W: dkms.conf:4: deprecated-directive: CLEAN is ignored by upstream dkms 3.1.8 and later; Debian's dkms 3.0 "
+          "and dkms-run on Debian run it after the build, which only matters when MAKE writes outside the build "
+          "directory (every dkms builds in a fresh copy of the source): remove it unless yours does");
+    CHECK(lint::format_finding(conf(base + "AUTOINSTALL=yes\nOBSOLETE_BY=\"5.4\"\n").at(0)) ==
+          "W: dkms.conf:4: deprecated-directive: OBSOLETE_BY is deprecated by dkms 3.4 (which reads it as "
+          "BUILD_EXCLUSIVE_KERNEL_MAX, new in dkms 3.0.11); keep it only while the package must work with Debian's "
+          "dkms 3.0.10 (bookworm)");
     CHECK(conf(base + "AUTOINSTALL=yes\nCLEAN=true\n").empty());
     expect_tag(conf(base + "AUTOINSTALL=yes\nMAKE[0]=\"make -C /lib/modules/`uname -r`/build M=$PWD\"\n"),
                "make-uses-uname-r", 4);
@@ -128,7 +138,7 @@ TEST_CASE("source directory checks", "[lint]") {
 TEST_CASE("debian/ packaging checks", "[lint]") {
     TempDir t;
     t.write("Makefile", "obj-m := foo.o\ninstall:\n\ttrue\n");
-    t.write("debian/rules", "#!/usr/bin/make -f\n%:\n\tdh $@\n\noverride_dh_auto_build:\n");
+    t.write("debian/rules", "#!/usr/bin/make -f\n%:\n\tdh $@\n");
     t.write("debian/control",
             "Source: foo\n\nPackage: foo-dkms\nArchitecture: all\nDescription: x\n\n"
             "Package: foo-doc\nArchitecture: all\nDescription: x\n");
@@ -136,21 +146,63 @@ TEST_CASE("debian/ packaging checks", "[lint]") {
     auto fs = lint::lint_debian(t.dir);
     record(fs);
     expect_tag(fs, "dh-auto-build-builds-module", 2);
-    CHECK_THAT(fs[0].message, Catch::Contains("override_dh_auto_clean, override_dh_auto_install"));
+    CHECK_THAT(fs[0].message,
+               Catch::Contains("override_dh_auto_build, override_dh_auto_clean, override_dh_auto_install"));
     expect_tag(fs, "missing-misc-depends", 3);
     expect_tag(fs, "maintainer-script-lacks-debhelper-token", 0);
     CHECK(fs.size() == 3);
     // Several overrides sharing one rule line count, each of them.
     t.write("debian/rules", "%:\n\tdh $@\n\noverride_dh_auto_build override_dh_auto_install override_dh_auto_clean:\n");
     CHECK(lint::lint_debian(t.dir).size() == 2);
-    t.write("debian/rules", "%:\n\tdh $@\n\noverride_dh_auto_build override_dh_auto_install:\n");
+    t.write("debian/rules", "%:\n\tdh $@\n\noverride_dh_auto_install:\n");
     auto partial = lint::lint_debian(t.dir);
     expect_tag(partial, "dh-auto-build-builds-module", 1);
-    CHECK_THAT(partial[0].message, Catch::Contains("add empty override_dh_auto_clean targets"));
+    CHECK_THAT(partial[0].message, Catch::Contains("add empty override_dh_auto_build, override_dh_auto_clean targets"));
+    // The package decides what its build runs once dh_auto_build is overridden.
+    t.write("debian/rules", "%:\n\tdh $@\n\noverride_dh_auto_build:\n\t$(MAKE) -C tools\n");
+    CHECK(lint::lint_debian(t.dir).size() == 2);
+    // A Makefile that does not build the module (userspace only, or install only), or a Kbuild alone.
+    t.write("debian/rules", "%:\n\tdh $@\n");
+    t.write("Makefile", "SUBDIRS = src/common src/usr\nall:\n\tfor d in $(SUBDIRS); do $(MAKE) -C $$d; done\n");
+    CHECK(lint::lint_debian(t.dir).size() == 2);
+    t.write("Makefile", "install:\n\tcp -r src /usr/src/foo-1.0\n\tdkms add -m foo -v 1.0\n");
+    CHECK(lint::lint_debian(t.dir).size() == 2);
+    fs::remove(t.dir / "Makefile");
+    t.write("Kbuild", "obj-m := foo.o\n");
+    CHECK(lint::lint_debian(t.dir).size() == 2);
+    t.write("Makefile", "# obj-m := foo.o is in Kbuild\nall:\n\t$(MAKE) -C $(KDIR) M=$(CURDIR) modules\n");
+    expect_tag(lint::lint_debian(t.dir), "dh-auto-build-builds-module", 1);
     t.write("debian/rules", "%:\n\tdh $@ --buildsystem=none\n");
     t.write("debian/control", "Source: foo\n\nPackage: foo-dkms\nArchitecture: all\nDepends: ${misc:Depends}\n");
     t.write("debian/foo-dkms.postinst", "#!/bin/sh\n#DEBHELPER#\n");
     CHECK(lint::lint_debian(t.dir).empty());
+}
+
+TEST_CASE("what makes dkms-run refuse the whole file", "[lint]") {
+    expect_tag(conf(std::string(kGood) + "X=1" + std::string(1, '\0') + "\n"), "conf-has-nul-byte", 6);
+    std::string crlf = kGood;
+    for (size_t p = 0; (p = crlf.find('\n', p)) != std::string::npos; p += 2) crlf.insert(p, "\r");
+    expect_tag(conf(crlf), "crlf-line-endings", 1);
+    expect_tag(conf(std::string(kGood) + std::string(1024 * 1024, '#') + "\n"), "conf-too-large", 0);
+}
+
+TEST_CASE("dkms-run's own reading, at package build time", "[lint]") {
+    TempDir t;
+    t.write("m/foo.c", "");
+    CHECK(lint::lint_runtime(kGood, t.dir / "m", "debian/foo.dkms").empty());
+    CHECK(std::distance(fs::directory_iterator(t.dir / "m"), fs::directory_iterator()) == 1);  // copy removed
+    auto fs = lint::lint_runtime(std::string(kGood) + "DEST_MODULE_NAME[0]=\"a/b\"\n", t.dir / "m", "debian/foo.dkms");
+    record(fs);
+    REQUIRE(fs.size() == 1);
+    CHECK(lint::format_finding(fs[0]) ==
+          "E: debian/foo.dkms: rejected-by-dkms-run: dkms-run would refuse it: Module name 'a/b' in record #0 contains "
+          "'/'.");
+    fs = lint::lint_runtime(std::string(kGood) + "PATCH[0]=fix.patch\n", t.dir / "m", "dkms.conf");
+    REQUIRE(fs.size() == 1);
+    CHECK(fs[0].message ==
+          "dkms-run would refuse it: PATCH 'fix.patch' is not in " + (t.dir / "m/patches").string() + "/");
+    t.write("m/patches/fix.patch", "");
+    CHECK(lint::lint_runtime(std::string(kGood) + "PATCH[0]=fix.patch\n", t.dir / "m", "dkms.conf").empty());
 }
 
 TEST_CASE("lint_path on a file, a source dir and a source package", "[lint]") {

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Golden-file harness for dh_dkms.
 #   run-case.sh CASE_DIR DH_DKMS AUTOSCRIPTDIR
-# Copies CASE_DIR (everything but expected/) to a temporary directory, runs the shell
+# Copies CASE_DIR (everything but expected/) to a temporary directory (modes normalised), runs the shell
 # commands in CASE_DIR/cmd there (default: "$DH_DKMS") with the built dh_dkms first on PATH,
 # collects what dh_dkms produced and diffs it against CASE_DIR/expected/:
 #   <file>                 every debian/*.debhelper and debian/*.substvars file
@@ -20,6 +20,9 @@ trap 'rm -rf "$work"' EXIT
 mkdir "$work/src" "$work/actual"
 (cd "$case_dir" && tar --exclude=./expected -cf - .) | (cd "$work/src" && tar -xf -)
 rm -f "$work/src/cmd"
+# The fixtures' modes as git records them (644, 755 if executable), whatever umask the checkout or
+# the release tarball (git archive: 664/775) gave them: tree.txt compares the installed files' modes.
+chmod -R u+rwX,go+rX,go-w "$work/src"
 
 cmd='"$DH_DKMS"'
 [ -f "$case_dir/cmd" ] && cmd=$(cat "$case_dir/cmd")

@@ -30,15 +30,20 @@ check() { # description expected-rc expected-log script args...
 		echo "ok: $desc"
 	fi
 }
-rm -rf "$T/path"; stub "$T/path" dkms-run 0
+rm -rf "$T/path"; stub "$T/path" dkms-run 0 "foo/1.0: added"
 check "postinst configure runs dkms-run postinst" 0 "dkms-run postinst foo/1.0;" "$T/postinst" configure
 check "postinst abort-upgrade does nothing" 0 "" "$T/postinst" abort-upgrade 1.0
-check "prerm remove runs dkms-run remove --all" 0 "dkms-run remove foo/1.0 --all;" "$T/prerm" remove
-check "prerm upgrade runs dkms-run remove --all" 0 "dkms-run remove foo/1.0 --all;" "$T/prerm" upgrade 1.1
+check "prerm remove runs dkms-run remove --all" 0 "dkms-run status foo/1.0;dkms-run remove foo/1.0 --all;" \
+	"$T/prerm" remove
+check "prerm upgrade runs dkms-run remove --all" 0 "dkms-run status foo/1.0;dkms-run remove foo/1.0 --all;" \
+	"$T/prerm" upgrade 1.1
 check "prerm failed-upgrade does nothing" 0 "" "$T/prerm" failed-upgrade 1.1
-rm -rf "$T/path"; stub "$T/path" dkms-run 10
+rm -rf "$T/path"; stub "$T/path" dkms-run 0 ""
+check "prerm with dkms-run and no module does nothing more" 0 "dkms-run status foo/1.0;" "$T/prerm" remove
+rm -rf "$T/path"; stub "$T/path" dkms-run 10 "foo/1.0: added"
 check "a build failure fails postinst" 10 "dkms-run postinst foo/1.0;" "$T/postinst" configure
-check "a failing remove does not fail prerm" 0 "dkms-run remove foo/1.0 --all;" "$T/prerm" remove
+check "a failing remove does not fail prerm" 0 "dkms-run status foo/1.0;dkms-run remove foo/1.0 --all;" \
+	"$T/prerm" remove
 rm -rf "$T/path"; stub "$T/path" dkms 0 "foo/1.0: added"
 check "prerm falls back to dkms" 0 "dkms status -m foo -v 1.0;dkms remove -m foo -v 1.0 --all;" "$T/prerm" remove
 rm -rf "$T/path"; stub "$T/path" dkms 0 ""

@@ -107,6 +107,14 @@ refused tampered.tar.gz "dkms_main_tree/$KVER/$ARCH/module/dkms_run_hello.ko doe
 
 expect_rc 2 "a missing archive" R ldtarball --archive "$H/none.tar.gz"
 out_has "Error! $H/none.tar.gz does not exist."
+# Every form names the missing file, exit 2 (a path with a '/' was once taken for m/v: exit 1).
+none=${H/#$WORK/<work>}/none.tar.gz
+expect_io 2 "" "
+Error! $none does not exist." "a missing archive given by its path" R ldtarball "$H/none.tar.gz"
+expect_io 2 "" "
+Error! $none does not exist." "a missing archive given with --archive" R ldtarball --archive "$H/none.tar.gz"
+expect_io 2 "" "
+Error! none.tar.gz does not exist." "a missing archive given by a relative name" R ldtarball none.tar.gz
 # and the good one still loads into the same root
 expect_rc 0 "the untampered archive loads" R ldtarball "$WORK/good.tar"
 check "no temporary directory left behind" test -z "$(ls -A "$WORK/tmp")"

@@ -98,6 +98,18 @@ same "uninstall spawns no process" "$(spawned uninstall $M -k "$KVER" --no-depmo
 out_has "Deleting $KO"
 same "remove spawns no process" "$(spawned remove $M --all --no-depmod)" 0
 out_has "Deleting module $M completely from the DKMS tree."
+# With a modules.dep to update, each of install, uninstall and remove starts depmod, once (README).
+spawned_names() { grep -o 'execve("[^"]*"' "$WORK/strace" | tail -n +2 | sed 's|.*/||; s|"$||'; }
+touch "$T/lib/modules/$KVER/modules.dep"
+R add $M > /dev/null; R build $M -k "$KVER" > /dev/null
+same "install spawns depmod only" "$(spawned install $M -k "$KVER"; spawned_names)" "1
+depmod"
+same "uninstall spawns depmod only" "$(spawned uninstall $M -k "$KVER"; spawned_names)" "1
+depmod"
+R install $M -k "$KVER" > /dev/null
+same "remove spawns depmod only" "$(spawned remove $M --all; spawned_names)" "1
+depmod"
+rm "$T/lib/modules/$KVER/modules.dep"
 # a dkms.conf that needs the shell is still evaluated by bash, with the same result
 printf 'if true; then MAKE[0]="$MAKE"; fi\n' >> "$T/usr/src/dkms-run-hello-1.0/dkms.conf"
 check "add of a dkms.conf with an if statement starts bash" test "$(spawned add $M)" -gt 0

@@ -69,7 +69,7 @@ check "kernel-install remove unbuilt cindep" test ! -e "$T/var/lib/dkms/cindep/1
 expect_rc 0 "kernel-install other commands do nothing" hook 40-dkms-run.install inspect "$FAKE"
 
 # An unbuild that fails (the dkms.conf of cindep is gone): the others are still unbuilt, the
-# failure is named, kernel_preinst and kernel_prerm exit 14, and so does the hook.
+# failure is named, kernel_preinst and kernel_prerm exit 14; the hook reports it and exits 0.
 expect_rc 0 "postinst hook installs zbase and cindep again" hook postinst.d-dkms-run "$FAKE"
 mv "$T/usr/src/cindep-1.0/dkms.conf" "$WORK/cindep.conf"
 expect_rc 14 "kernel_preinst when a dkms.conf cannot be read" R kernel_preinst -k "$FAKE"
@@ -79,7 +79,8 @@ check "zbase was unbuilt all the same" test ! -e "$T/var/lib/dkms/zbase/1.0/$FAK
 check "cindep is still installed" test -f "$(fko cindep)"
 # A tree written by dkms (no manifest): uninstall needs the dkms.conf to know what to delete.
 rm "$T/var/lib/dkms/cindep/1.0/$FAKE/$ARCH/.dkms-run.yaml"
-expect_rc 14 "prerm hook when an uninstall cannot read the dkms.conf" hook prerm.d-dkms-run "$FAKE"
+# The prerm hook reports it and succeeds (the kernel's removal must go on; hook-failures.sh has the rest).
+expect_rc 0 "prerm hook when an uninstall cannot read the dkms.conf" hook prerm.d-dkms-run "$FAKE"
 out_has "Error! dkms kernel_prerm for kernel $FAKE ($ARCH) failed for module(s) cindep/1.0(4)."
 out_has "dkms-run: kernel_prerm for kernel $FAKE failed (exit 14); see the errors above."
 expect_rc 0 "status tells the truth" R status cindep/1.0 -k "$FAKE"

@@ -73,6 +73,28 @@ expect_out() {
 out_has() { if grep -qF -- "$1" "$WORK/out"; then pass "output has: $1"; else fail "output lacks: $1"; sed 's/^/    | /' "$WORK/out"; fi; }
 out_lacks() { if grep -qF -- "$1" "$WORK/out"; then fail "output has unexpected: $1"; else pass "output lacks: $1"; fi; }
 
+# expect_io RC STDOUT STDERR DESCRIPTION COMMAND...: runs the command; its exit status, its whole stdout
+# and its whole stderr must be RC, STDOUT and STDERR (each output with $T shown as <root> and $WORK as
+# <work>; an empty STDOUT or STDERR means no output at all). A difference is shown as a diff.
+expect_io() {
+    local want_rc=$1 want_out=$2 want_err=$3 d=$4 rc=0 bad=""
+    shift 4
+    "$@" > "$WORK/out" 2> "$WORK/err" || rc=$?
+    local s
+    for s in out err; do
+        sed -e "s|${T:-$WORK/no-root}|<root>|g" -e "s|$WORK|<work>|g" "$WORK/$s" > "$WORK/$s.got"
+        if [ $s = out ]; then printf '%s' "$want_out"; else printf '%s' "$want_err"; fi > "$WORK/$s.want"
+        [ -s "$WORK/$s.want" ] && echo >> "$WORK/$s.want"
+        cmp -s "$WORK/$s.want" "$WORK/$s.got" || bad="$bad $s"
+    done
+    [ "$rc" = "$want_rc" ] || bad="$bad exit($rc, wanted $want_rc)"
+    if [ -z "$bad" ]; then pass "$d (exit $rc, whole stdout and stderr)"; return; fi
+    fail "$d: differs in$bad"
+    for s in out err; do
+        diff -u --label "std$s wanted" --label "std$s got" "$WORK/$s.want" "$WORK/$s.got" | sed 's/^/    | /'
+    done
+}
+
 same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: '$2' != '$3'"; fi; }
 
 # spawned ARGS...: how many processes `dkms-run --root $T ARGS...` started (successful execve calls

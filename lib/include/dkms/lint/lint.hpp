@@ -70,6 +70,15 @@ std::vector<Finding> lint_source_dir(const std::filesystem::path& dir, const std
 /// `packages`: the binary packages that ship dkms modules (empty: those whose name ends in -dkms).
 std::vector<Finding> lint_debian(const std::filesystem::path& srcdir, const std::vector<std::string>& packages = {});
 
+/// What dkms-run itself would refuse in a dkms.conf (with `text` as its content, in the module
+/// source directory `srcdir`): the file is evaluated (by bash when it is not plain, as `add` does),
+/// validated by the runtime's code against an empty root, and its PATCH files checked as `build`
+/// checks them. `text` is written to a temporary file beside the real one for that.
+std::vector<Finding> lint_runtime(const std::string& text, const std::filesystem::path& srcdir,
+                                  const std::string& label);
+/// The same for a dkms.conf file on disk (its directory is the source directory).
+std::vector<Finding> lint_runtime_file(const std::filesystem::path& conf, const std::string& label);
+
 /// `dkms-run lint PATH`: PATH is a dkms.conf, a module source directory holding one, or a
 /// source package (a directory holding debian/control). Throws dkms::Error if PATH is none of these.
 std::vector<Finding> lint_path(const std::filesystem::path& path);

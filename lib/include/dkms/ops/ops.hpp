@@ -28,6 +28,13 @@ struct StatusEntry {
     std::vector<std::string> notes; ///< dkms's suffixes, e.g. "Original modules exist"
 };
 
+/// What `dkms-run postinst` was asked for besides the module.
+struct PostinstOptions {
+    std::vector<std::string> kernels;     ///< -k: exactly these kernels (else the package helper's choice)
+    std::string arch;                     ///< -a: else the machine's
+    std::optional<fs::path> archive;      ///< a dkms archive (legacy mkdeb packages), loaded when the source is absent
+};
+
 /// Filters for status: any empty field matches everything.
 struct StatusFilter {
     std::string module, version, kver, arch;
@@ -75,8 +82,9 @@ public:
     void remove(const ModuleId& id, const std::vector<Target>& targets);
     /// Rows of `dkms status`, read without spawning any process.
     std::vector<StatusEntry> status(const StatusFilter& f) const;
-    /// Package helper (dh_dkms postinst): (re)add, then build and install for the right kernels.
-    ExitCode postinst(const ModuleId& id);
+    /// Package helper (dh_dkms postinst): (re)add or load the archive, then build and install for the
+    /// right kernels. Without a source or an archive it warns and does nothing.
+    ExitCode postinst(const ModuleId& id, const PostinstOptions& opt = {});
     /// Kernels of the install tree that have headers (<install_tree>/<K>/build/include), sorted.
     std::vector<std::string> kernels_with_headers() const;
 
@@ -92,6 +100,10 @@ public:
 
 private:
     void require_added(const ModuleId& id) const;
+    // The package helper's steps (status.cpp).
+    bool postinst_load(const ModuleId& id, const PostinstOptions& opt, const Target& conf_t);
+    std::vector<std::string> postinst_kernels(const ModuleId& id, const PostinstOptions& opt, const std::string& arch);
+    ExitCode postinst_kernel(const ModuleId& id, const Target& t);
     /// Throws Error naming the link when Tree::planted_link finds one for this m/v (and kernel).
     void refuse_planted_links(const ModuleId& id, const Target* t) const;
     /// Files of builds of module `m` that are not installed on t's kernel (killed runs, replaced versions).
