@@ -83,9 +83,10 @@ Confinement build_confinement(const Settings& s) {
     if (auto c = parse_confinement(value)) return *c;
     if (where.empty()) where = where_assigned(s, "build_confinement");
     if (where.empty()) where = (s.etc_dkms() / "framework.conf").string();
-    throw Error(ExitCode::Error, {where + ": build_confinement=\"" + value + "\" is not auto, on or off.",
-                                  "Set it to auto (the default: confine builds where the kernel allows it), on (confine "
-                                  "them or fail) or off (build as root, unconfined, as dkms does)."});
+    throw Error(ExitCode::Error,
+                {where + ": build_confinement=\"" + value + "\" is not auto, on or off.",
+                 "Set it to auto (the default: confine builds where the kernel allows it), "
+                 "on (confine them or fail) or off (build as root, unconfined, as dkms does)."});
 }
 
 bool has_os_release(const Settings& s) {

@@ -67,7 +67,8 @@ std::string try_plan(const Sandbox::Plan& plan) {
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }
     if (n == ssize_t(sizeof msg)) return std::string(stage_text(msg[0])) + " (" + std::strerror(msg[1]) + ")";
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) return "the sandbox's test process ended with status " + std::to_string(st);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return "the sandbox's test process ended with status " + std::to_string(st);
     return "";
 }
 
@@ -167,9 +168,9 @@ Sandbox::Sandbox(const SandboxPolicy& policy) : makeflags_(policy.makeflags) {
                                       "Reinstall dkms-run (its postinst creates the user), or set build_confinement=auto "
                                       "or off " + fix + "."});
     if (pw && pw->pw_uid == 0)
-        throw Error(ExitCode::Error, {setting + ": the user " + policy.user + " is root (uid 0): builds must not run as root.",
-                                      "Give " + policy.user + " a uid of its own (userdel " + policy.user +
-                                          "; then reinstall dkms-run)."});
+        throw Error(ExitCode::Error,
+                    {setting + ": the user " + policy.user + " is root (uid 0): builds must not run as root.",
+                     "Give " + policy.user + " a uid of its own (userdel " + policy.user + "; then reinstall dkms-run)."});
     if (pw) {
         user_ = policy.user;
         uid_ = pw->pw_uid;

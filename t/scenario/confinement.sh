@@ -34,9 +34,10 @@ trap 'cleanup_shared; rm -rf "$WORK"' EXIT
 
 # The listener: counts the connections it accepts.
 python3 -c '
-import socket, sys
+import os, socket, sys
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
-open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1])); __import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 while True:
     c, _ = s.accept(); open(sys.argv[2], "a").write("connected\n"); c.close()
 ' "$WORK/port" "$WORK/connections" & LISTENER=$!
@@ -54,7 +55,8 @@ echo "uid: $(id -u) gid: $(id -g) groups: $(id -G)"
 echo "cwd: $(pwd)"
 echo "env: KERNELRELEASE=$KERNELRELEASE CC=$CC"
 caps=$(sed -n 's/^CapEff:\t//p' /proc/self/status)
-echo "no_new_privs: $(sed -n 's/^NoNewPrivs:\t//p' /proc/self/status) capabilities: $([ "$caps" = 0000000000000000 ] && echo none || echo some)"
+[ "$caps" = 0000000000000000 ] && caps=none || caps=some
+echo "no_new_privs: $(sed -n 's/^NoNewPrivs:\t//p' /proc/self/status) capabilities: $caps"
 try "read the MOK key" cat "$ROOT/var/lib/dkms/mok.key"
 echo "the MOK key's file: $(if [ -s "$ROOT/var/lib/dkms/mok.key" ]; then echo has contents; else echo is empty; fi)"
 try "read the certificate" cat "$ROOT/var/lib/dkms/mok.pub"
@@ -107,7 +109,8 @@ after_step() {
     [ -s "$SHARED/file" ] && shared=yes
     [ -f "$WORK/connections" ] && conn=$(wc -l < "$WORK/connections")
     sleeper=$(sleeper_pids)
-    echo "host /tmp file: $tmp, host /tmp append: $shared, etc file: $etc, connections: $conn, sleeper: ${sleeper:+running}"
+    echo "host /tmp file: $tmp, host /tmp append: $shared, etc file: $etc, connections: $conn," \
+        "sleeper: ${sleeper:+running}"
     rm -f "/tmp/dkms-sandbox-probe.$ID"
     for p in $sleeper; do kill "$p"; done   # the control's sleeper (ours: started by this test)
 }
@@ -257,7 +260,8 @@ a b c d:
 	 echo "job $@ ran alone"; exit 1
 EOF
 chown -R nobody:nogroup "$J"
-printf 'all:\n\t+@"$(SANDBOX_RUN)" --user nobody --readable "$(T)" --writable "$(J)" --cwd "$(J)" --log "$(LOG)" -- $(MAKE) -s\n' \
+printf '%s\n' 'all:' \
+    '	+@"$(SANDBOX_RUN)" --user nobody --readable "$(T)" --writable "$(J)" --cwd "$(J)" --log "$(LOG)" -- $(MAKE) -s' \
     > "$WORK/outer.mk"
 rm -f "$J"/started.*
 expect_out 0 "jobserver R,W: the confined make ran its four jobs at once" "" "" \
