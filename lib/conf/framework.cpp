@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 
 #include "dkms/conf/framework.hpp"
 #include "dkms/conf/raw_conf.hpp"
+#include "dkms/core/error.hpp"
 
 namespace dkms {
 
@@ -45,12 +47,46 @@ void load_framework(Settings& s) {
     set("compress_xz_opts", [&](const std::string& x) { s.compress_xz_opts = x; });
     set("compress_zstd_opts", [&](const std::string& x) { s.compress_zstd_opts = x; });
     set("build_environment", [&](const std::string& x) { s.build_environment = x; });
+    set("build_confinement", [&](const std::string& x) { s.build_confinement = x; });
     set("lock_timeout", [&](const std::string& x) {
         try {
             if (!x.empty()) s.lock_timeout = std::max(0, std::stoi(x));
         } catch (const std::exception&) {
         }
     });
+}
+
+namespace {
+
+// "FILE:LINE" of the last line of the framework files that assigns `name`, "" if none does (the value
+// came from elsewhere: a sourced file, a loop).
+std::string where_assigned(const Settings& s, const std::string& name) {
+    const std::regex assign("^\\s*(export\\s+|declare\\s+(-\\w+\\s+)*)?" + name + "=");
+    std::string where;
+    for (auto& f : framework_files(s)) {
+        std::ifstream in(f);
+        int n = 0;
+        for (std::string line; std::getline(in, line);)
+            if (++n, std::regex_search(line, assign)) where = f.string() + ":" + std::to_string(n);
+    }
+    return where;
+}
+
+}  // namespace
+
+Confinement build_confinement(const Settings& s) {
+    const std::string key = "build_confinement=";
+    std::string value = s.build_confinement, where;
+    for (auto& d : s.directives)  // the last --directive wins over framework.conf
+        if (d.rfind(key, 0) == 0) value = d.substr(key.size()), where = "--directive " + d;
+    if (value.empty() && where.empty()) return Confinement::Auto;
+    if (auto c = parse_confinement(value)) return *c;
+    if (where.empty()) where = where_assigned(s, "build_confinement");
+    if (where.empty()) where = (s.etc_dkms() / "framework.conf").string();
+    throw Error(ExitCode::Error,
+                {where + ": build_confinement=\"" + value + "\" is not auto, on or off.",
+                 "Set it to auto (the default: confine builds where the kernel allows it), "
+                 "on (confine them or fail) or off (build as root, unconfined, as dkms does)."});
 }
 
 bool has_os_release(const Settings& s) {

@@ -191,6 +191,10 @@ same "dkms-run --version" "$(dkms-run --version)" "dkms-run-$(dpkg-deb -f "$RUN_
 same "dkms-run status reads the tree dkms wrote" "$(dkms-run status "$ACPI")" "$DKMS_LINE"
 same "the module dkms installed is untouched" "$(sha)" "$ACPI_FILES"
 same "mok key and certificate untouched" "$(sha256sum /var/lib/dkms/mok.* 2>/dev/null || true)" "$MOK_BEFORE"
+# The user that builds run as (debian/dkms-run.postinst): a system user of its own, no login, no home.
+same "postinst created the build user" \
+    "$(getent passwd _dkms-run | awk -F: '{ print ($3 > 0 && $3 < 1000), ($4 == g), $6, $7 }' g="$(getent group _dkms-run | cut -d: -f3)")" \
+    "1 1 /nonexistent /usr/sbin/nologin"
 
 # ---- 6. real *-dkms packages installed with dkms-run underneath --------------------------------
 declare -A MV KOS
@@ -243,6 +247,7 @@ run apt-back.log "apt-get install --reinstall Debian's dkms over dkms-run" \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$DKMS_DEB"
 same "dkms is installed" "$(status_of dkms)" ii
 run purge-run.log "dpkg --purge dkms-run dh-dkms-run" $DPKG --purge dkms-run dh-dkms-run
+same "purge removed the build user and its group" "$(getent passwd _dkms-run; getent group _dkms-run)" ""
 check "/usr/sbin/dkms is Debian's again" bash -c '[ ! -L /usr/sbin/dkms ] && head -n 1 /usr/sbin/dkms | grep -q bash'
 same "framework.conf is Debian's again" "$(md5sum /etc/dkms/framework.conf 2>/dev/null || true)" "$FWCONF_BEFORE"
 same "the modules dkms-run installed stay" "$(sha)" "$KEPT"

@@ -8,6 +8,7 @@
 
 #include "dkms/conf/framework.hpp"
 #include "dkms/core/context.hpp"
+#include "dkms/sys/sandbox.hpp"
 
 namespace dkms {
 
@@ -17,6 +18,11 @@ void load_framework(Settings& s);
 
 /// framework.conf, then framework.conf.d/*.conf in sorted order (only the ones that exist).
 std::vector<fs::path> framework_files(const Settings& s);
+
+/// build_confinement: the last `--directive build_confinement=...`, else framework.conf's, else Auto.
+/// Never from a dkms.conf (the module's source does not choose its own confinement). Throws Error
+/// naming the file and line (or the option) of a value that is not auto, on or off.
+Confinement build_confinement(const Settings& s);
 
 /// Whether <root>/etc/os-release or <root>/usr/lib/os-release exists (dkms 3.4 stops without either).
 bool has_os_release(const Settings& s);

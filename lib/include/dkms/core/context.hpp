@@ -62,6 +62,9 @@ struct Settings {
     std::string compress_zstd_opts = "-q --rm -T0";
     std::string build_environment;       ///< file sourced before each build; its exports reach make
     int lock_timeout = 300;              ///< seconds a writer waits for the tree lock (framework.conf lock_timeout)
+    /// framework.conf's build_confinement as written ("" = not set: auto); read it with
+    /// build_confinement() (conf/framework), which checks it and lets --directive win.
+    std::string build_confinement;
     /// Set by autoinstall: MAKEFLAGS that join its jobserver ("-j --jobserver-auth=R,W");
     /// the make command then carries no -j of its own.
     std::string jobserver_makeflags;
