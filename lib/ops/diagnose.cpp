@@ -185,49 +185,71 @@ bool compiler_name(std::string_view prog) {
     return search(slash == std::string_view::npos ? prog : prog.substr(slash + 1), re);
 }
 
+// The patterns of the lines that are errors (docs/build-failures.md).
+struct Patterns {
+    std::regex diag{R"(^(.+?):(\d+)(:\d+)?: ([Ff]atal [Ee]rror|[Ee]rror): (.*)$)"};
+    std::regex driver{R"(^([^\s:]+): (?:fatal )?error: (.*)$)"};
+    std::regex modpost{R"(^ERROR: modpost: (.*)$)"};
+    std::regex shell_nf{R"(^\S+: (?:line )?\d+: (.+?): (?:command )?not found$)"};
+    std::regex bash_nf{R"(^(?:/usr)?(?:/bin/)?bash: (.+?): command not found$)"};
+    std::regex make_nf{R"(^make(?:\[\d+\])?: ([^*\s][^:]*): (?:No such file or directory|Command not found)$)"};
+    std::regex env_nf{R"(^(?:/usr/bin/)?env: ['‘]?([^'’]+?)['’]?: No such file or directory$)"};
+    std::regex pkgconf{R"(^Package '?([^'\s,]+)'?,? (?:was not found in the pkg-config search path|)"
+                       R"(required by .*, not found)|^No package '([^']+)' found)"};
+    std::regex stop{R"(^(?:make(?:\[\d+\])?: |\S+:\d+: )\*\*\* (.*?)\.?\s+Stop\.$)"};
+    std::regex build_dir{R"(^(\S+/build): No such file or directory$)"};
+    std::regex checked_no{R"(\.\.\.\s*[Nn]o$)"};
+    std::regex generic{R"((?:^|[^\w-])(?:error|Error|ERROR)\s*[:!]|No such file or directory|Hunk #\d+ FAILED)"
+                       R"(|can't find file to patch|^patch: \*\*\*\*|Reversed \(or previously applied\) patch)"
+                       R"(|: can't read |\bfailed to\b|Permission denied|Killed signal terminated program)"};
+};
+
+const Patterns& patterns() {
+    static const Patterns p;
+    return p;
+}
+
+// A quick look before the regular expressions: most lines of a long log (compiler command lines
+// with -Werror=..., "CC [M]" lines) contain none of these words and are passed over at once.
+bool maybe_error(std::string_view l) {
+    static const std::string_view words[] = {"No such file", "not found", "No space", "Stop.", "FAILED", "can't",
+                                             "failed to", "Permission denied", "Killed signal", "Package ",
+                                             "No package", "configuration is invalid", "ERROR", "****",
+                                             "Reversed (or previously applied)"};
+    for (auto w : words)
+        if (contains(l, w)) return true;
+    for (std::size_t at = l.find("rror"); at != std::string_view::npos; at = l.find("rror", at + 1))
+        if (at == 0 || (l[at - 1] != 'e' || at < 2 || (l[at - 2] != 'W' && l[at - 2] != '-'))) return true;
+    return l.size() >= 2 && (l.substr(l.size() - 2) == "no" || l.substr(l.size() - 2) == "No");
+}
+
 std::optional<Hit> match_line(std::string_view l) {
-    static const std::regex diag(R"(^(.+?):(\d+)(:\d+)?: ([Ff]atal [Ee]rror|[Ee]rror): (.*)$)");
-    static const std::regex driver(R"(^([^\s:]+): (?:fatal )?error: (.*)$)");
-    static const std::regex modpost(R"(^ERROR: modpost: (.*)$)");
-    static const std::regex shell_nf(R"(^\S+: (?:line )?\d+: (.+?): (?:command )?not found$)");
-    static const std::regex bash_nf(R"(^(?:/usr)?(?:/bin/)?bash: (.+?): command not found$)");
-    static const std::regex make_nf(
-        R"(^make(?:\[\d+\])?: ([^*\s][^:]*): (?:No such file or directory|Command not found)$)");
-    static const std::regex env_nf(R"(^(?:/usr/bin/)?env: ['‘]?([^'’]+?)['’]?: No such file or directory$)");
-    static const std::regex pkgconf(R"(^Package '?([^'\s,]+)'?,? (?:was not found in the pkg-config search path|)"
-                                    R"(required by .*, not found)|^No package '([^']+)' found)");
-    static const std::regex stop(R"(^(?:make(?:\[\d+\])?: |\S+:\d+: )\*\*\* (.*?)\.?\s+Stop\.$)");
-    static const std::regex build_dir(R"(^(\S+/build): No such file or directory$)");
-    static const std::regex checked_no(R"(\.\.\.\s*[Nn]o$)");
-    static const std::regex generic(
-        R"((?:^|[^\w-])(?:error|Error|ERROR)\s*[:!]|No such file or directory|Hunk #\d+ FAILED)"
-        R"(|can't find file to patch|^patch: \*\*\*\*|Reversed \(or previously applied\) patch|: can't read )"
-        R"(|\bfailed to\b|Permission denied)"
-        R"(|Killed signal terminated program)");
-    std::cmatch m;
+    l = l.substr(0, 4096);  // std::regex recurses per character: a huge line must not exhaust the stack
     if (contains(l, "No space left on device")) return Hit{Kind::DiskFull, 0, "", std::string(l)};
-    if (noise(l)) return std::nullopt;
-    if (search(l, m, diag)) return Hit{Kind::CompilerDiag, 0, m[1].str(), m[5].str()};
-    if (search(l, m, driver) && compiler_name(std::string_view(m[1].first, m[1].length())))
+    if (!maybe_error(l) || noise(l)) return std::nullopt;
+    const Patterns& p = patterns();
+    std::cmatch m;
+    if (search(l, m, p.diag)) return Hit{Kind::CompilerDiag, 0, m[1].str(), m[5].str()};
+    if (search(l, m, p.driver) && compiler_name(std::string_view(m[1].first, m[1].length())))
         return Hit{Kind::DriverError, 0, m[1].str(), m[2].str()};
-    if (search(l, m, modpost)) return Hit{Kind::Modpost, 0, "", m[1].str()};
-    if (search(l, m, shell_nf) || search(l, m, bash_nf) || search(l, m, make_nf) || search(l, m, env_nf))
+    if (search(l, m, p.modpost)) return Hit{Kind::Modpost, 0, "", m[1].str()};
+    if (search(l, m, p.shell_nf) || search(l, m, p.bash_nf) || search(l, m, p.make_nf) || search(l, m, p.env_nf))
         return Hit{Kind::MissingProgram, 0, m[1].str(), ""};
-    if (search(l, m, pkgconf)) return Hit{Kind::PkgConfig, 0, m[1].matched ? m[1].str() : m[2].str(), ""};
+    if (search(l, m, p.pkgconf)) return Hit{Kind::PkgConfig, 0, m[1].matched ? m[1].str() : m[2].str(), ""};
     if (contains(l, "Kernel configuration is invalid")) return Hit{Kind::KconfigInvalid, 0, "", ""};
-    if (search(l, m, stop)) {
+    if (search(l, m, p.stop)) {
         std::string msg = m[1].str();
         std::cmatch d;
-        if (std::regex_search(msg.c_str(), d, build_dir)) return Hit{Kind::HeadersDir, 0, d[1].str(), msg};
+        if (std::regex_search(msg.c_str(), d, p.build_dir)) return Hit{Kind::HeadersDir, 0, d[1].str(), msg};
         return Hit{Kind::MakeStop, 0, "", msg};
     }
-    for (auto& p : kHeaders) {
-        std::size_t at = l.find(p.name);
+    for (auto& h : kHeaders) {
+        std::size_t at = l.find(h.name);
         bool word = at != std::string_view::npos && (at == 0 || !std::isalnum(static_cast<unsigned char>(l[at - 1])));
-        if (word && (contains(l, "No such file") || contains(l, "not found") || search(l, checked_no)))
-            return Hit{Kind::LibraryMention, 0, std::string(p.name), ""};
+        if (word && (contains(l, "No such file") || contains(l, "not found") || search(l, p.checked_no)))
+            return Hit{Kind::LibraryMention, 0, std::string(h.name), ""};
     }
-    if (search(l, m, generic)) return Hit{Kind::Generic, 0, "", ""};
+    if (search(l, m, p.generic)) return Hit{Kind::Generic, 0, "", ""};
     return std::nullopt;
 }
 
