@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The YAML manifest of a built instance; the only yaml-cpp user.
+// The YAML manifest of a built instance; with outcome.cpp (the build records), the only yaml-cpp user.
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
