@@ -139,6 +139,39 @@ std::filesystem::path find_program(const std::string& name) {
     return {};
 }
 
+// The guard's answer to the death of the thread that started it: the whole process group (the
+// command and all it started: make, compilers) is killed, the guard with it.
+void guard_parent_died(int) {
+    kill(0, SIGKILL);
+}
+
+// die_with_parent, in the forked child (async-signal-safe calls only): this process becomes the
+// guard of the command's process group. It asks the kernel for SIGUSR2 when the starting thread
+// ends, forks the process that goes on to run the command (this function returns in it), waits for
+// it and exits with its status. A dkms-run killed with SIGKILL so leaves no make or compiler
+// writing into the tree behind it, not only no shell (PR_SET_PDEATHSIG alone reaches one process).
+void be_guard(pid_t parent, const sigset_t& saved, int report_fd) {
+    struct sigaction sa{};
+    sa.sa_handler = guard_parent_died;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR2, &sa, nullptr);
+    if (prctl(PR_SET_PDEATHSIG, SIGUSR2) != 0 || getppid() != parent) kill(0, SIGKILL);  // already gone
+    pid_t cmd = fork();
+    if (cmd < 0) child_fail(report_fd, errno);
+    if (cmd == 0) {
+        signal(SIGUSR2, SIG_DFL);  // (the death signal is not inherited by a fork)
+        return;
+    }
+    close(report_fd);  // the command's copy alone tells the parent whether exec worked
+    // Signals passed on to the group reach the command; the guard waits for it to end.
+    for (int sig : kSignals) signal(sig, SIG_IGN);
+    pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    int st = 0;
+    while (waitpid(cmd, &st, 0) < 0)
+        if (errno != EINTR) _exit(127);
+    _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
 ProcessResult run_process(const ProcessSpec& spec) {
     if (spec.argv.empty()) throw Error(ExitCode::Error, "internal error: empty command");
     std::filesystem::path prog = find_program(spec.argv[0]);
@@ -185,8 +218,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
         signal(SIGPIPE, SIG_DFL);
         for (int sig : kSignals) signal(sig, SIG_DFL);
         setpgid(0, 0);
-        if (spec.die_with_parent && (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent))
-            _exit(137);  // the parent is already gone
+        if (spec.die_with_parent) be_guard(parent, saved, report[1]);  // returns in the command's process
         pthread_sigmask(SIG_SETMASK, &saved, nullptr);
         int infd = spec.stdin_text ? in[0] : open("/dev/null", O_RDONLY);
         if (infd < 0 || dup2(infd, 0) < 0) child_fail(report[1], errno);

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// run_process: what a build step leaves behind when the dkms-run that started it is killed.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "dkms/sys/process.hpp"
+#include "support.hpp"
+
+using namespace dkms;
+
+namespace {
+
+// Is p a live process (not gone, not a zombie waiting for init to reap it)?
+bool running(pid_t p) {
+    std::ifstream stat("/proc/" + std::to_string(p) + "/stat");
+    std::string s;
+    if (!std::getline(stat, s)) return false;
+    auto close = s.rfind(')');
+    return close != std::string::npos && close + 2 < s.size() && s[close + 2] != 'Z';
+}
+
+// The pid a file names once the file is complete (a line ending in a newline); 0 on timeout.
+pid_t wait_for_pid(const std::string& file) {
+    for (int i = 0; i < 500; ++i) {
+        std::ifstream in(file);
+        std::string s;
+        if (std::getline(in, s) && !in.eof() && !s.empty()) return pid_t(std::stol(s));
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return 0;
+}
+
+}  // namespace
+
+TEST_CASE("a killed dkms-run leaves no process of its build step running", "[process]") {
+    char dir[] = "/tmp/dkms-process-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    const std::string pidfile = std::string(dir) + "/pid";
+    for (bool die_with_parent : {true, false}) {
+        unlink(pidfile.c_str());
+        // The "dkms-run": a process that runs a step whose shell starts a long child (as make starts
+        // compilers), and is then killed with SIGKILL.
+        pid_t runner = fork();
+        REQUIRE(runner >= 0);
+        if (runner == 0) {
+            ProcessSpec p;
+            p.argv = {"bash", "-c", "sleep 60 & echo $! > \"$0.tmp\"; mv \"$0.tmp\" \"$0\"; wait", pidfile};
+            p.out = ProcessSpec::Out::Null;
+            p.err = ProcessSpec::Out::Null;
+            p.die_with_parent = die_with_parent;
+            try {
+                run_process(p);
+            } catch (...) {
+            }
+            _exit(0);
+        }
+        pid_t grandchild = wait_for_pid(pidfile);
+        REQUIRE(grandchild > 0);
+        REQUIRE(running(grandchild));
+        kill(runner, SIGKILL);
+        int st = 0;
+        waitpid(runner, &st, 0);
+        bool gone = false;
+        for (int i = 0; i < 300 && !(gone = !running(grandchild)); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (die_with_parent) {
+            CHECK(gone);  // the whole step, with whatever it started, ends with the dkms-run
+        } else {
+            CHECK(!gone);  // without the flag the step outlives it: the control
+            kill(grandchild, SIGKILL);
+        }
+    }
+    std::filesystem::remove_all(dir);
+}
