@@ -4,12 +4,17 @@
 
 namespace dkms::cli {
 
-static int run_postinst(Invocation& inv) {
+static ExitCode run_postinst(Invocation& inv) {
     Ops ops(inv.ctx);
-    return int(ops.postinst(require_module_version(inv)));
+    return ops.postinst(require_module_version(inv));
 }
 
-extern const Command postinst_command{"postinst", "package helper: add, build and install for the right kernels",
-                                      "postinst module/version", false, false, true, run_postinst};
+extern const Command postinst_command{
+    .name = "postinst",
+    .summary = "package helper: add, build and install for the right kernels",
+    .usage = "postinst module/version",
+    .writes = true,
+    .run = run_postinst,
+};
 
 }  // namespace dkms::cli
