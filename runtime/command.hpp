@@ -18,50 +18,50 @@ namespace dkms::cli {
 /// The command line after parsing, in dkms's terms.
 struct Invocation {
     Context& ctx;
-    std::string action;
-    std::string module, version;              ///< from m/v, -m, -v
-    std::optional<std::filesystem::path> source_path;  ///< add <dir> / <dir>/dkms.conf
-    std::vector<Target> targets;              ///< -k/-a resolved (empty with --all until resolved)
+    std::string action{};
+    std::string module{}, version{};          ///< from m/v, -m, -v
+    std::optional<std::filesystem::path> source_path{};  ///< add <dir> / <dir>/dkms.conf
+    std::vector<Target> targets{};            ///< -k/-a resolved (empty with --all until resolved)
     bool kernels_given = false;
     bool arch_given = false;                  ///< an arch came with -a or -k K/A
     bool json = false;
-    std::vector<std::string> extra_args;      ///< words the action takes itself (lint PATH...)
+    std::vector<std::string> extra_args{};    ///< words the action takes itself (lint PATH...)
     /// Archive and package options (mktarball, ldtarball, match, mkbmdeb/mkdeb/mkdsc).
-    std::optional<std::string> archive;       ///< --archive, or a positional existing regular file
-    std::optional<std::string> template_kernel;  ///< --templatekernel
-    std::optional<std::string> output_dir;    ///< --output-dir
+    std::optional<std::string> archive{};     ///< --archive, or a positional existing regular file
+    std::optional<std::string> template_kernel{};  ///< --templatekernel
+    std::optional<std::string> output_dir{};  ///< --output-dir
     bool binaries_only = false, source_only = false;
-    std::optional<std::string> sign_key, sign_cert;  ///< mkbmdeb --mok-signing-key / --mok-certificate
+    std::optional<std::string> sign_key{}, sign_cert{};  ///< mkbmdeb --mok-signing-key / --mok-certificate
 };
 
 /// The command line as read, before dkms's checks turn it into the Invocation's targets and paths.
 struct CommandLine {
     Invocation& inv;
-    std::vector<std::string> kernels, arches;  ///< -k K[/A] and -a A, in their order
-    std::optional<std::string> root, dkms_tree, source_tree, install_tree;
-    std::string module_word;                   ///< the positional word taken as module/version
+    std::vector<std::string> kernels{}, arches{};  ///< -k K[/A] and -a A, in their order
+    std::optional<std::string> root{}, dkms_tree{}, source_tree{}, install_tree{};
+    std::string module_word{};                 ///< the positional word taken as module/version
     bool quiet = false, help = false, version = false;
 };
 
 /// One option: Boost.Program_options' name ("long,s"; ",s" for a short-only one), the name of its
 /// value in --help (none: a switch), its help text, and what it does, applied in command-line order.
 struct Option {
-    const char* name;
+    const char* name = nullptr;
     const char* value = nullptr;
-    const char* help;
-    void (*apply)(CommandLine&, const std::string& value);
+    const char* help = nullptr;
+    void (*apply)(CommandLine&, const std::string& value) = nullptr;
 };
 
 struct Command {
-    const char* name;
-    const char* summary;                 ///< empty: hidden from --help
-    const char* usage;                   ///< "add [module/version | source-dir]" etc.
+    const char* name = nullptr;
+    const char* summary = "";            ///< empty: hidden from --help
+    const char* usage = nullptr;         ///< "add [module/version | source-dir]" etc.
     std::span<const Option* const> options{};  ///< its own options (any action accepts them, as dkms's)
     bool accepts_all = false;            ///< --all allowed
     bool needs_targets = false;          ///< default kernel (uname -r) filled in when none given
     bool writes = false;                 ///< takes the tree's writer lock
     bool transaction = false;            ///< post_transaction runs after it succeeds
-    ExitCode (*run)(Invocation&);
+    ExitCode (*run)(Invocation&) = nullptr;
 };
 
 const std::vector<const Command*>& commands();

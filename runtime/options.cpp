@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 
 #include "cli.hpp"
 
@@ -138,10 +139,13 @@ std::vector<std::pair<std::string, std::vector<const Option*>>> action_option_gr
 const std::map<std::string, const Option*>& all_options() {
     static const std::map<std::string, const Option*> table = [] {
         std::map<std::string, const Option*> t;
-        for (auto& o : general_options) t[key_of(o)] = &o;
+        auto add = [&](const Option& o) {
+            if (!t.emplace(key_of(o), &o).second) throw std::logic_error("option declared twice: " + key_of(o));
+        };
+        for (auto& o : general_options) add(o);
         for (auto& g : action_option_groups())
-            for (auto* o : g.second) t[key_of(*o)] = o;
-        for (auto& o : ignored_options) t[key_of(o)] = &o;
+            for (auto* o : g.second) add(*o);
+        for (auto& o : ignored_options) add(o);
         return t;
     }();
     return table;
@@ -204,6 +208,7 @@ void print_lines(Reporter& r, const std::string& text) {
 
 void parse_command_line(int argc, char** argv, CommandLine& c) {
     namespace style = po::command_line_style;
+    const auto& options = all_options();
     auto desc = parser_description();
     po::positional_options_description pos;
     pos.add("args", -1);
@@ -224,7 +229,7 @@ void parse_command_line(int argc, char** argv, CommandLine& c) {
             for (auto& word : o.value) take_word(c, word);
             continue;
         }
-        all_options().at(o.string_key)->apply(c, o.value.empty() ? "" : o.value.front());
+        options.at(o.string_key)->apply(c, o.value.empty() ? "" : o.value.front());
         if (c.version) return;  // printed at once, whatever follows
     }
     // ldtarball of a path that does not exist: dkms takes it as module/version and names nothing;
