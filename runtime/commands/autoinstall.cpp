@@ -12,28 +12,53 @@ namespace {
 const Target& one_kernel(const Invocation& inv) {
     bool hook = inv.action.rfind("kernel_", 0) == 0;
     if (inv.targets.size() != 1 || (hook && !inv.kernels_given)) {
+        const std::string action = "The action " + inv.action;
         if (hook)
             throw Error(ExitCode::ConfMissing,
-                        "The action " + inv.action + " requires exactly one kernel version parameter on the command line.");
-        throw Error(ExitCode::ConfMissing, "The action " + inv.action +
-                                               " does not support multiple kernel version parameters on the command line.");
+                        action + " requires exactly one kernel version parameter on the command line.");
+        throw Error(ExitCode::ConfMissing,
+                    action + " does not support multiple kernel version parameters on the command line.");
     }
     return inv.targets.front();
 }
 
-int run_autoinstall(Invocation& inv) { return int(autoinstall(inv.ctx, one_kernel(inv))); }
-int run_kernel_preinst(Invocation& inv) { return int(kernel_preinst(inv.ctx, one_kernel(inv))); }
-int run_kernel_prerm(Invocation& inv) { return int(kernel_prerm(inv.ctx, one_kernel(inv))); }
+ExitCode run_autoinstall(Invocation& inv) { return autoinstall(inv.ctx, one_kernel(inv)); }
+ExitCode run_kernel_preinst(Invocation& inv) { return kernel_preinst(inv.ctx, one_kernel(inv)); }
+ExitCode run_kernel_prerm(Invocation& inv) { return kernel_prerm(inv.ctx, one_kernel(inv)); }
 
 }  // namespace
 
-extern const Command autoinstall_command{"autoinstall", "build and install the latest version of every AUTOINSTALL module",
-                                         "autoinstall [-k kernel[/arch]]", false, true, true, run_autoinstall};
-extern const Command kernel_postinst_command{"kernel_postinst", "kernel hook: autoinstall for a new kernel",
-                                             "kernel_postinst -k kernel[/arch]", false, true, true, run_autoinstall};
-extern const Command kernel_preinst_command{"kernel_preinst", "kernel hook: unbuild AUTOINSTALL modules before a kernel upgrade",
-                                            "kernel_preinst -k kernel[/arch]", false, true, true, run_kernel_preinst};
-extern const Command kernel_prerm_command{"kernel_prerm", "kernel hook: unbuild every module of a kernel being removed",
-                                          "kernel_prerm -k kernel[/arch]", false, true, true, run_kernel_prerm};
+extern const Command autoinstall_command{
+    .name = "autoinstall",
+    .summary = "build and install the latest version of every AUTOINSTALL module",
+    .usage = "autoinstall [-k kernel[/arch]]",
+    .needs_targets = true,
+    .writes = true,
+    .run = run_autoinstall,
+};
+extern const Command kernel_postinst_command{
+    .name = "kernel_postinst",
+    .summary = "kernel hook: autoinstall for a new kernel",
+    .usage = "kernel_postinst -k kernel[/arch]",
+    .needs_targets = true,
+    .writes = true,
+    .run = run_autoinstall,
+};
+extern const Command kernel_preinst_command{
+    .name = "kernel_preinst",
+    .summary = "kernel hook: unbuild AUTOINSTALL modules before a kernel upgrade",
+    .usage = "kernel_preinst -k kernel[/arch]",
+    .needs_targets = true,
+    .writes = true,
+    .run = run_kernel_preinst,
+};
+extern const Command kernel_prerm_command{
+    .name = "kernel_prerm",
+    .summary = "kernel hook: unbuild every module of a kernel being removed",
+    .usage = "kernel_prerm -k kernel[/arch]",
+    .needs_targets = true,
+    .writes = true,
+    .run = run_kernel_prerm,
+};
 
 }  // namespace dkms::cli

@@ -4,7 +4,7 @@
 
 namespace dkms::cli {
 
-static int run_build(Invocation& inv) {
+static ExitCode run_build(Invocation& inv) {
     Ops ops(inv.ctx);
     if (inv.source_path) {
         ModuleId id = ops.add_path(*inv.source_path, inv.targets.front());
@@ -15,7 +15,13 @@ static int run_build(Invocation& inv) {
     return for_each_target(inv, [&](const Target& t) { ops.build(id, t); });
 }
 
-extern const Command build_command{"build", "build a module for kernels",
-                                   "build [module/version | source-dir] [-k kernel[/arch]]...", false, true, true, run_build};
+extern const Command build_command{
+    .name = "build",
+    .summary = "build a module for kernels",
+    .usage = "build [module/version | source-dir] [-k kernel[/arch]]...",
+    .needs_targets = true,
+    .writes = true,
+    .run = run_build,
+};
 
 }  // namespace dkms::cli

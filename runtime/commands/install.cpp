@@ -4,7 +4,7 @@
 
 namespace dkms::cli {
 
-static int run_install(Invocation& inv) {
+static ExitCode run_install(Invocation& inv) {
     Ops ops(inv.ctx);
     if (inv.source_path) {
         ModuleId id = ops.add_path(*inv.source_path, inv.targets.front());
@@ -15,7 +15,14 @@ static int run_install(Invocation& inv) {
     return for_each_target(inv, [&](const Target& t) { ops.install(id, t); });
 }
 
-extern const Command install_command{"install", "install a module into kernels",
-                                   "install [module/version | source-dir] [-k kernel[/arch]]...", false, true, true, run_install};
+extern const Command install_command{
+    .name = "install",
+    .summary = "install a module into kernels",
+    .usage = "install [module/version | source-dir] [-k kernel[/arch]]...",
+    .needs_targets = true,
+    .writes = true,
+    .transaction = true,
+    .run = run_install,
+};
 
 }  // namespace dkms::cli

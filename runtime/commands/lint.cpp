@@ -6,7 +6,7 @@
 
 namespace dkms::cli {
 
-static int run_lint(Invocation& inv) {
+static ExitCode run_lint(Invocation& inv) {
     std::vector<std::string> paths = inv.extra_args;
     if (inv.source_path) paths.push_back(inv.source_path->string());
     if (paths.empty()) paths.push_back(".");
@@ -19,12 +19,14 @@ static int run_lint(Invocation& inv) {
         count += findings.size();
     }
     if (count == 0) inv.ctx.report.verbose("No findings.");
-    return errors ? 1 : 0;
+    return errors ? ExitCode::Error : ExitCode::Ok;
 }
 
-extern const Command lint_command{"lint",
-                                  "check a dkms.conf, module source or source package (exit 1 on errors)",
-                                  "lint [PATH...]  (PATH: dkms.conf, its directory, or a dir with debian/; default .)",
-                                  false, false, false, run_lint};
+extern const Command lint_command{
+    .name = "lint",
+    .summary = "check a dkms.conf, module source or source package (exit 1 on errors)",
+    .usage = "lint [PATH...]  (PATH: dkms.conf, its directory, or a dir with debian/; default .)",
+    .run = run_lint,
+};
 
 }  // namespace dkms::cli

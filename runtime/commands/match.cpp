@@ -4,7 +4,7 @@
 
 namespace dkms::cli {
 
-static int run_match(Invocation& inv) {
+static ExitCode run_match(Invocation& inv) {
     Reporter& r = inv.ctx.report;
     // dkms: have_one_kernel first, then the template kernel.
     if (inv.targets.size() != 1)
@@ -35,10 +35,10 @@ static int run_match(Invocation& inv) {
     if (todo.empty()) {
         r.out("");
         r.out("There is nothing to be done for this match.");
-        return 0;
+        return ExitCode::Ok;
     }
     ops.check_headers(k);  // dkms's prepare_kernel, once, before the first module
-    int rc = 0;
+    ExitCode rc = ExitCode::Ok;
     for (auto& id : todo) {
         r.out("Module:  " + id.name);
         r.out("Version: " + id.version);
@@ -47,14 +47,28 @@ static int run_match(Invocation& inv) {
             ops.install(id, k);
         } catch (const Error& e) {
             print_error(r, e);
-            rc = int(e.code());
+            rc = e.code();
         }
     }
     return rc;
 }
 
+static const Option template_kernel_option{
+    .name = "templatekernel",
+    .value = "kernel",
+    .help = "the kernel whose installed modules are matched",
+    .apply = [](CommandLine& c, const std::string& v) { c.inv.template_kernel = v; },
+};
+static const Option* const match_options[] = {&template_kernel_option};
+
 extern const Command match_command{
-    "match", "install on a kernel the modules installed on a template kernel",
-    "match --templatekernel <kernel> -k <kernel>[/arch] [module]", false, true, true, run_match};
+    .name = "match",
+    .summary = "install on a kernel the modules installed on a template kernel",
+    .usage = "match --templatekernel <kernel> -k <kernel>[/arch] [module]",
+    .options = match_options,
+    .needs_targets = true,
+    .writes = true,
+    .run = run_match,
+};
 
 }  // namespace dkms::cli

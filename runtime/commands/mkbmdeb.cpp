@@ -13,7 +13,7 @@ static DebOptions deb_options(const Invocation& inv) {
     return o;
 }
 
-static int run_mkbmdeb(Invocation& inv) {
+static ExitCode run_mkbmdeb(Invocation& inv) {
     Ops ops(inv.ctx);
     if (inv.sign_key.has_value() != inv.sign_cert.has_value())
         throw Error(ExitCode::Usage,
@@ -28,7 +28,7 @@ static int run_mkbmdeb(Invocation& inv) {
         std::vector<Target> kernels = inv.targets;
         std::erase_if(kernels, [](const Target& t) { return t.kver.empty(); });
         make_all_binary_debs(ops, inv.ctx, kernels, o);
-        return 0;
+        return ExitCode::Ok;
     }
     ModuleId id = require_module_version(inv);
     std::vector<Target> targets = inv.ctx.settings.all ? ops.tree().built_targets(id) : inv.targets;
@@ -40,30 +40,65 @@ static int run_mkbmdeb(Invocation& inv) {
         if (std::find(distinct.begin(), distinct.end(), t) == distinct.end()) distinct.push_back(t);
     o.one_package = inv.ctx.settings.all || distinct.size() > 1;
     make_binary_debs(ops, inv.ctx, id, o.one_package ? distinct : targets, o);
-    return 0;
+    return ExitCode::Ok;
 }
 
-static int run_mkdeb(Invocation& inv) {
+static ExitCode run_mkdeb(Invocation& inv) {
     Ops ops(inv.ctx);
     make_source_deb(ops, inv.ctx, require_module_version(inv), deb_options(inv));
-    return 0;
+    return ExitCode::Ok;
 }
 
-static int run_mkdsc(Invocation& inv) {
+static ExitCode run_mkdsc(Invocation& inv) {
     Ops ops(inv.ctx);
     make_source_dsc(ops, inv.ctx, require_module_version(inv), deb_options(inv));
-    return 0;
+    return ExitCode::Ok;
 }
 
+static const Option output_dir_option{
+    .name = "output-dir",
+    .value = "dir",
+    .help = "where the packages are written (default: the module version's deb/ in the dkms tree)",
+    .apply = [](CommandLine& c, const std::string& v) { c.inv.output_dir = v; },
+};
+static const Option sign_key_option{
+    .name = "mok-signing-key",
+    .value = "key",
+    .help = "sign the packaged modules with this key (a file or a pkcs11: URI)",
+    .apply = [](CommandLine& c, const std::string& v) { c.inv.sign_key = v; },
+};
+static const Option sign_cert_option{
+    .name = "mok-certificate",
+    .value = "cert",
+    .help = "the certificate of that key",
+    .apply = [](CommandLine& c, const std::string& v) { c.inv.sign_cert = v; },
+};
+static const Option* const mkbmdeb_options[] = {&output_dir_option, &sign_key_option, &sign_cert_option};
+static const Option* const mkdeb_options[] = {&output_dir_option};
+
 extern const Command mkbmdeb_command{
-    "mkbmdeb", "make a binary module package (.deb) of built modules for the kernels",
-    "mkbmdeb {module/version [-k kernel[/arch]]... [--all] | --all [-k kernel[/arch]]...} [--output-dir dir] "
-    "[--mok-signing-key key --mok-certificate cert]", true, true, false, run_mkbmdeb};
+    .name = "mkbmdeb",
+    .summary = "make a binary module package (.deb) of built modules for the kernels",
+    .usage = "mkbmdeb {module/version [-k kernel[/arch]]... [--all] | --all [-k kernel[/arch]]...} "
+             "[--output-dir dir] [--mok-signing-key key --mok-certificate cert]",
+    .options = mkbmdeb_options,
+    .accepts_all = true,
+    .needs_targets = true,
+    .run = run_mkbmdeb,
+};
 extern const Command mkdeb_command{
-    "mkdeb", "make a <module>-dkms source package (.deb)",
-    "mkdeb module/version [--output-dir dir]", false, false, false, run_mkdeb};
+    .name = "mkdeb",
+    .summary = "make a <module>-dkms source package (.deb)",
+    .usage = "mkdeb module/version [--output-dir dir]",
+    .options = mkdeb_options,
+    .run = run_mkdeb,
+};
 extern const Command mkdsc_command{
-    "mkdsc", "make a Debian source package (.dsc) of a module's source",
-    "mkdsc module/version [--output-dir dir]", false, false, false, run_mkdsc};
+    .name = "mkdsc",
+    .summary = "make a Debian source package (.dsc) of a module's source",
+    .usage = "mkdsc module/version [--output-dir dir]",
+    .options = mkdeb_options,
+    .run = run_mkdsc,
+};
 
 }  // namespace dkms::cli

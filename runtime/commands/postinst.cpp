@@ -4,7 +4,7 @@
 
 namespace dkms::cli {
 
-static int run_postinst(Invocation& inv) {
+static ExitCode run_postinst(Invocation& inv) {
     Ops ops(inv.ctx);
     PostinstOptions opt;
     if (inv.kernels_given)
@@ -15,11 +15,15 @@ static int run_postinst(Invocation& inv) {
             if (t.arch != opt.arch) throw Error(ExitCode::Usage, "postinst builds for one architecture: give -a once.");
     }
     if (inv.archive) opt.archive = fs::absolute(*inv.archive);
-    return int(ops.postinst(require_module_version(inv), opt));
+    return ops.postinst(require_module_version(inv), opt);
 }
 
 extern const Command postinst_command{
-    "postinst", "package helper: add, build and install for the right kernels",
-    "postinst module/version [-k kernel]... [-a arch] [--archive file]", false, false, true, run_postinst};
+    .name = "postinst",
+    .summary = "package helper: add, build and install for the right kernels",
+    .usage = "postinst module/version [-k kernel]... [-a arch] [--archive file]",
+    .writes = true,
+    .run = run_postinst,
+};
 
 }  // namespace dkms::cli

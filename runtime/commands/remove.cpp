@@ -8,7 +8,7 @@
 
 namespace dkms::cli {
 
-static int run_remove(Invocation& inv) {
+static ExitCode run_remove(Invocation& inv) {
     Ops ops(inv.ctx);
     ModuleId id = require_module_version(inv);
     ops.finish_interrupted_remove(id.name);
@@ -22,17 +22,25 @@ static int run_remove(Invocation& inv) {
         is_legacy_prerm_hook(inv.ctx.settings, process_argv(int(getppid())))) {
         const Target& t = inv.targets.front();
         inv.ctx.report.out("Called by " + legacy_prerm_hook(inv.ctx.settings).string() +
-                           " (Debian dkms's kernel hook, left behind): unbuilding " + id.str() + " for kernel " + t.kver +
-                           " (" + t.arch + ") only; it stays added, as with kernel_prerm.");
+                           " (Debian dkms's kernel hook, left behind): unbuilding " + id.str() + " for kernel " +
+                           t.kver + " (" + t.arch + ") only; it stays added, as with kernel_prerm.");
         ops.unbuild(id, t);
-        return 0;
+        return ExitCode::Ok;
     }
     if (inv.ctx.settings.all) inv.targets = ops.tree().built_targets(id);
     ops.remove(id, inv.targets);
-    return 0;
+    return ExitCode::Ok;
 }
 
-extern const Command remove_command{"remove", "remove a module version from the dkms tree",
-                                    "remove module/version [-k kernel[/arch]]... | --all", true, true, true, run_remove};
+extern const Command remove_command{
+    .name = "remove",
+    .summary = "remove a module version from the dkms tree",
+    .usage = "remove module/version [-k kernel[/arch]]... | --all",
+    .accepts_all = true,
+    .needs_targets = true,
+    .writes = true,
+    .transaction = true,
+    .run = run_remove,
+};
 
 }  // namespace dkms::cli

@@ -4,7 +4,7 @@
 
 namespace dkms::cli {
 
-static int run_status(Invocation& inv) {
+static ExitCode run_status(Invocation& inv) {
     Ops ops(inv.ctx);
     StatusFilter f{inv.module, inv.version, "", ""};
     // As dkms: -k K filters on the kernel (every arch), -a A or -k K/A on the arch too.
@@ -15,20 +15,32 @@ static int run_status(Invocation& inv) {
     auto rows = ops.status(f);
     if (inv.json) {
         inv.ctx.report.out(format_status_json(rows));
-        return 0;
+        return ExitCode::Ok;
     }
     for (auto& r : rows) {
         inv.ctx.report.out(format_status_line(r));
-        if (r.state == "broken") {
-            inv.ctx.report.err("");
-            inv.ctx.report.err("Error! " + r.id.str() + ": Missing the module source directory or the symbolic link pointing to it.");
-            inv.ctx.report.err("Manual intervention is required!");
-        }
+        if (r.state != "broken") continue;
+        const std::string missing = ": Missing the module source directory or the symbolic link pointing to it.";
+        print_error(inv.ctx.report,
+                    Error(ExitCode::ConfMissing, {r.id.str() + missing, "Manual intervention is required!"}));
     }
-    return 0;
+    return ExitCode::Ok;
 }
 
-extern const Command status_command{"status", "show what is added, built and installed",
-                                    "status [module[/version]] [-k kernel[/arch]] [--json]", true, false, false, run_status};
+static const Option json_option{
+    .name = "json",
+    .help = "print one JSON document (docs/status-json.md) instead of the lines",
+    .apply = [](CommandLine& c, const std::string&) { c.inv.json = true; },
+};
+static const Option* const status_options[] = {&json_option};
+
+extern const Command status_command{
+    .name = "status",
+    .summary = "show what is added, built and installed",
+    .usage = "status [module[/version]] [-k kernel[/arch]] [--json]",
+    .options = status_options,
+    .accepts_all = true,
+    .run = run_status,
+};
 
 }  // namespace dkms::cli

@@ -4,7 +4,7 @@
 
 namespace dkms::cli {
 
-static int run_unbuild(Invocation& inv) {
+static ExitCode run_unbuild(Invocation& inv) {
     Ops ops(inv.ctx);
     ModuleId id = require_module_version(inv);
     if (!ops.tree().is_added(id) && !ops.tree().is_broken(id))
@@ -18,7 +18,15 @@ static int run_unbuild(Invocation& inv) {
     });
 }
 
-extern const Command unbuild_command{"unbuild", "unbuild a module for kernels",
-                                     "unbuild module/version [-k kernel[/arch]]... | --all", true, true, true, run_unbuild};
+extern const Command unbuild_command{
+    .name = "unbuild",
+    .summary = "unbuild a module for kernels",
+    .usage = "unbuild module/version [-k kernel[/arch]]... | --all",
+    .accepts_all = true,
+    .needs_targets = true,
+    .writes = true,
+    .transaction = true,
+    .run = run_unbuild,
+};
 
 }  // namespace dkms::cli

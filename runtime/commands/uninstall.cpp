@@ -4,7 +4,7 @@
 
 namespace dkms::cli {
 
-static int run_uninstall(Invocation& inv) {
+static ExitCode run_uninstall(Invocation& inv) {
     Ops ops(inv.ctx);
     ModuleId id = require_module_version(inv);
     if (!ops.tree().is_added(id) && !ops.tree().is_broken(id))
@@ -18,7 +18,15 @@ static int run_uninstall(Invocation& inv) {
     });
 }
 
-extern const Command uninstall_command{"uninstall", "uninstall a module from kernels",
-                                     "uninstall module/version [-k kernel[/arch]]... | --all", true, true, true, run_uninstall};
+extern const Command uninstall_command{
+    .name = "uninstall",
+    .summary = "uninstall a module from kernels",
+    .usage = "uninstall module/version [-k kernel[/arch]]... | --all",
+    .accepts_all = true,
+    .needs_targets = true,
+    .writes = true,
+    .transaction = true,
+    .run = run_uninstall,
+};
 
 }  // namespace dkms::cli
