@@ -66,7 +66,7 @@ fs::path compress_module(const Context& ctx, const fs::path& ko, const std::stri
         p.argv.insert(p.argv.end(), {"-f", ko.string()});
         p.out = ProcessSpec::Out::Capture;
         p.err_to_out = true;
-        ProcessResult r = run_process(p);
+        ProcessResult r = run_process(ctx, p);
         if (r.ok() && fs::is_regular_file(out) && fs::file_size(out, ec) > 0) {
             fs::remove(ko, ec);  // gzip and xz remove it themselves; zstd only with --rm
             return out;

@@ -238,7 +238,7 @@ MokState ensure_mok(const Context& ctx, const MokPaths& mok) {
     p.err_to_out = true;
     ProcessResult r;
     try {
-        r = run_process(p);
+        r = run_process(ctx, p);
     } catch (...) {
         cleanup();
         throw;
@@ -435,7 +435,7 @@ void sign_module(const Context& ctx, const SigningPlan& plan, const fs::path& ko
     p.argv = {plan.sign_file.string(), plan.hash, plan.key, plan.cert.string(), ko.string()};
     p.out = ProcessSpec::Out::Capture;
     p.err_to_out = true;
-    ProcessResult r = run_process(p);
+    ProcessResult r = run_process(ctx, p);
     if (!r.ok()) {
         ctx.report.warning("Failed to sign module '" + ko.string() + "'!");
         // dkms's warn prints sign-file's output (trailing newlines dropped) as one more line, empty or not.
@@ -501,7 +501,7 @@ void report_mok_enrolment(const Context& ctx, const fs::path& cert) {
         p.argv = {"mokutil", "--test-key", cert.string()};
         p.out = ProcessSpec::Out::Capture;
         p.err_to_out = true;
-        said = run_process(p).out;
+        said = run_process(ctx, p).out;
     }
     for (auto& line : mok_enrolment_notice(said, cert)) ctx.report.out(line);
 }

@@ -85,6 +85,16 @@ int register_child(pid_t pid) {
 
 }  // namespace
 
+ProcessRunner& system_processes() {
+    struct System final : ProcessRunner {
+        ProcessResult run(const ProcessSpec& spec) override { return run_process(spec); }
+    };
+    static System system;
+    return system;
+}
+
+ProcessRunner& process_runner(const Context& ctx) { return ctx.processes ? *ctx.processes : system_processes(); }
+
 std::vector<std::string> process_argv(int pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
     std::vector<std::string> argv;

@@ -14,6 +14,8 @@ namespace dkms {
 
 namespace fs = std::filesystem;
 
+class ProcessRunner;  // sys/process.hpp
+
 /// A kernel/arch pair to operate on.
 struct Target {
     std::string kver;
@@ -45,9 +47,6 @@ struct Settings {
     bool force = false;
     bool force_version_override = false;
     bool no_depmod = false;
-    /// Set by autoinstall and the kernel hooks: they run depmod themselves, once for the kernel, so
-    /// the installs and uninstalls they make neither run it nor say "Running depmod...".
-    bool defer_depmod = false;
     bool verbose = false;
     bool all = false;
     bool symlink_modules = false;
@@ -62,9 +61,6 @@ struct Settings {
     std::string compress_zstd_opts = "-q --rm -T0";
     std::string build_environment;       ///< file sourced before each build; its exports reach make
     int lock_timeout = 300;              ///< seconds a writer waits for the tree lock (framework.conf lock_timeout)
-    /// Set by autoinstall: MAKEFLAGS that join its jobserver ("-j --jobserver-auth=R,W");
-    /// the make command then carries no -j of its own.
-    std::string jobserver_makeflags;
 
     /// <root>/etc/dkms
     fs::path etc_dkms() const { return root / "etc/dkms"; }
@@ -78,6 +74,9 @@ struct Settings {
 struct Context {
     Settings settings;
     Reporter& report;
+    /// Where the programs the engine runs go (make, depmod, scripts, compressors): null is the real
+    /// system (sys/process.hpp's run_process(ctx, spec)); unit tests hand in a fake.
+    ProcessRunner* processes = nullptr;
 };
 
 }  // namespace dkms
