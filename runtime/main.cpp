@@ -14,6 +14,7 @@
 
 #include "command.hpp"
 #include "config.h"
+#include "progress.hpp"
 #include "dkms/kernel/kernel.hpp"
 #include "dkms/conf/framework.hpp"
 #include "dkms/sys/fs.hpp"
@@ -50,6 +51,10 @@ public:
         if (const char* c = getenv("COLUMNS"); c && std::atoi(c) > 0) return std::atoi(c);
         return 80;
     }
+    void progress(const ProgressEvent& e) override { progress_.render(e); }
+
+private:
+    ProgressRenderer progress_{*this};
 };
 
 void print_usage(Reporter& r) {
