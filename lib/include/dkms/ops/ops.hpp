@@ -39,7 +39,7 @@ struct StatusFilter {
 struct CallOptions {
     bool force = false;          ///< build: rebuild what is built; install: reinstall, no version checks
     bool force_version = false;  ///< install: --force-version-override
-    std::string jobserver;       ///< build: MAKEFLAGS joining a jobserver ("-j --jobserver-auth=R,W"); make has no -j
+    std::string jobserver{};     ///< build: MAKEFLAGS joining a jobserver ("-j --jobserver-auth=R,W"); make has no -j
 };
 
 /// Whether an Ops runs depmod after each install and uninstall, or leaves it to its caller, which runs
