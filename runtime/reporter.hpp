@@ -3,6 +3,7 @@
 #pragma once
 
 #include "dkms/core/report.hpp"
+#include "progress.hpp"
 
 namespace dkms::cli {
 
@@ -13,6 +14,10 @@ public:
     void err(std::string_view line) override;
     bool interactive() const override;
     int columns() const override;
+    void progress(const ProgressEvent& e) override { progress_.render(e); }
+
+private:
+    ProgressRenderer progress_{*this};
 };
 
 /// -q: stdout and stderr go to /dev/null from here on (dkms's `exec >/dev/null 2>&1`).

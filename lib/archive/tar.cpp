@@ -179,109 +179,118 @@ bool escapes(const std::string& path, const std::map<std::string, std::string>& 
 
 }  // namespace
 
-std::vector<Member> read_tar(std::string_view tar, const Limits& lim) {
-    if (tar.size() > lim.max_bytes) throw ArchiveError("", "archive larger than the limit of " + std::to_string(lim.max_bytes) + " bytes");
-    std::vector<Member> out;
-    std::map<std::string, MemberType> seen;
+namespace {
+
+// One header block and the data that follows it.
+struct Entry {
+    const unsigned char* h;
+    std::string where;  ///< the name field, printable, for messages
+    std::uint64_t size = 0, mode = 0, mtime = 0;
+    char type = 0;
+    std::string_view data;
+};
+
+// The next entry at `pos` (advanced past its data); false at the end-of-archive marker or the end.
+bool next_entry(std::string_view tar, std::size_t& pos, std::size_t& headers, const Limits& lim, Entry& e,
+                bool& ended) {
+    if (pos + block > tar.size()) return false;
+    e.h = reinterpret_cast<const unsigned char*>(tar.data() + pos);
+    if (all_zero(e.h)) {
+        ended = true;
+        return false;
+    }
+    if (++headers > lim.max_members * 2 + 16)
+        throw ArchiveError("", "more than " + std::to_string(lim.max_members) + " members; refusing an archive this large");
+    e.where = printable(field_str(e.h, f_name));
+    if (!checksum_ok(e.h)) throw ArchiveError(e.where, "header checksum mismatch (corrupt or not a tar archive)");
+    if (!field_num(e.h, f_size, e.size)) throw ArchiveError(e.where, "bad size field");
+    if (!field_num(e.h, f_mode, e.mode)) e.mode = 0644;
+    if (!field_num(e.h, f_mtime, e.mtime) || e.mtime > (1ull << 40)) e.mtime = 0;
+    e.type = char(e.h[f_type.off]);
+    pos += block;
+    std::uint64_t padded = (e.size + block - 1) / block * block;
+    if (e.size > lim.max_bytes || padded > tar.size() - pos) throw ArchiveError(e.where, "truncated archive");
+    e.data = tar.substr(pos, std::size_t(e.size));
+    pos += std::size_t(padded);
+    return true;
+}
+
+// GNU long names and pax records: they apply to the next member.
+struct Pending {
     std::string long_name, long_link;
     std::map<std::string, std::string> pax;
     bool have_long_name = false, have_long_link = false;
-    std::size_t pos = 0, headers = 0;
-    bool ended = false;
-    while (true) {
-        if (pos + block > tar.size()) break;
-        const auto* h = reinterpret_cast<const unsigned char*>(tar.data() + pos);
-        if (all_zero(h)) {
-            ended = true;
-            break;
-        }
-        if (++headers > lim.max_members * 2 + 16)
-            throw ArchiveError("", "more than " + std::to_string(lim.max_members) + " members; refusing an archive this large");
-        std::string where = printable(field_str(h, f_name));
-        if (!checksum_ok(h)) throw ArchiveError(where, "header checksum mismatch (corrupt or not a tar archive)");
-        std::uint64_t size = 0;
-        if (!field_num(h, f_size, size)) throw ArchiveError(where, "bad size field");
-        std::uint64_t mode = 0, mtime = 0;
-        if (!field_num(h, f_mode, mode)) mode = 0644;
-        if (!field_num(h, f_mtime, mtime) || mtime > (1ull << 40)) mtime = 0;
-        char type = char(h[f_type.off]);
-        pos += block;
-        std::uint64_t padded = (size + block - 1) / block * block;
-        if (size > lim.max_bytes || padded > tar.size() - pos) throw ArchiveError(where, "truncated archive");
-        std::string_view data = tar.substr(pos, std::size_t(size));
-        pos += std::size_t(padded);
 
-        if (type == 'L' || type == 'K') {
-            if (size > raw_path_limit(lim) + 1)
+    // True when `e` is such a record (taken here).
+    bool take(const Entry& e, const Limits& lim) {
+        if (e.type == 'L' || e.type == 'K') {
+            if (e.size > raw_path_limit(lim) + 1)
                 throw ArchiveError("", "long name record over " + std::to_string(raw_path_limit(lim)) + " bytes");
-            std::string v(data.data(), strnlen(data.data(), data.size()));
-            if (type == 'L') long_name = v, have_long_name = true;
+            std::string v(e.data.data(), strnlen(e.data.data(), e.data.size()));
+            if (e.type == 'L') long_name = v, have_long_name = true;
             else long_link = v, have_long_link = true;
-            continue;
+            return true;
         }
-        if (type == 'x') {
-            if (size > 64 * 1024) throw ArchiveError(where, "pax header too large");
-            for (auto& [k, v] : parse_pax(data, where)) pax[k] = v;
-            continue;
+        if (e.type == 'x' || e.type == 'g') {
+            if (e.size > 64 * 1024) throw ArchiveError(e.where, "pax header too large");
+            if (e.type == 'x')
+                for (auto& [k, v] : parse_pax(e.data, e.where)) pax[k] = v;
+            return true;
         }
-        if (type == 'g') {
-            if (size > 64 * 1024) throw ArchiveError(where, "pax header too large");
-            continue;
-        }
-
-        std::string name = field_str(h, f_name);
-        if (field_str(h, f_magic) == "ustar" && field_str(h, f_version) == "00") {
-            std::string prefix = field_str(h, f_prefix);
-            if (!prefix.empty()) name = prefix + "/" + name;
-        }
-        if (have_long_name) name = long_name;
-        if (pax.count("path")) name = pax["path"];
-        std::string link = field_str(h, f_link);
-        if (have_long_link) link = long_link;
-        if (pax.count("linkpath")) link = pax["linkpath"];
-        if (pax.count("size")) throw ArchiveError(printable(name), "pax size records are not supported");
-        pax.clear();
-        have_long_name = have_long_link = false;
-
-        Member m;
-        m.mode = unsigned(mode) & 0777;
-        m.mtime = std::int64_t(mtime);
-        switch (type) {
-            case '0': case '\0': case '7': m.type = MemberType::File; break;
-            case '5': m.type = MemberType::Directory; break;
-            case '2': m.type = MemberType::Symlink; break;
-            case '1': throw ArchiveError(printable(name), "hard links are not accepted");
-            case '3': case '4': throw ArchiveError(printable(name), "device files are not accepted");
-            case '6': throw ArchiveError(printable(name), "FIFOs are not accepted");
-            default: throw ArchiveError(printable(name), std::string("unsupported entry type '") + printable(std::string(1, type)) + "'");
-        }
-        m.path = clean_path(name, lim);
-        if (m.path.empty()) {
-            if (m.type != MemberType::Directory) throw ArchiveError(printable(name), "the archive root must be a directory");
-            continue;  // "./"
-        }
-        if (m.type == MemberType::File) m.data.assign(data);
-        else if (size != 0) throw ArchiveError(m.path, "a directory or symlink entry with data");
-        if (m.type == MemberType::Symlink) {
-            if (link.empty()) throw ArchiveError(m.path, "empty symlink target");
-            if (link.front() == '/') throw ArchiveError(m.path, "symlink to an absolute path (" + printable(link) + ") refused");
-            if (link.size() > lim.max_path) throw ArchiveError(m.path, "symlink target too long");
-            m.link = link;
-        }
-        if (auto it = seen.find(m.path); it != seen.end()) {
-            if (!(it->second == MemberType::Directory && m.type == MemberType::Directory))
-                throw ArchiveError(m.path, "appears more than once");
-            continue;
-        }
-        seen[m.path] = m.type;
-        if (out.size() >= lim.max_members)
-            throw ArchiveError("", "more than " + std::to_string(lim.max_members) + " members; refusing an archive this large");
-        out.push_back(std::move(m));
+        return false;
     }
-    if (!ended) throw ArchiveError("", "truncated archive (no end-of-archive marker)");
-    if (have_long_name || have_long_link || !pax.empty()) throw ArchiveError("", "truncated archive (dangling long-name record)");
+    bool dangling() const { return have_long_name || have_long_link || !pax.empty(); }
+};
 
-    // Whole-archive checks: no path below a file or a symlink, no symlink leaving the root.
+MemberType member_type(char type, const std::string& name) {
+    switch (type) {
+        case '0': case '\0': case '7': return MemberType::File;
+        case '5': return MemberType::Directory;
+        case '2': return MemberType::Symlink;
+        case '1': throw ArchiveError(printable(name), "hard links are not accepted");
+        case '3': case '4': throw ArchiveError(printable(name), "device files are not accepted");
+        case '6': throw ArchiveError(printable(name), "FIFOs are not accepted");
+        default: throw ArchiveError(printable(name), std::string("unsupported entry type '") + printable(std::string(1, type)) + "'");
+    }
+}
+
+// The member of entry `e`, its name and link from the pending records (which it uses up); false for
+// the "./" root entry.
+bool make_member(const Entry& e, Pending& pending, const Limits& lim, Member& m) {
+    std::string name = field_str(e.h, f_name);
+    if (field_str(e.h, f_magic) == "ustar" && field_str(e.h, f_version) == "00") {
+        std::string prefix = field_str(e.h, f_prefix);
+        if (!prefix.empty()) name = prefix + "/" + name;
+    }
+    if (pending.have_long_name) name = pending.long_name;
+    if (pending.pax.count("path")) name = pending.pax["path"];
+    std::string link = field_str(e.h, f_link);
+    if (pending.have_long_link) link = pending.long_link;
+    if (pending.pax.count("linkpath")) link = pending.pax["linkpath"];
+    if (pending.pax.count("size")) throw ArchiveError(printable(name), "pax size records are not supported");
+    pending = Pending{};
+
+    m.mode = unsigned(e.mode) & 0777;
+    m.mtime = std::int64_t(e.mtime);
+    m.type = member_type(e.type, name);
+    m.path = clean_path(name, lim);
+    if (m.path.empty()) {
+        if (m.type != MemberType::Directory) throw ArchiveError(printable(name), "the archive root must be a directory");
+        return false;  // "./"
+    }
+    if (m.type == MemberType::File) m.data.assign(e.data);
+    else if (e.size != 0) throw ArchiveError(m.path, "a directory or symlink entry with data");
+    if (m.type == MemberType::Symlink) {
+        if (link.empty()) throw ArchiveError(m.path, "empty symlink target");
+        if (link.front() == '/') throw ArchiveError(m.path, "symlink to an absolute path (" + printable(link) + ") refused");
+        if (link.size() > lim.max_path) throw ArchiveError(m.path, "symlink target too long");
+        m.link = link;
+    }
+    return true;
+}
+
+// Whole-archive checks: no path below a file or a symlink, no symlink leaving the root.
+void check_tree(const std::vector<Member>& out, const std::map<std::string, MemberType>& seen) {
     std::map<std::string, std::string> links;
     for (auto& m : out)
         if (m.type == MemberType::Symlink) links[m.path] = m.link;
@@ -301,6 +310,35 @@ std::vector<Member> read_tar(std::string_view tar, const Limits& lim) {
                 throw ArchiveError(m.path, "symlink to " + printable(m.link) + " points outside the archive");
         }
     }
+}
+
+}  // namespace
+
+std::vector<Member> read_tar(std::string_view tar, const Limits& lim) {
+    if (tar.size() > lim.max_bytes) throw ArchiveError("", "archive larger than the limit of " + std::to_string(lim.max_bytes) + " bytes");
+    std::vector<Member> out;
+    std::map<std::string, MemberType> seen;
+    Pending pending;
+    std::size_t pos = 0, headers = 0;
+    bool ended = false;
+    Entry e;
+    while (next_entry(tar, pos, headers, lim, e, ended)) {
+        if (pending.take(e, lim)) continue;
+        Member m;
+        if (!make_member(e, pending, lim, m)) continue;
+        if (auto it = seen.find(m.path); it != seen.end()) {
+            if (!(it->second == MemberType::Directory && m.type == MemberType::Directory))
+                throw ArchiveError(m.path, "appears more than once");
+            continue;
+        }
+        seen[m.path] = m.type;
+        if (out.size() >= lim.max_members)
+            throw ArchiveError("", "more than " + std::to_string(lim.max_members) + " members; refusing an archive this large");
+        out.push_back(std::move(m));
+    }
+    if (!ended) throw ArchiveError("", "truncated archive (no end-of-archive marker)");
+    if (pending.dangling()) throw ArchiveError("", "truncated archive (dangling long-name record)");
+    check_tree(out, seen);
     return out;
 }
 

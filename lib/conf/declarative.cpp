@@ -677,15 +677,28 @@ private:
 
     void statement() {
         Tok first = cur_;
-        if (first.kind == Tok::Word && first.text == "\r") {
-            // The "\r" of an empty CRLF line: bash fails to run the command $'\r' and
-            // moves on, which changes no variable. Treat it as a blank line.
-            const Tok& p = peek();
-            if (p.kind == Tok::Newline || p.kind == Tok::End) {
-                advance();
-                return;
-            }
+        if (blank_cr_line(first) || compound_or_function(first)) return;
+        SimpleCommand cmd = collect_simple(first);
+        if (!cmd.problem.empty()) {
+            needs(cmd.problem_line, cmd.problem);
+            skip(false);
+            return;
         }
+        apply(cmd);
+    }
+
+    // The "\r" of an empty CRLF line: bash fails to run the command $'\r' and moves on, which changes no
+    // variable. Treated as a blank line.
+    bool blank_cr_line(const Tok& first) {
+        if (first.kind != Tok::Word || first.text != "\r") return false;
+        const Tok& p = peek();
+        if (p.kind != Tok::Newline && p.kind != Tok::End) return false;
+        advance();
+        return true;
+    }
+
+    // A subshell, redirection, compound command or function definition: it needs a shell (skipped).
+    bool compound_or_function(const Tok& first) {
         if (first.kind == Tok::Op) {
             if (first.text == "(") {
                 const Tok& p = peek();
@@ -698,7 +711,7 @@ private:
                 advance();
             }
             skip();
-            return;
+            return true;
         }
         static const std::map<std::string, std::string> compound = {
             {"if", "if statement"},   {"case", "case statement"},      {"for", "for loop"},
@@ -711,130 +724,139 @@ private:
         if (auto it = compound.find(first.text); it != compound.end()) {
             needs(first.line, it->second);
             skip();
-            return;
+            return true;
         }
         // name() compound-command
-        if (is_identifier(first.text) || first.text.find_first_of("\"'$`\\") == std::string::npos) {
-            const Tok& p = peek();
-            if (p.kind == Tok::Op && p.text == "(" && !assignment_head(first.text)) {
-                needs(first.line, "function definition '" + shorten(first.text) + "'");
-                advance();   // name
-                advance();   // (
-                if (cur_.kind == Tok::Op && cur_.text == ")") advance();
-                while (cur_.kind == Tok::Newline) advance();
-                skip();
-                return;
-            }
-        }
+        if (!is_identifier(first.text) && first.text.find_first_of("\"'$`\\") != std::string::npos) return false;
+        const Tok& p = peek();
+        if (p.kind != Tok::Op || p.text != "(" || assignment_head(first.text)) return false;
+        needs(first.line, "function definition '" + shorten(first.text) + "'");
+        advance();   // name
+        advance();   // (
+        if (cur_.kind == Tok::Op && cur_.text == ")") advance();
+        while (cur_.kind == Tok::Newline) advance();
+        skip();
+        return true;
+    }
 
-        // A simple command: collect it.
+    // A simple command, collected: its items, and why it needs a shell ("" when it does not).
+    struct SimpleCommand {
         std::vector<Item> items;
         std::string problem;
-        int problem_line = first.line;
-        int redir_line = 0;   // reported only if nothing more telling is found
+        int problem_line = 0;
+        int redir_line = 0;   ///< reported only if nothing more telling is found
+        std::size_t start = 0;  ///< the first item after export/readonly
+        bool decl = false, ro = false;
+    };
+
+    // NAME=( ... ) after its "(": the elements up to ")"; false when it is not closed as bash wants.
+    bool collect_array(Item& it) {
+        advance();
+        while (cur_.kind != Tok::End) {
+            if (cur_.kind == Tok::Newline) {
+                advance();
+            } else if (cur_.kind == Tok::Word) {
+                it.elems.push_back(cur_);
+                advance();
+            } else if (cur_.kind == Tok::Op && cur_.text == ")") {
+                // bash glues text right after the ")" to the word, which then is no compound
+                // assignment at all (`A=(x)y`, or `A=(x)\r` in CRLF files).
+                std::size_t after = cur_.end;
+                advance();
+                return after >= text_.size() || is_meta(text_[after]);
+            } else {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    SimpleCommand collect_simple(const Tok& first) {
+        SimpleCommand c;
+        c.problem_line = first.line;
         while (!is_separator(cur_)) {
             Tok t = cur_;
             if (t.kind == Tok::Op) {
                 if (is_redirection(t)) {
-                    if (!redir_line) redir_line = t.line;
+                    if (!c.redir_line) c.redir_line = t.line;
                     advance();
                     if (cur_.kind == Tok::Word) advance();
                     continue;
                 }
-                if (problem.empty()) problem = "unexpected '" + t.text + "'", problem_line = t.line;
+                if (c.problem.empty()) c.problem = "unexpected '" + t.text + "'", c.problem_line = t.line;
                 break;   // ( or ) out of place: let skip() handle the nesting
             }
             auto head = assignment_head(t.text);
-            bool is_cmd_word = !items.empty() && items.front().kind == Item::Word &&
-                               items.front().tok.text != "export" && items.front().tok.text != "readonly";
+            bool is_cmd_word = !c.items.empty() && c.items.front().kind == Item::Word &&
+                               c.items.front().tok.text != "export" && c.items.front().tok.text != "readonly";
             advance();
             if (head && !is_cmd_word && head->value_off == t.text.size() && cur_.kind == Tok::Op &&
                 cur_.text == "(" && cur_.begin == t.end) {
-                // NAME=( ... )
                 Item it{Item::Array, t, *head, {}};
-                advance();
-                bool closed = false;
-                while (cur_.kind != Tok::End) {
-                    if (cur_.kind == Tok::Newline) {
-                        advance();
-                    } else if (cur_.kind == Tok::Word) {
-                        it.elems.push_back(cur_);
-                        advance();
-                    } else if (cur_.kind == Tok::Op && cur_.text == ")") {
-                        // bash glues text right after the ")" to the word, which then is
-                        // no compound assignment at all (`A=(x)y`, or `A=(x)\r` in CRLF files).
-                        std::size_t after = cur_.end;
-                        closed = after >= text_.size() || is_meta(text_[after]);
-                        advance();
-                        break;
-                    } else {
-                        break;
-                    }
-                }
-                if (!closed) {
-                    if (problem.empty()) problem = "array assignment", problem_line = t.line;
+                if (!collect_array(it)) {
+                    if (c.problem.empty()) c.problem = "array assignment", c.problem_line = t.line;
                     break;
                 }
-                items.push_back(std::move(it));
+                c.items.push_back(std::move(it));
             } else if (head && !is_cmd_word) {
-                items.push_back({Item::Assign, t, *head, {}});
+                c.items.push_back({Item::Assign, t, *head, {}});
             } else {
-                items.push_back({Item::Word, t, {}, {}});
+                c.items.push_back({Item::Word, t, {}, {}});
             }
         }
-        Tok term = cur_;
+        classify(c, cur_);
+        return c;
+    }
 
-        // What kind of command is it?
-        std::size_t start = 0;
-        bool decl = false, ro = false;
+    // What kind of command it is (assignments, export/readonly of them, or anything else), and why it
+    // needs a shell; `term` is the token that ended it.
+    void classify(SimpleCommand& c, const Tok& term) {
+        auto& items = c.items;
         if (!items.empty() && items[0].kind == Item::Word &&
             (items[0].tok.text == "export" || items[0].tok.text == "readonly")) {
-            decl = true;
-            ro = items[0].tok.text == "readonly";
-            start = 1;
+            c.decl = true;
+            c.ro = items[0].tok.text == "readonly";
+            c.start = 1;
         }
-        if (problem.empty()) {
-            for (std::size_t i = start; i < items.size(); ++i) {
+        if (c.problem.empty()) {
+            for (std::size_t i = c.start; i < items.size(); ++i) {
                 if (items[i].kind != Item::Word) continue;
-                if (decl && is_identifier(items[i].tok.text)) continue;
-                const std::string& w = items[decl ? 0 : i].tok.text;
-                problem_line = items[decl ? 0 : i].tok.line;
-                if (decl) problem = "command '" + w + " " + shorten(items[i].tok.text) + "'";
-                else if (w == "." || w == "source") problem = "sourcing a file ('" + w + "')";
-                else problem = "command '" + shorten(w) + "'";
+                if (c.decl && is_identifier(items[i].tok.text)) continue;
+                const std::string& w = items[c.decl ? 0 : i].tok.text;
+                c.problem_line = items[c.decl ? 0 : i].tok.line;
+                if (c.decl) c.problem = "command '" + w + " " + shorten(items[i].tok.text) + "'";
+                else if (w == "." || w == "source") c.problem = "sourcing a file ('" + w + "')";
+                else c.problem = "command '" + shorten(w) + "'";
                 break;
             }
         }
-        if (problem.empty() && redir_line) {
-            problem = "redirection";
-            problem_line = redir_line;
+        if (c.problem.empty() && c.redir_line) {
+            c.problem = "redirection";
+            c.problem_line = c.redir_line;
         }
-        if (problem.empty() && term.kind == Tok::Op && term.text != ";") {
-            problem = "operator '" + term.text + "'";
-            problem_line = term.line;
+        if (c.problem.empty() && term.kind == Tok::Op && term.text != ";") {
+            c.problem = "operator '" + term.text + "'";
+            c.problem_line = term.line;
         }
-        if (!problem.empty()) {
-            needs(problem_line, problem);
-            skip(false);
-            return;
-        }
+    }
 
-        for (std::size_t i = start; i < items.size(); ++i) {
-            Item& it = items[i];
+    void apply(SimpleCommand& c) {
+        for (std::size_t i = c.start; i < c.items.size(); ++i) {
+            Item& it = c.items[i];
             if (it.kind == Item::Word) {
-                if (ro) readonly_.insert(it.tok.text);
+                if (c.ro) readonly_.insert(it.tok.text);
                 continue;
             }
-            if (decl && it.head.index) {
+            if (c.decl && it.head.index) {
                 // bash: "export: `A[1]': not a valid identifier"
-                needs(it.tok.line, "'" + items[0].tok.text + "' of an array element");
+                needs(it.tok.line, "'" + c.items[0].tok.text + "' of an array element");
                 continue;
             }
             // Arguments of export/readonly also undergo brace expansion: be as strict as
             // with array elements.
-            if (it.kind == Item::Assign) assign(it, decl ? Ctx::ArrayElem : Ctx::Scalar);
+            if (it.kind == Item::Assign) assign(it, c.decl ? Ctx::ArrayElem : Ctx::Scalar);
             else assign_array(it);
-            if (ro) readonly_.insert(it.head.name);
+            if (c.ro) readonly_.insert(it.head.name);
         }
     }
 

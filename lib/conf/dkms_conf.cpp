@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -148,18 +149,12 @@ bool kernel_in_range(const std::string& kver, const std::string& min, const std:
     return true;
 }
 
-ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const ConfTarget& t, ConfMode mode) {
-    const Settings& s = ctx.settings;
-    if (access(conf.c_str(), R_OK) != 0) {
-        if (errno == EACCES)
-            throw Error(ExitCode::ConfMissing, {"Could not read dkms.conf file.",
-                                                "File: " + conf.string() + " is not readable: Permission denied."});
-        throw Error(ExitCode::ConfMissing, {"Could not locate dkms.conf file.", "File: " + conf.string() + " does not exist."});
-    }
+namespace {
 
-    fs::path ksrc = s.kernel_source_dir_for(t.target.kver);
-    fs::path kconfig = kernel_config_path(s, t.target.kver);
-    ShellPresets presets{
+// The shell variables dkms sets before it sources a dkms.conf.
+ShellPresets conf_presets(const Settings& s, const ConfTarget& t, const ConfCall& call, const fs::path& ksrc,
+                          const fs::path& kconfig) {
+    return ShellPresets{
         {"kernelver", t.target.kver},
         {"arch", t.target.arch},
         {"kernel_source_dir", ksrc.string()},
@@ -174,24 +169,27 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
         {"current_kernel", running_kernel()},
         {"current_os", "Linux"},
         {"verbose", s.verbose ? "true" : ""},
-        {"force", s.force ? "true" : ""},
+        {"force", call.force ? "true" : ""},
         {"parallel_jobs", std::to_string(s.make_jobs())},
     };
+}
+
+// dkms.conf, then the administrator's overrides in /etc/dkms, from the general to the particular.
+std::vector<fs::path> conf_files(const Settings& s, const fs::path& conf, const ConfTarget& t) {
     std::vector<fs::path> files{conf};
-    if (!t.module.empty()) {
-        const auto& m = t.module;
-        fs::path e = s.etc_dkms();
-        for (auto name : {m + ".conf", m + "-" + t.version + ".conf", m + "-" + t.version + "-" + t.target.kver + ".conf",
-                          m + "-" + t.version + "-" + t.target.kver + "-" + t.target.arch + ".conf",
-                          m + "--" + t.target.kver + ".conf", m + "--" + t.target.kver + "-" + t.target.arch + ".conf"})
-            files.push_back(e / name);
-    }
-    ModuleConfig c;
-    c.path = conf;
-    std::vector<std::string> notes;
-    c.raw = evaluate_config(files, presets, dkms_conf_directives(), &notes);
-    for (auto& n : notes) ctx.report.err("Warning: " + n);
-    for (auto& d : s.directives) {
+    if (t.module.empty()) return files;
+    const auto& m = t.module;
+    fs::path e = s.etc_dkms();
+    for (auto name : {m + ".conf", m + "-" + t.version + ".conf", m + "-" + t.version + "-" + t.target.kver + ".conf",
+                      m + "-" + t.version + "-" + t.target.kver + "-" + t.target.arch + ".conf",
+                      m + "--" + t.target.kver + ".conf", m + "--" + t.target.kver + "-" + t.target.arch + ".conf"})
+        files.push_back(e / name);
+    return files;
+}
+
+// --directive NAME=value: said, and set over what the files set.
+void apply_directives(const Context& ctx, RawVars& raw) {
+    for (auto& d : ctx.settings.directives) {
         auto eq = d.find('=');
         if (eq == std::string::npos || eq == 0) continue;
         std::string name = d.substr(0, eq), val = d.substr(eq + 1);
@@ -200,141 +198,166 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
             ctx.report.err("export: '" + name + "': not a valid identifier");
             continue;
         }
-        c.raw[name] = {{0, val}};
+        raw[name] = {{0, val}};
     }
-    const RawVars& raw = c.raw;
-    auto get = [&](const char* n, size_t i = 0) { return raw_get(raw, n, i); };
-    if (mode == ConfMode::Strict) report_deprecated(ctx, conf, t, raw);
-    c.package_name = get("PACKAGE_NAME");
-    c.package_version = get("PACKAGE_VERSION");
+}
 
-    std::vector<std::string> errors;
-    auto error = [&](std::string msg) { errors.push_back("dkms.conf: Error! " + std::move(msg)); };
-    if (c.package_name.empty()) error("No 'PACKAGE_NAME' directive specified.");
-    if (c.package_version.empty()) error("No 'PACKAGE_VERSION' directive specified.");
-
-    // Kernel-dependent global exclusion.
-    // Only the names this file asks about: BUILD_EXCLUSIVE_CONFIG words (without '!') and the compiler.
+// The kernel's .config, only the names this file asks about: BUILD_EXCLUSIVE_CONFIG words (without
+// '!') and the compiler.
+KernelConfig wanted_kernel_config(const RawVars& raw, const fs::path& kconfig) {
+    if (kconfig.empty()) return {};
     std::set<std::string> wanted{"CONFIG_CC_IS_CLANG"};
     if (auto it = raw.find("BUILD_EXCLUSIVE_CONFIG"); it != raw.end())
         for (auto& [i, spec] : it->second) {
             std::istringstream words(spec);
             for (std::string w; words >> w;) wanted.insert(w[0] == '!' ? w.substr(1) : w);
         }
-    KernelConfig kcfg = kconfig.empty() ? KernelConfig{} : read_kernel_config(kconfig, &wanted);
-    auto excluded_at = [&](std::optional<size_t> idx) {
-        auto val = [&](const char* n) -> std::string {
-            if (!idx) return get(n);
-            auto it = raw.find(n);
-            if (it == raw.end() || !it->second.count(*idx) || *idx == 0) return "";
-            return it->second.at(*idx);
-        };
-        std::string k = val("BUILD_EXCLUSIVE_KERNEL"), a = val("BUILD_EXCLUSIVE_ARCH"),
-                    cf = val("BUILD_EXCLUSIVE_CONFIG"), mn = val("BUILD_EXCLUSIVE_KERNEL_MIN"),
-                    mx = val("BUILD_EXCLUSIVE_KERNEL_MAX");
-        if (!idx && mx.empty()) mx = get("OBSOLETE_BY");
-        if (!k.empty() && !ere_match(t.target.kver, k)) return true;
-        if (!a.empty() && !ere_match(t.target.arch, a)) return true;
+    return read_kernel_config(kconfig, &wanted);
+}
+
+// BUILD_EXCLUSIVE_*: of the whole file (no index), or of one module record (index > 0; record 0 is
+// the whole file's).
+struct Exclusion {
+    const RawVars& raw;
+    const Target& target;
+    const fs::path& kconfig;
+    const KernelConfig& kcfg;
+
+    std::string value(const char* n, std::optional<size_t> idx) const {
+        if (!idx) return raw_get(raw, n);
+        auto it = raw.find(n);
+        if (it == raw.end() || !it->second.count(*idx) || *idx == 0) return "";
+        return it->second.at(*idx);
+    }
+    bool excluded(std::optional<size_t> idx) const {
+        std::string k = value("BUILD_EXCLUSIVE_KERNEL", idx), a = value("BUILD_EXCLUSIVE_ARCH", idx),
+                    cf = value("BUILD_EXCLUSIVE_CONFIG", idx), mn = value("BUILD_EXCLUSIVE_KERNEL_MIN", idx),
+                    mx = value("BUILD_EXCLUSIVE_KERNEL_MAX", idx);
+        if (!idx && mx.empty()) mx = raw_get(raw, "OBSOLETE_BY");
+        if (!k.empty() && !ere_match(target.kver, k)) return true;
+        if (!a.empty() && !ere_match(target.arch, a)) return true;
         if (!cf.empty() && !kconfig.empty() && !config_matches(cf, kcfg)) return true;
-        if (!kernel_in_range(t.target.kver, mn, mx)) return true;
+        if (!kernel_in_range(target.kver, mn, mx)) return true;
         return false;
-    };
-    for (auto n : {"BUILD_EXCLUSIVE_KERNEL", "BUILD_EXCLUSIVE_ARCH", "BUILD_EXCLUSIVE_CONFIG",
-                   "BUILD_EXCLUSIVE_KERNEL_MIN", "BUILD_EXCLUSIVE_KERNEL_MAX"})
-        if (raw.count(n)) c.has_build_exclusive = true;
-    c.build_excluded = excluded_at(std::nullopt);
+    }
+};
 
-    // Module records.
+// The validation messages of one dkms.conf, printed together before it is refused.
+struct ConfErrors {
+    std::vector<std::string> lines;
+    void add(std::string msg) { lines.push_back("dkms.conf: Error! " + std::move(msg)); }
+    void throw_if_any(const Context& ctx, const fs::path& conf) const {
+        if (lines.empty()) return;
+        for (auto& e : lines) ctx.report.err(e);
+        throw Error(ExitCode::BadConf,
+                    {"Bad conf file.", "File: " + conf.string() + " does not represent a valid dkms.conf file."});
+    }
+};
+
+// More records than max_modules: BUILT_MODULE_NAME[99999999999]=x would otherwise make billions of
+// empty records. Returns the number of records to make.
+size_t bounded_module_count(const RawVars& raw, ConfErrors& errors) {
     size_t n = module_count(raw);
-    if (n > max_modules) {
-        // BUILT_MODULE_NAME[99999999999]=x would otherwise make billions of empty records.
-        for (auto name : {"BUILT_MODULE_NAME", "BUILT_MODULE_LOCATION", "DEST_MODULE_NAME", "DEST_MODULE_LOCATION"})
-            if (auto it = raw.find(name); it != raw.end() && !it->second.empty() && it->second.rbegin()->first >= max_modules)
-                error("'" + std::string(name) + "[" + std::to_string(it->second.rbegin()->first) + "]': at most " +
-                      std::to_string(max_modules) + " modules are supported (indexes 0 to " +
-                      std::to_string(max_modules - 1) + ").");
-        n = 0;
-    }
+    if (n <= max_modules) return n;
+    for (auto name : {"BUILT_MODULE_NAME", "BUILT_MODULE_LOCATION", "DEST_MODULE_NAME", "DEST_MODULE_LOCATION"})
+        if (auto it = raw.find(name); it != raw.end() && !it->second.empty() && it->second.rbegin()->first >= max_modules)
+            errors.add("'" + std::string(name) + "[" + std::to_string(it->second.rbegin()->first) + "]': at most " +
+                       std::to_string(max_modules) + " modules are supported (indexes 0 to " +
+                       std::to_string(max_modules - 1) + ").");
+    return 0;
+}
+
+// The distribution's module directory (Debian: /updates/dkms), checked when ADDON_MODULES_DIR sets it.
+std::string checked_dest_override(const Settings& s, const ConfTarget& t, ConfErrors& errors) {
     std::string dest_override = distro_dest_override(s);
-    if (const char* addon = getenv("ADDON_MODULES_DIR");
-        addon && *addon && (dest_override.find("..") != std::string::npos || dest_override.find('\n') != std::string::npos))
-        error("ADDON_MODULES_DIR '" + std::string(addon) + "' contains " +
-              (dest_override.find("..") != std::string::npos ? "'..'" : "a newline") + "; set it to a directory below " +
-              (s.install_tree / t.target.kver).string() + ", such as updates/dkms.");
-    std::string strip0 = get("STRIP");
-    for (size_t i = 0; i < n; ++i) {
-        ModuleRecord r;
-        r.built_name = get("BUILT_MODULE_NAME", i);
-        if (r.built_name.empty() && n == 1) r.built_name = c.package_name;
-        r.built_location = get("BUILT_MODULE_LOCATION", i);
-        if (!r.built_location.empty() && r.built_location.back() != '/') r.built_location += '/';
-        r.dest_name = get("DEST_MODULE_NAME", i);
-        if (r.dest_name.empty()) r.dest_name = r.built_name;
-        r.raw_dest_location = get("DEST_MODULE_LOCATION", i);
-        r.dest_location = dest_override.empty() ? r.raw_dest_location : dest_override;
-        std::string st = get("STRIP", i);
-        if (st.empty()) st = strip0;
-        r.strip = !(st.size() && (st[0] == 'n' || st[0] == 'N'));
-        r.excluded = excluded_at(i);
-        std::string rec = std::to_string(i);
-        if (r.built_name.empty()) error("No 'BUILT_MODULE_NAME' directive specified for record #" + rec + ".");
-        else if (ends_in_object(r.built_name)) error("'BUILT_MODULE_NAME' directive ends in '.o' or '.ko' in record #" + rec + ".");
-        if (ends_in_object(r.dest_name))  // defaulted from BUILT_MODULE_NAME, as dkms checks it
-            error("'DEST_MODULE_NAME' directive ends in '.o' or '.ko' in record #" + rec + ".");
-        if (r.raw_dest_location.empty()) {
-            error("No 'DEST_MODULE_LOCATION' directive specified for record #" + rec + ".");
-        } else if (r.raw_dest_location.rfind("/kernel", 0) != 0 && r.raw_dest_location.rfind("/updates", 0) != 0 &&
-                   r.raw_dest_location.rfind("/extra", 0) != 0) {
-            errors.push_back("dkms.conf: Error! Directive 'DEST_MODULE_LOCATION' does not begin with");
-            errors.push_back("'/kernel', '/updates', or '/extra' in record #" + rec + ".");
-        }
-        // Names become file names: refuse anything that would escape the module directories.
-        for (auto* nm : {&r.built_name, &r.dest_name})
-            if (!nm->empty() && !unsafe_name_reason(*nm).empty())
-                error("Module name '" + *nm + "' in record #" + rec + " " + unsafe_name_reason(*nm) + ".");
-        for (auto* loc : {&r.built_location, &r.raw_dest_location})
-            if (loc->find("..") != std::string::npos || loc->find('\n') != std::string::npos)
-                error("Module location '" + *loc + "' in record #" + rec + " contains '..' or a newline.");
-        if (r.built_location.rfind("/", 0) == 0) error("'BUILT_MODULE_LOCATION' must be relative in record #" + rec + ".");
-        c.modules.push_back(r);
+    const char* addon = getenv("ADDON_MODULES_DIR");
+    if (addon && *addon && (dest_override.find("..") != std::string::npos || dest_override.find('\n') != std::string::npos))
+        errors.add("ADDON_MODULES_DIR '" + std::string(addon) + "' contains " +
+                   (dest_override.find("..") != std::string::npos ? "'..'" : "a newline") +
+                   "; set it to a directory below " + (s.install_tree / t.target.kver).string() +
+                   ", such as updates/dkms.");
+    return dest_override;
+}
+
+// Module record i of n, with read_conf's checks of it.
+ModuleRecord module_record(const ModuleConfig& c, size_t i, size_t n, const std::string& dest_override,
+                           const Exclusion& excl, ConfErrors& errors) {
+    auto get = [&](const char* name) { return raw_get(c.raw, name, i); };
+    ModuleRecord r;
+    r.built_name = get("BUILT_MODULE_NAME");
+    if (r.built_name.empty() && n == 1) r.built_name = c.package_name;
+    r.built_location = get("BUILT_MODULE_LOCATION");
+    if (!r.built_location.empty() && r.built_location.back() != '/') r.built_location += '/';
+    r.dest_name = get("DEST_MODULE_NAME");
+    if (r.dest_name.empty()) r.dest_name = r.built_name;
+    r.raw_dest_location = get("DEST_MODULE_LOCATION");
+    r.dest_location = dest_override.empty() ? r.raw_dest_location : dest_override;
+    std::string st = get("STRIP");
+    if (st.empty()) st = raw_get(c.raw, "STRIP");
+    r.strip = !(st.size() && (st[0] == 'n' || st[0] == 'N'));
+    r.excluded = excl.excluded(i);
+    std::string rec = std::to_string(i);
+    if (r.built_name.empty()) errors.add("No 'BUILT_MODULE_NAME' directive specified for record #" + rec + ".");
+    else if (ends_in_object(r.built_name))
+        errors.add("'BUILT_MODULE_NAME' directive ends in '.o' or '.ko' in record #" + rec + ".");
+    if (ends_in_object(r.dest_name))  // defaulted from BUILT_MODULE_NAME, as dkms checks it
+        errors.add("'DEST_MODULE_NAME' directive ends in '.o' or '.ko' in record #" + rec + ".");
+    if (r.raw_dest_location.empty()) {
+        errors.add("No 'DEST_MODULE_LOCATION' directive specified for record #" + rec + ".");
+    } else if (r.raw_dest_location.rfind("/kernel", 0) != 0 && r.raw_dest_location.rfind("/updates", 0) != 0 &&
+               r.raw_dest_location.rfind("/extra", 0) != 0) {
+        errors.lines.push_back("dkms.conf: Error! Directive 'DEST_MODULE_LOCATION' does not begin with");
+        errors.lines.push_back("'/kernel', '/updates', or '/extra' in record #" + rec + ".");
     }
+    // Names become file names: refuse anything that would escape the module directories.
+    for (auto* nm : {&r.built_name, &r.dest_name})
+        if (!nm->empty() && !unsafe_name_reason(*nm).empty())
+            errors.add("Module name '" + *nm + "' in record #" + rec + " " + unsafe_name_reason(*nm) + ".");
+    for (auto* loc : {&r.built_location, &r.raw_dest_location})
+        if (loc->find("..") != std::string::npos || loc->find('\n') != std::string::npos)
+            errors.add("Module location '" + *loc + "' in record #" + rec + " contains '..' or a newline.");
+    if (r.built_location.rfind("/", 0) == 0)
+        errors.add("'BUILT_MODULE_LOCATION' must be relative in record #" + rec + ".");
+    return r;
+}
+
+// read_conf's checks of the yes/no directives and of the package's name and version.
+void check_package(const ModuleConfig& c, ConfErrors& errors) {
     for (auto name : {"AUTOINSTALL", "BUILD_DEPENDS_REBUILD", "NO_WEAK_MODULES"}) {
-        std::string v = lower(get(name));
-        if (!v.empty() && v != "yes" && v != "no") error(std::string("Unsupported ") + name + " value '" + get(name) + "'");
+        std::string v = lower(raw_get(c.raw, name));
+        if (!v.empty() && v != "yes" && v != "no")
+            errors.add(std::string("Unsupported ") + name + " value '" + raw_get(c.raw, name) + "'");
     }
-    c.autoinstall = lower(get("AUTOINSTALL")) == "yes";
     if (!c.package_name.empty() && !unsafe_name_reason(c.package_name).empty())
-        error("'PACKAGE_NAME' " + unsafe_name_reason(c.package_name) + ".");
+        errors.add("'PACKAGE_NAME' " + unsafe_name_reason(c.package_name) + ".");
     if (!c.package_version.empty() && !unsafe_name_reason(c.package_version).empty())
-        error("'PACKAGE_VERSION' " + unsafe_name_reason(c.package_version) + ".");
+        errors.add("'PACKAGE_VERSION' " + unsafe_name_reason(c.package_version) + ".");
+}
 
-    auto bad_conf = [&] {
-        for (auto& e : errors) ctx.report.err(e);
-        return Error(ExitCode::BadConf,
-                     {"Bad conf file.", "File: " + conf.string() + " does not represent a valid dkms.conf file."});
-    };
-    if (!errors.empty()) throw bad_conf();
-    // read_conf_strict's checks, once read_conf's have passed (so an empty record is no duplicate).
-    if (mode != ConfMode::Lenient) {
-        if (n == 0 && mode == ConfMode::Strict) ctx.report.err("dkms.conf: Warning! Zero modules specified.");
-        std::set<std::string> seen;
-        for (size_t i = 0; i < c.modules.size(); ++i)
-            if (!seen.insert(c.modules[i].built_location + c.modules[i].built_name).second)
-                error("Duplicate module '" + c.modules[i].built_location + c.modules[i].built_name +
-                      "' in 'BUILT_MODULE_NAME[" + std::to_string(i) + "]'.");
-        seen.clear();
-        for (size_t i = 0; i < c.modules.size(); ++i)
-            if (!seen.insert(c.modules[i].dest_name).second)
-                error("Duplicate module '" + c.modules[i].dest_name + "' in 'DEST_MODULE_NAME[" + std::to_string(i) +
-                      "]'.");
-        if (!errors.empty()) throw bad_conf();
-    }
+// read_conf_strict's checks, once read_conf's have passed (so an empty record is no duplicate).
+void check_strict(const Context& ctx, const ModuleConfig& c, size_t n, ConfMode mode, ConfErrors& errors) {
+    if (mode == ConfMode::Lenient) return;
+    if (n == 0 && mode == ConfMode::Strict) ctx.report.err("dkms.conf: Warning! Zero modules specified.");
+    std::set<std::string> seen;
+    for (size_t i = 0; i < c.modules.size(); ++i)
+        if (!seen.insert(c.modules[i].built_location + c.modules[i].built_name).second)
+            errors.add("Duplicate module '" + c.modules[i].built_location + c.modules[i].built_name +
+                       "' in 'BUILT_MODULE_NAME[" + std::to_string(i) + "]'.");
+    seen.clear();
+    for (size_t i = 0; i < c.modules.size(); ++i)
+        if (!seen.insert(c.modules[i].dest_name).second)
+            errors.add("Duplicate module '" + c.modules[i].dest_name + "' in 'DEST_MODULE_NAME[" + std::to_string(i) +
+                       "]'.");
+}
 
-    // MAKE / MAKE_MATCH: last matching index wins.
-    std::string mk = get("MAKE");
-    if (auto it = raw.find("MAKE_MATCH"); it != raw.end()) {
+// MAKE / MAKE_MATCH (the last matching index wins), dkms's default make command, and its rewrite of
+// a leading "make" (-j, or the jobserver; KERNELRELEASE; LLVM=1 for a clang-built kernel).
+std::string make_command(const Settings& s, const ModuleConfig& c, const ConfTarget& t, const ConfCall& call,
+                         const fs::path& ksrc, const KernelConfig& kcfg) {
+    std::string mk = raw_get(c.raw, "MAKE");
+    if (auto it = c.raw.find("MAKE_MATCH"); it != c.raw.end()) {
         for (auto& [i, pattern] : it->second) {
-            std::string cmd = get("MAKE", i);
+            std::string cmd = raw_get(c.raw, "MAKE", i);
             if (!cmd.empty() && !pattern.empty() && ere_match(t.target.kver, pattern)) mk = cmd;
         }
     }
@@ -345,12 +368,16 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
         mk = "make -C " + shell_word(ksrc.string()) + " M=" + shell_word((s.dkms_tree / mod / ver / "build").string());
     std::string jobs = s.make_jobs() == 0 ? "-j" : "-j" + std::to_string(s.make_jobs());
     if (mk == "make" || mk.rfind("make ", 0) == 0 || mk.rfind("make\t", 0) == 0)
-        mk = "make " + (s.jobserver_makeflags.empty() ? jobs + " " : std::string()) + "KERNELRELEASE=" +
-             t.target.kver + mk.substr(4);
-    if (kcfg.count("CONFIG_CC_IS_CLANG") && kcfg["CONFIG_CC_IS_CLANG"] == "y") mk += " LLVM=1";
-    c.make_command = mk;
+        mk = "make " + (call.jobserver.empty() ? jobs + " " : std::string()) + "KERNELRELEASE=" + t.target.kver +
+             mk.substr(4);
+    if (kcfg.count("CONFIG_CC_IS_CLANG") && kcfg.at("CONFIG_CC_IS_CLANG") == "y") mk += " LLVM=1";
+    return mk;
+}
 
-    if (auto it = raw.find("PATCH"); it != raw.end()) {
+// PATCH[i] (with PATCH_MATCH), the scripts, and BUILD_DEPENDS.
+void read_steps(ModuleConfig& c, const ConfTarget& t) {
+    auto get = [&](const char* n, size_t i = 0) { return raw_get(c.raw, n, i); };
+    if (auto it = c.raw.find("PATCH"); it != c.raw.end()) {
         for (auto& [i, p] : it->second) {
             if (p.empty()) continue;
             std::string m = get("PATCH_MATCH", i);
@@ -363,9 +390,59 @@ ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const 
     c.pre_install = get("PRE_INSTALL");
     c.post_install = get("POST_INSTALL");
     c.post_remove = get("POST_REMOVE");
-    if (auto it = raw.find("BUILD_DEPENDS"); it != raw.end())
+    if (auto it = c.raw.find("BUILD_DEPENDS"); it != c.raw.end())
         for (auto& [i, d] : it->second)
             if (!d.empty()) c.build_depends.push_back(d);
+}
+
+void require_readable(const fs::path& conf) {
+    if (access(conf.c_str(), R_OK) == 0) return;
+    if (errno == EACCES)
+        throw Error(ExitCode::ConfMissing, {"Could not read dkms.conf file.",
+                                            "File: " + conf.string() + " is not readable: Permission denied."});
+    throw Error(ExitCode::ConfMissing, {"Could not locate dkms.conf file.", "File: " + conf.string() + " does not exist."});
+}
+
+}  // namespace
+
+ModuleConfig load_module_config(const Context& ctx, const fs::path& conf, const ConfTarget& t, ConfMode mode,
+                                const ConfCall& call) {
+    const Settings& s = ctx.settings;
+    require_readable(conf);
+    fs::path ksrc = s.kernel_source_dir_for(t.target.kver);
+    fs::path kconfig = kernel_config_path(s, t.target.kver);
+    ModuleConfig c;
+    c.path = conf;
+    std::vector<std::string> notes;
+    c.raw = evaluate_config(conf_files(s, conf, t), conf_presets(s, t, call, ksrc, kconfig), dkms_conf_directives(),
+                            &notes);
+    for (auto& n : notes) ctx.report.err("Warning: " + n);
+    apply_directives(ctx, c.raw);
+    if (mode == ConfMode::Strict) report_deprecated(ctx, conf, t, c.raw);
+    c.package_name = raw_get(c.raw, "PACKAGE_NAME");
+    c.package_version = raw_get(c.raw, "PACKAGE_VERSION");
+
+    ConfErrors errors;
+    if (c.package_name.empty()) errors.add("No 'PACKAGE_NAME' directive specified.");
+    if (c.package_version.empty()) errors.add("No 'PACKAGE_VERSION' directive specified.");
+    KernelConfig kcfg = wanted_kernel_config(c.raw, kconfig);
+    Exclusion excl{c.raw, t.target, kconfig, kcfg};
+    for (auto n : {"BUILD_EXCLUSIVE_KERNEL", "BUILD_EXCLUSIVE_ARCH", "BUILD_EXCLUSIVE_CONFIG",
+                   "BUILD_EXCLUSIVE_KERNEL_MIN", "BUILD_EXCLUSIVE_KERNEL_MAX"})
+        if (c.raw.count(n)) c.has_build_exclusive = true;
+    c.build_excluded = excl.excluded(std::nullopt);
+
+    size_t n = bounded_module_count(c.raw, errors);
+    std::string dest_override = checked_dest_override(s, t, errors);
+    for (size_t i = 0; i < n; ++i) c.modules.push_back(module_record(c, i, n, dest_override, excl, errors));
+    check_package(c, errors);
+    c.autoinstall = lower(raw_get(c.raw, "AUTOINSTALL")) == "yes";
+    errors.throw_if_any(ctx, conf);
+    check_strict(ctx, c, n, mode, errors);
+    errors.throw_if_any(ctx, conf);
+
+    c.make_command = make_command(s, c, t, call, ksrc, kcfg);
+    read_steps(c, t);
     return c;
 }
 

@@ -2,6 +2,8 @@
 // Settings: paths derived from the configured trees, and the make -j budget.
 #include <unistd.h>
 
+#include <exception>
+
 #include "dkms/core/context.hpp"
 
 namespace dkms {
@@ -17,7 +19,7 @@ int Settings::make_jobs() const {
         try {
             int n = std::stoi(parallel_jobs);
             if (n > 0) return n;
-        } catch (...) {
+        } catch (const std::exception&) {  // not a number: as if unset
         }
     }
     long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -29,14 +29,6 @@ bool env_on(const char* name) {
     return v && *v;
 }
 
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) throw SystemError("cannot read " + p.string(), errno);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 // Write through a temporary file and rename, as debhelper does (with <file>.new); ours has a random
 // name created with O_EXCL (mkostemp), so a link planted at <file>.new is never followed.
 void write_file(const fs::path& p, const std::string& text) { write_file_atomic(p, text, 0644); }

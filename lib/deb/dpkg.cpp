@@ -15,6 +15,7 @@ extern "C" {
 
 #include "dkms/deb/dpkg.hpp"
 #include "dkms/core/error.hpp"
+#include "dkms/sys/fs.hpp"
 
 namespace dkms::dpkg {
 namespace {
@@ -46,12 +47,13 @@ bool iequal(std::string_view a, std::string_view b) {
     return true;
 }
 
+// read_file (a FIFO or device is refused, never waited on), its errors saying `what`.
 std::string slurp(const std::filesystem::path& file, const char* what) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw SystemError(std::string(what) + file.string(), errno);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    try {
+        return read_file(file);
+    } catch (const SystemError& e) {
+        throw SystemError(std::string(what) + file.string(), e.err());
+    }
 }
 
 // os and cpu parts of an architecture name: "amd64" -> linux/amd64, "kfreebsd-i386" -> kfreebsd/i386.

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "dkms/kernel/module_files.hpp"
+#include "dkms/archive/archive.hpp"
 #include "dkms/core/error.hpp"
 #include "dkms/sys/fs.hpp"
 #include "dkms/sys/process.hpp"
@@ -66,7 +67,7 @@ fs::path compress_module(const Context& ctx, const fs::path& ko, const std::stri
         p.argv.insert(p.argv.end(), {"-f", ko.string()});
         p.out = ProcessSpec::Out::Capture;
         p.err_to_out = true;
-        ProcessResult r = run_process(p);
+        ProcessResult r = run_process(ctx, p);
         if (r.ok() && fs::is_regular_file(out) && fs::file_size(out, ec) > 0) {
             fs::remove(ko, ec);  // gzip and xz remove it themselves; zstd only with --rm
             return out;
@@ -99,20 +100,20 @@ std::string module_base_name(const std::string& n) {
 
 std::string read_module_image(const fs::path& p) {
     const std::string n = p.filename().string();
-    std::vector<std::string> argv;
-    if (ends_with(n, ".ko.gz")) argv = {"gzip", "-dc"};
-    else if (ends_with(n, ".ko.xz")) argv = {"xz", "-dc"};
-    else if (ends_with(n, ".ko.zst")) argv = {"zstd", "-dcq"};
-    else return read_file(p);
-    argv.push_back(p.string());
-    ProcessSpec spec;
-    spec.argv = argv;
-    spec.out = ProcessSpec::Out::Capture;
-    spec.err = ProcessSpec::Out::Null;
-    ProcessResult r = run_process(spec);
-    if (!r.ok()) throw Error(ExitCode::Error, "cannot decompress " + p.string() + " (" + argv[0] + " exited with " +
-                                                  std::to_string(r.status) + ")");
-    return r.out;
+    std::string_view magic, kind;
+    if (ends_with(n, ".ko.gz")) magic = "\x1f\x8b", kind = "gzip";
+    else if (ends_with(n, ".ko.xz")) magic = std::string_view("\xfd" "7zXZ\0", 6), kind = "xz";
+    else if (ends_with(n, ".ko.zst")) magic = "\x28\xb5\x2f\xfd", kind = "zstd";
+    std::string bytes = read_file(p);
+    if (kind.empty()) return bytes;
+    // In process (no gzip, xz or zstd to run), and only what the name says it is.
+    if (bytes.compare(0, magic.size(), magic) != 0)
+        throw Error(ExitCode::Error, "cannot decompress " + p.string() + " (not " + std::string(kind) + " data)");
+    try {
+        return archive::decompress(bytes);
+    } catch (const archive::ArchiveError& e) {
+        throw Error(ExitCode::Error, "cannot decompress " + p.string() + " (" + e.reason() + ")");
+    }
 }
 
 }  // namespace dkms

@@ -10,6 +10,7 @@
 
 #include "dkms/deb/dpkg.hpp"
 #include "dkms/core/error.hpp"
+#include "dkms/sys/fs.hpp"
 #include "internal.hpp"
 
 namespace fs = std::filesystem;
@@ -168,13 +169,7 @@ void check_directives(const ConfInput& in, ConfReport& r) {
         r.findings.push_back(make("conf-needs-shell", in.label, ns.line, ns.what + " is not checked"));
 }
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) throw SystemError("cannot read " + p.string(), errno);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+std::string slurp(const fs::path& p) { return read_file(p); }
 
 void append(std::vector<Finding>& to, std::vector<Finding> from) {
     for (auto& f : from) to.push_back(std::move(f));

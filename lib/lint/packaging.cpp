@@ -6,6 +6,7 @@
 
 #include "dkms/deb/dpkg.hpp"
 #include "dkms/core/error.hpp"
+#include "dkms/sys/fs.hpp"
 #include "internal.hpp"
 
 namespace fs = std::filesystem;
@@ -13,12 +14,13 @@ namespace fs = std::filesystem;
 namespace dkms::lint {
 namespace {
 
+// The file's bytes, or nothing when it cannot be read (or is no regular file: never waited on).
 std::optional<std::string> slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    try {
+        return read_file(p);
+    } catch (const Error&) {
+        return std::nullopt;
+    }
 }
 
 // Line (1-based) of the first line matching `re`, 0 if none.

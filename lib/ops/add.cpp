@@ -41,8 +41,9 @@ void Ops::require_added(const ModuleId& id) const {
         throw Error(ExitCode::NotFound, "The module/version combo: " + id.str() + " is not located in the DKMS tree.");
 }
 
-ModuleConfig Ops::read_conf(const ModuleId& id, const Target& t, ConfMode mode) const {
-    return load_module_config(ctx_, tree_.conf_path(id), ConfTarget{id.name, id.version, t}, mode);
+ModuleConfig Ops::read_conf(const ModuleId& id, const Target& t, ConfMode mode, const CallOptions& call) const {
+    return load_module_config(ctx_, tree_.conf_path(id), ConfTarget{id.name, id.version, t}, mode,
+                              ConfCall{call.force, call.jobserver});
 }
 
 ModuleId Ops::add_path(const fs::path& arg, const Target& conf_target) {
@@ -183,7 +184,7 @@ void Ops::run_script(const ModuleId& id, const std::string& which, const std::st
     p.argv = argv;
     p.cwd = dir;
     p.out = ProcessSpec::Out::Inherit;
-    auto r = run_process(p);
+    auto r = run_process(ctx_, p);
     if (!r.ok() && must_succeed) throw Error(ExitCode(r.status), which + " script failed with status " + std::to_string(r.status));
 }
 

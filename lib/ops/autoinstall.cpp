@@ -22,7 +22,9 @@
 #include "dkms/sys/jobserver.hpp"
 #include "dkms/kernel/kernel.hpp"
 #include "dkms/ops/ops.hpp"
+#include "dkms/ops/scheduler.hpp"
 #include "dkms/ops/signing.hpp"
+#include "dkms/core/text.hpp"
 
 namespace dkms {
 
@@ -47,68 +49,11 @@ private:
     std::vector<std::pair<Kind, std::string>> lines_;
 };
 
-// On a terminal, one line redrawn in place while modules build in the worker threads (their own
-// output is held back until each is done): the kernel, each module being built with how long it
-// has been building, and how many are still waiting. "\r" + text + ESC[K redraws it; "\r" ESC[K
-// takes it away before anything else is printed, so what stays on the screen is exactly what
-// is printed without a terminal. Not on a terminal (dpkg's logs): nothing at all.
-class Progress {
-public:
-    using Clock = std::chrono::steady_clock;
-    Progress(Reporter& r, const Target& t) : r_(r), on_(r.interactive()), head_("Building for " + t.kver + ": ") {}
-    bool active() const { return on_; }
-    void started(const std::string& what) { running_.push_back({what, Clock::now()}); }
-    void finished(const std::string& what) {
-        running_.erase(std::remove_if(running_.begin(), running_.end(), [&](auto& e) { return e.first == what; }),
-                       running_.end());
-    }
-    void draw(size_t waiting) {
-        if (!on_) return;
-        if (running_.empty()) return clear();
-        auto now = Clock::now();
-        std::string line = head_;
-        for (size_t i = 0; i < running_.size(); ++i) {
-            long sec = long(std::chrono::duration_cast<std::chrono::seconds>(now - running_[i].second).count());
-            char t[32];
-            std::snprintf(t, sizeof t, " %ld:%02ld", sec / 60, sec % 60);
-            line += (i ? ", " : "") + running_[i].first + t;
-        }
-        if (waiting) line += ", " + std::to_string(waiting) + " waiting";
-        // Wider than the terminal, it would wrap and "\r" could not go back to its start.
-        size_t width = size_t(std::max(r_.columns(), 2) - 1);
-        if (line.size() > width) {
-            size_t cut = width >= 3 ? width - 3 : width;
-            while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
-            line = line.substr(0, cut) + std::string("...").substr(0, width - cut);
-        }
-        r_.out_partial("\r" + line + "\033[K");
-        drawn_ = true;
-    }
-    void clear() {
-        if (!drawn_) return;
-        r_.out_partial("\r\033[K");
-        drawn_ = false;
-    }
-
-private:
-    Reporter& r_;
-    bool on_;
-    std::string head_;
-    std::vector<std::pair<std::string, Clock::time_point>> running_;
-    bool drawn_ = false;
-};
-
 // dkms's die(): a blank line, "Error! " and the first line, then the others (stderr).
 void report_error(Reporter& r, const Error& e) {
     if (e.lines().empty()) return;
     r.err("");
     for (size_t i = 0; i < e.lines().size(); ++i) r.err(i == 0 ? "Error! " + e.lines()[i] : e.lines()[i]);
-}
-
-std::string join(const std::vector<std::string>& v, const char* sep = " ") {
-    std::string o;
-    for (auto& s : v) o += (o.empty() ? "" : sep) + s;
-    return o;
 }
 
 // The latest version of every module, in status order; broken versions are reported and left out.
@@ -134,20 +79,6 @@ std::vector<ModuleId> latest_versions(const Tree& tree, Reporter& r) {
     return out;
 }
 
-struct Candidate {
-    ModuleId id;
-    std::vector<std::string> deps;  ///< BUILD_DEPENDS not yet installed or skipped
-    bool built = false;             ///< already built for the kernel: only the install step is left
-    enum class State { Waiting, Running, Done } state = State::Waiting;
-};
-
-struct Finished {
-    size_t index;
-    bool token;  ///< held a jobserver token (else our implicit slot)
-    int rc;
-    std::shared_ptr<BufferReporter> out;
-};
-
 // dkms's prepare_kernel_and_signing, once per autoinstall: the signing plan (and a MOK pair made if
 // missing) is prepared when the first build starts, and what that says is printed once, later.
 struct SigningOnce {
@@ -157,7 +88,7 @@ struct SigningOnce {
     void prepare(const Context& ctx, const Target& t) {
         if (prepared) return;
         prepared = true;
-        Context quiet{ctx.settings, said};
+        Context quiet{ctx.settings, said, ctx.processes};
         try {
             plan = prepare_signing(quiet, t);
             said.out("");
@@ -184,10 +115,7 @@ void remove_empty_dirs(const fs::path& top) {
 }
 
 ExitCode unbuild_all(Context& ctx, const Target& t, const char* action, bool autoinstall_only) {
-    Settings deferred = ctx.settings;
-    deferred.defer_depmod = true;  // once at the end, as dkms's delayed_depmod
-    Context c{deferred, ctx.report};
-    Ops ops(c);
+    Ops ops(ctx, Depmod::Deferred);  // once at the end, as dkms's delayed_depmod
     const Tree& tree = ops.tree();
     std::string failed;
     bool uninstalled = false;
@@ -197,7 +125,7 @@ ExitCode unbuild_all(Context& ctx, const Target& t, const char* action, bool aut
             if (!tree.is_added(id) || !tree.is_built(id, t)) continue;
             try {
                 if (autoinstall_only) {
-                    ModuleConfig conf = load_module_config(c, tree.conf_path(id), ConfTarget{m, v, t}, ConfMode::Lenient);
+                    ModuleConfig conf = load_module_config(ctx, tree.conf_path(id), ConfTarget{m, v, t}, ConfMode::Lenient);
                     if (!conf.autoinstall) continue;
                 }
                 ctx.report.err("dkms: removing module " + id.str() + " for kernel " + t.kver + " (" + t.arch + ")");
@@ -210,10 +138,7 @@ ExitCode unbuild_all(Context& ctx, const Target& t, const char* action, bool aut
             if (!autoinstall_only) ctx.report.out("");
         }
     }
-    if (uninstalled) {
-        Ops real(ctx);
-        real.depmod(t.kver);
-    }
+    if (uninstalled) ops.run_depmod(t.kver);
     fs::path kdir = ctx.settings.install_tree / t.kver;
     if (dir_exists(kdir)) remove_empty_dirs(kdir);
     if (!failed.empty()) {
@@ -243,252 +168,236 @@ void clean_leftovers(const Tree& tree) {
     }
 }
 
-}  // namespace
+// One autoinstall for a kernel: the candidates, their builds (BuildScheduler), installs and summary.
+class Autoinstall {
+public:
+    Autoinstall(Context& ctx, const Target& t)
+        : ctx_(ctx), s_(ctx.settings), r_(ctx.report), t_(t), ops_(ctx, Depmod::Deferred), tree_(ops_.tree()) {}
 
-ExitCode autoinstall(Context& ctx, const Target& t) {
-    const Settings& s = ctx.settings;
-    Reporter& r = ctx.report;
-    if (path_exists(s.etc_dkms() / "no-autoinstall")) {
-        r.out("Automatic installation of modules has been disabled.");
-        return ExitCode::Ok;
+    ExitCode run() {
+        // Installs run here, one at a time, without their own depmod: it runs once, after the last one.
+        clean_leftovers(tree_);
+        collect();
+        if (cands_.empty()) return nothing_to_build();
+        if (headers_missing()) return ExitCode::HeadersMissing;
+        build_and_install();
+        return summary();
     }
-    // Installs run here, one at a time, without their own depmod: it runs once, after the last one.
-    Settings install_settings = s;
-    install_settings.defer_depmod = true;
-    Context ictx{install_settings, r};
-    Ops ops(ictx);
-    const Tree& tree = ops.tree();
-    clean_leftovers(tree);
 
-    std::vector<std::string> installed, skipped, failed;
-    std::set<std::string> known;
-    std::vector<Candidate> cands;
-    for (auto& id : latest_versions(tree, r)) {
-        known.insert(id.name);
-        // Already installed: a success without reading anything but the tree.
-        if (tree.is_installed(id, t)) {
-            installed.push_back(id.name);
-            continue;
+private:
+    struct Candidate {
+        ModuleId id;
+        std::vector<std::string> deps;  ///< BUILD_DEPENDS
+        bool built = false;             ///< already built for the kernel: only the install step is left
+    };
+
+    // The latest version of every module: installed ones count as successes, provided ones as
+    // skipped, and those with AUTOINSTALL are the candidates.
+    void collect() {
+        for (auto& id : latest_versions(tree_, r_)) {
+            known_.insert(id.name);
+            // Already installed: a success without reading anything but the tree.
+            if (tree_.is_installed(id, t_)) {
+                installed_.push_back(id.name);
+                continue;
+            }
+            // A binary module package provides it: nothing to build (docs/fleet.md).
+            if (auto p = binary_package_providing(s_, id.name, t_.kver)) {
+                r_.out(provided_skip_message(id, t_, *p));
+                skipped_.push_back(id.name);
+                continue;
+            }
+            ModuleConfig conf;
+            try {
+                conf = load_module_config(ctx_, tree_.conf_path(id), ConfTarget{id.name, id.version, t_},
+                                          ConfMode::Lenient);
+            } catch (const Error& e) {
+                // dkms aborts the whole autoinstall here; one bad dkms.conf should not stop the others.
+                report_error(r_, e);
+                failed_.push_back(id.name + "(" + std::to_string(int(e.code())) + ")");
+                continue;
+            }
+            if (!conf.autoinstall) continue;
+            cands_.push_back({id, conf.build_depends, tree_.is_built(id, t_)});
         }
-        // A binary module package provides it: nothing to build (docs/fleet.md).
-        if (auto p = binary_package_providing(s, id.name, t.kver)) {
-            r.out(provided_skip_message(id, t, *p));
-            skipped.push_back(id.name);
-            continue;
-        }
-        ModuleConfig conf;
-        try {
-            conf = load_module_config(ictx, tree.conf_path(id), ConfTarget{id.name, id.version, t}, ConfMode::Lenient);
-        } catch (const Error& e) {
-            // dkms aborts the whole autoinstall here; one bad dkms.conf should not stop the others.
-            report_error(r, e);
-            failed.push_back(id.name + "(" + std::to_string(int(e.code())) + ")");
-            continue;
-        }
-        if (!conf.autoinstall) continue;
-        cands.push_back({id, conf.build_depends, tree.is_built(id, t)});
     }
-    if (cands.empty()) {
-        // Nothing to build or install: dkms says nothing at all (unless a dkms.conf could not be read,
-        // or a binary module package provides a module: then it says which it left alone).
-        if (!skipped.empty() && failed.empty())
-            r.out("Autoinstall on " + t.kver + " was skipped for module(s) " + join(skipped) + ".");
-        if (!failed.empty()) {
-            if (!installed.empty())
-                r.out("Autoinstall on " + t.kver + " succeeded for module(s) " + join(installed) + ".");
-            r.out("Autoinstall on " + t.kver + " failed for module(s) " + join(failed) + ".");
-            report_error(r, Error(ExitCode::AutoinstallFailed, {"One or more modules failed to install during autoinstall.",
-                                                                "Refer to previous errors for more information."}));
-            return ExitCode::AutoinstallFailed;
-        }
-        return ExitCode::Ok;
+
+    // Nothing to build or install: dkms says nothing at all (unless a dkms.conf could not be read,
+    // or a binary module package provides a module: then it says which it left alone).
+    ExitCode nothing_to_build() {
+        if (!skipped_.empty() && failed_.empty())
+            r_.out("Autoinstall on " + t_.kver + " was skipped for module(s) " + join(skipped_) + ".");
+        if (failed_.empty()) return ExitCode::Ok;
+        if (!installed_.empty())
+            r_.out("Autoinstall on " + t_.kver + " succeeded for module(s) " + join(installed_) + ".");
+        r_.out("Autoinstall on " + t_.kver + " failed for module(s) " + join(failed_) + ".");
+        return failure();
+    }
+
+    ExitCode failure() {
+        report_error(r_, Error(ExitCode::AutoinstallFailed, {"One or more modules failed to install during autoinstall.",
+                                                             "Refer to previous errors for more information."}));
+        return ExitCode::AutoinstallFailed;
     }
 
     // The headers are checked once, before the first build (dkms's prepare_kernel).
-    bool needs_build = std::any_of(cands.begin(), cands.end(), [](const Candidate& c) { return !c.built; });
-    fs::path ksrc = s.kernel_source_dir_for(t.kver);
-    if (needs_build && !dir_exists(ksrc / "include")) {
-        fs::path it = s.install_tree / t.kver;
-        report_error(r, Error(ExitCode::HeadersMissing,
-                              {"Your kernel headers for kernel " + t.kver + " cannot be found at " + (it / "build").string() +
-                                   " or " + (it / "source").string() + ".",
-                               "Please install your distribution's kernel headers package matching " + t.kver +
-                                   ", or use the --kernelsourcedir option to tell DKMS where it's located."}));
-        return ExitCode::HeadersMissing;
+    bool headers_missing() {
+        bool needs_build = std::any_of(cands_.begin(), cands_.end(), [](const Candidate& c) { return !c.built; });
+        if (!needs_build || dir_exists(s_.kernel_source_dir_for(t_.kver) / "include")) return false;
+        fs::path it = s_.install_tree / t_.kver;
+        report_error(r_, Error(ExitCode::HeadersMissing,
+                               {"Your kernel headers for kernel " + t_.kver + " cannot be found at " +
+                                    (it / "build").string() + " or " + (it / "source").string() + ".",
+                                "Please install your distribution's kernel headers package matching " + t_.kver +
+                                    ", or use the --kernelsourcedir option to tell DKMS where it's located."}));
+        return true;
     }
 
-    // The signing decision (and the MOK pair, generated when missing) is made once, in this thread,
-    // when the first module that needs a build starts; the workers share it and none of them makes
-    // a key of its own. What it says (dkms 3.4's prepare_kernel_and_signing) is printed just before
-    // that module's block: nothing is said about signing when nothing is built.
-    SigningOnce signing;
-    int budget = s.make_jobs();
-    if (budget < 1) budget = int(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
-    Jobserver js(budget);
-    int efd = eventfd(0, EFD_CLOEXEC);
-    if (efd < 0) throw SystemError("eventfd", errno);
-    std::mutex mu;
-    std::deque<Finished> done;
-    std::vector<std::thread> threads(cands.size());
-    bool implicit_free = true;
-    size_t running = 0;
-    bool any_installed = false, depmod_ran = false, depmod_failed = false;
-
-    auto settled = [&](const std::string& m) {
-        return std::find(installed.begin(), installed.end(), m) != installed.end() ||
-               std::find(skipped.begin(), skipped.end(), m) != skipped.end();
-    };
-    auto ready = [&](Candidate& c) {
-        if (c.state != Candidate::State::Waiting) return false;
-        c.deps.erase(std::remove_if(c.deps.begin(), c.deps.end(), settled), c.deps.end());
-        return c.deps.empty();
-    };
-    Progress progress(r, t);
-    auto start = [&](size_t i, bool token) {
-        Candidate& c = cands[i];
-        if (!c.built) signing.prepare(ictx, t);
-        c.state = Candidate::State::Running;
-        ++running;
-        progress.started(c.id.str());
-        Settings ws = s;
-        ws.jobserver_makeflags = js.makeflags();
-        bool verbose = r.is_verbose();
-        threads[i] = std::thread([&, i, token, ws, verbose]() mutable {
-            auto buf = std::make_shared<BufferReporter>();
-            buf->set_verbose(verbose);
-            int rc = 0;
-            if (!cands[i].built) {
-                Context wctx{ws, *buf};
-                Ops wops(wctx);
-                if (signing.plan) wops.set_signing_plan(t, *signing.plan);
-                try {
-                    wops.build(cands[i].id, t);
-                } catch (const Error& e) {
-                    report_error(*buf, e);
-                    rc = int(e.code());
-                } catch (const std::exception& e) {
-                    report_error(*buf, Error(ExitCode::Error, e.what()));
-                    rc = 1;
-                }
-            }
-            {
-                std::lock_guard<std::mutex> g(mu);
-                done.push_back({i, token, rc, buf});
-            }
-            uint64_t one = 1;
-            (void)!write(efd, &one, sizeof one);
+    // The builds run concurrently on worker threads (their output held back in a buffer), the installs
+    // here, one at a time, in the order the builds complete, each module's output as one block.
+    void build_and_install() {
+        // The signing decision (and the MOK pair, generated when missing) is made once, in this thread,
+        // when the first module that needs a build starts; the workers share it and none of them makes
+        // a key of its own. What it says (dkms 3.4's prepare_kernel_and_signing) is printed just before
+        // that module's block: nothing is said about signing when nothing is built.
+        int budget = s_.make_jobs();
+        if (budget < 1) budget = int(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+        Jobserver js(budget);
+        std::vector<BuildScheduler::Task> tasks;
+        for (auto& c : cands_) tasks.push_back({c.id.name, c.id.str(), c.deps});
+        std::set<std::string> settled(installed_.begin(), installed_.end());
+        settled.insert(skipped_.begin(), skipped_.end());
+        outs_.resize(cands_.size());
+        r_.progress({ProgressEvent::Kind::BuildsStarted, t_.kver});
+        BuildScheduler sched(std::move(tasks), std::move(settled), js, r_);
+        const CallOptions call{ops_.defaults().force, ops_.defaults().force_version, js.makeflags()};
+        sched.run({
+            .start = [&](size_t i) { start(i); },
+            .work = [&](size_t i) { return build(i, call); },
+            .finish = [&](size_t i, int rc) { return finish(i, rc); },
+            .close =
+                [&](size_t, bool last) {
+                    // depmod once for the kernel, after the last install, in that module's block (where
+                    // dkms says "Running depmod... done." after each install).
+                    if (last && any_installed_ && !depmod_ran_) run_depmod();
+                    r_.out("");
+                },
         });
-    };
-
-    while (true) {
-        // Start every ready module a slot is free for, in status order.
-        std::vector<size_t> startable;
-        for (size_t i = 0; i < cands.size(); ++i)
-            if (ready(cands[i])) startable.push_back(i);
-        for (size_t i : startable) {
-            if (implicit_free) {
-                implicit_free = false;
-                start(i, false);
-            } else if (js.try_acquire()) {
-                start(i, true);
-            } else {
-                break;
-            }
-        }
-        if (running == 0) break;
-        bool want_token = false;
-        size_t waiting = 0;
-        for (auto& c : cands) {
-            want_token = want_token || (c.state == Candidate::State::Waiting && c.deps.empty());
-            waiting += c.state == Candidate::State::Waiting;
-        }
-        progress.draw(waiting);
-        pollfd fds[2] = {{efd, POLLIN, 0}, {js.poll_fd(), POLLIN, 0}};
-        // On a terminal, wake up every second to redraw the elapsed times.
-        int n = poll(fds, (want_token && js.poll_fd() >= 0) ? 2 : 1, progress.active() ? 1000 : -1);
-        if (n < 0 && errno != EINTR) throw SystemError("poll", errno);
-        if (n <= 0 || !(fds[0].revents & POLLIN)) continue;
-        uint64_t cnt;
-        (void)!read(efd, &cnt, sizeof cnt);
-        std::deque<Finished> batch;
-        {
-            std::lock_guard<std::mutex> g(mu);
-            batch.swap(done);
-        }
-        progress.clear();
-        for (size_t bi = 0; bi < batch.size(); ++bi) {
-            Finished& f = batch[bi];
-            threads[f.index].join();
-            --running;
-            progress.finished(cands[f.index].id.str());
-            if (f.token) js.release();
-            else implicit_free = true;
-            Candidate& c = cands[f.index];
-            c.state = Candidate::State::Done;
-            if (!c.built) signing.print(r);
-            r.out("Autoinstall of module " + c.id.str() + " for kernel " + t.kver + " (" + t.arch + ")");
-            f.out->replay(r);
-            int rc = f.rc;
-            if (rc == 0) {
-                try {
-                    ops.install(c.id, t);
-                    any_installed = true;
-                } catch (const Error& e) {
-                    report_error(r, e);
-                    rc = int(e.code());
-                } catch (const std::exception& e) {
-                    report_error(r, Error(ExitCode::Error, e.what()));
-                    rc = 1;
-                }
-            }
-            if (rc == 0) installed.push_back(c.id.name);
-            else if (rc == int(ExitCode::BuildExcluded)) skipped.push_back(c.id.name);
-            else failed.push_back(c.id.name + "(" + std::to_string(rc) + ")");
-            // depmod once for the kernel, after the last install, in that module's block (where dkms
-            // says "Running depmod... done." after each install).
-            bool last = running == 0 && bi + 1 == batch.size() && std::none_of(cands.begin(), cands.end(), ready);
-            if (last && any_installed && !depmod_ran) {
-                depmod_ran = true;
-                depmod_failed = !Ops(ctx).depmod(t.kver);
-            }
-            r.out("");
-        }
+        if (any_installed_ && !depmod_ran_) run_depmod();
+        never_started_ = sched.never_started();
     }
-    progress.clear();
-    close(efd);
-    if (any_installed && !depmod_ran) depmod_failed = !Ops(ctx).depmod(t.kver);
-    if (!installed.empty()) r.out("Autoinstall on " + t.kver + " succeeded for module(s) " + join(installed) + ".");
-    if (!skipped.empty()) r.out("Autoinstall on " + t.kver + " was skipped for module(s) " + join(skipped) + ".");
-    if (!failed.empty()) r.out("Autoinstall on " + t.kver + " failed for module(s) " + join(failed) + ".");
-    bool unresolved = false;
-    std::vector<std::string> deferred;
-    for (auto& c : cands) {
-        if (c.state != Candidate::State::Waiting) continue;
-        bool all_unknown = std::none_of(c.deps.begin(), c.deps.end(), [&](const std::string& d) { return known.count(d); });
-        if (all_unknown) {
-            r.out(c.id.str() + " autoinstall deferred: BUILD_DEPENDS not registered with DKMS: " + join(c.deps) + ".");
-            deferred.push_back(c.id.str());
-        } else {
-            r.out(c.id.str() + " autoinstall failed due to missing dependencies: " + join(c.deps) + ".");
+
+    void start(size_t i) {
+        if (!cands_[i].built) signing_.prepare(ctx_, t_);
+        outs_[i] = std::make_shared<BufferReporter>();
+        outs_[i]->set_verbose(r_.is_verbose());
+    }
+
+    // On a worker thread: the build, reported into the module's buffer.
+    int build(size_t i, const CallOptions& call) {
+        if (cands_[i].built) return 0;
+        BufferReporter& buf = *outs_[i];
+        Context wctx{s_, buf, ctx_.processes};
+        Ops wops(wctx);
+        if (signing_.plan) wops.set_signing_plan(t_, *signing_.plan);
+        try {
+            wops.build(cands_[i].id, t_, call);
+        } catch (const Error& e) {
+            report_error(buf, e);
+            return int(e.code());
+        } catch (const std::exception& e) {
+            // Interrupted too: the module failed, and the front end stops once autoinstall returns.
+            report_error(buf, Error(ExitCode::Error, e.what()));
+            return 1;
+        }
+        return 0;
+    }
+
+    // The module's block: its build's output, then its install. True when it is installed (or skipped).
+    bool finish(size_t i, int rc) {
+        const Candidate& c = cands_[i];
+        if (!c.built) signing_.print(r_);
+        r_.out("Autoinstall of module " + c.id.str() + " for kernel " + t_.str());
+        outs_[i]->replay(r_);
+        outs_[i].reset();
+        if (rc == 0) {
+            try {
+                ops_.install(c.id, t_);
+                any_installed_ = true;
+            } catch (const Error& e) {
+                report_error(r_, e);
+                rc = int(e.code());
+            } catch (const std::exception& e) {
+                report_error(r_, Error(ExitCode::Error, e.what()));
+                rc = 1;
+            }
+        }
+        if (rc == 0) installed_.push_back(c.id.name);
+        else if (rc == int(ExitCode::BuildExcluded)) skipped_.push_back(c.id.name);
+        else failed_.push_back(c.id.name + "(" + std::to_string(rc) + ")");
+        return rc == 0 || rc == int(ExitCode::BuildExcluded);
+    }
+
+    void run_depmod() {
+        depmod_ran_ = true;
+        depmod_failed_ = !ops_.run_depmod(t_.kver);
+    }
+
+    ExitCode summary() {
+        if (!installed_.empty())
+            r_.out("Autoinstall on " + t_.kver + " succeeded for module(s) " + join(installed_) + ".");
+        if (!skipped_.empty()) r_.out("Autoinstall on " + t_.kver + " was skipped for module(s) " + join(skipped_) + ".");
+        if (!failed_.empty()) r_.out("Autoinstall on " + t_.kver + " failed for module(s) " + join(failed_) + ".");
+        bool unresolved = false;
+        std::vector<std::string> deferred;
+        for (auto& [i, deps] : never_started_) {
+            const std::string id = cands_[i].id.str();
+            bool all_unknown = std::none_of(deps.begin(), deps.end(), [&](const std::string& d) { return known_.count(d); });
+            if (all_unknown) {
+                r_.out(id + " autoinstall deferred: BUILD_DEPENDS not registered with DKMS: " + join(deps) + ".");
+                deferred.push_back(id);
+            } else {
+                r_.out(id + " autoinstall failed due to missing dependencies: " + join(deps) + ".");
+                unresolved = true;
+            }
+        }
+        if (!deferred.empty()) {
+            r_.out("Autoinstall on " + t_.kver + " deferred module(s) " + join(deferred) +
+                   " due to BUILD_DEPENDS not yet registered with DKMS.");
+            r_.out("These may be provided externally or by a package not yet configured; autoinstall will retry on the "
+                   "next trigger.");
+        }
+        if (depmod_failed_) {
+            report_error(r_, Error(ExitCode::AutoinstallFailed, "depmod failed for kernel " + t_.kver + "."));
             unresolved = true;
         }
+        if (!failed_.empty() || unresolved) return failure();
+        return ExitCode::Ok;
     }
-    if (!deferred.empty()) {
-        r.out("Autoinstall on " + t.kver + " deferred module(s) " + join(deferred) +
-              " due to BUILD_DEPENDS not yet registered with DKMS.");
-        r.out("These may be provided externally or by a package not yet configured; autoinstall will retry on the "
-              "next trigger.");
+
+    Context& ctx_;
+    const Settings& s_;
+    Reporter& r_;
+    const Target& t_;
+    Ops ops_;
+    const Tree& tree_;
+    std::vector<std::string> installed_, skipped_, failed_;
+    std::set<std::string> known_;
+    std::vector<Candidate> cands_;
+    std::vector<std::shared_ptr<BufferReporter>> outs_;
+    std::vector<std::pair<size_t, std::vector<std::string>>> never_started_;
+    SigningOnce signing_;
+    bool any_installed_ = false, depmod_ran_ = false, depmod_failed_ = false;
+};
+
+}  // namespace
+
+ExitCode autoinstall(Context& ctx, const Target& t) {
+    if (path_exists(ctx.settings.etc_dkms() / "no-autoinstall")) {
+        ctx.report.out("Automatic installation of modules has been disabled.");
+        return ExitCode::Ok;
     }
-    if (depmod_failed) {
-        report_error(r, Error(ExitCode::AutoinstallFailed, "depmod failed for kernel " + t.kver + "."));
-        unresolved = true;
-    }
-    if (!failed.empty() || unresolved) {
-        report_error(r, Error(ExitCode::AutoinstallFailed, {"One or more modules failed to install during autoinstall.",
-                                                            "Refer to previous errors for more information."}));
-        return ExitCode::AutoinstallFailed;
-    }
-    return ExitCode::Ok;
+    return Autoinstall(ctx, t).run();
 }
 
 ExitCode kernel_preinst(Context& ctx, const Target& t) { return unbuild_all(ctx, t, "kernel_preinst", true); }

@@ -14,6 +14,8 @@
 
 #include "config.h"
 #include "dkms/conf/framework.hpp"
+#include "dkms/core/scope_guard.hpp"
+#include "dkms/core/text.hpp"
 #include "dkms/kernel/module_files.hpp"
 #include "dkms/sys/fs.hpp"
 #include "dkms/kernel/kernel.hpp"
@@ -41,25 +43,23 @@ std::string elapsed(std::chrono::steady_clock::duration d) {
 }
 
 // Runs one logged step the way dkms 3.4's invoke_command does: "<desc>... done." on screen,
-// a "# command:" block in make.log.
+// a "# command:" block in make.log. While it runs, progress events let a terminal show its time.
 class StepRunner {
-    // ANSI "erase to end of line": a redrawn shorter line leaves nothing of the longer one behind.
-    static constexpr const char* kClearToEol = "\033[K";
-
 public:
-    StepRunner(Reporter& r, fs::path log, std::string label, std::string jobserver)
-        : r_(r), log_(std::move(log)), label_(std::move(label)), jobserver_(std::move(jobserver)) {}
+    StepRunner(const Context& ctx, fs::path log, std::string label, std::string jobserver)
+        : ctx_(ctx), log_(std::move(log)), label_(std::move(label)), jobserver_(std::move(jobserver)) {}
 
     int run(const std::string& desc, const std::string& shell_cmd, const fs::path& cwd,
             const std::vector<std::pair<std::string, std::string>>& env) {
+        Reporter& r = ctx_.report;
         {
             std::ofstream l(log_, std::ios::app);
             l << "\n" << desc << "\n# command: " << shell_cmd << "\n";
         }
         // --verbose: dkms shows the command itself instead of "<description>...".
-        const bool verbose = r_.is_verbose();
-        if (verbose) r_.out(shell_cmd);
-        else r_.out_partial(desc + "...");
+        const bool verbose = r.is_verbose();
+        if (verbose) r.out(shell_cmd);
+        else r.out_partial(desc + "...");
         ProcessSpec p;
         p.argv = {"bash", "-c", shell_cmd};
         p.cwd = cwd;
@@ -72,12 +72,12 @@ public:
         // In a transaction with a job budget, make joins its jobserver instead of running -jN itself.
         if (!jobserver_.empty()) p.set_env.push_back({"MAKEFLAGS", jobserver_});
         auto start = std::chrono::steady_clock::now();
-        if (r_.interactive() && !verbose)
-            p.on_tick = [&](std::chrono::steady_clock::duration d) {
-                r_.out_partial("\r" + desc + "... " + label_ + " " + elapsed(d) + kClearToEol);
-            };
-        auto res = run_process(p);
-        if (r_.interactive() && !verbose) r_.out_partial("\r" + desc + "..." + kClearToEol);
+        using K = ProgressEvent::Kind;
+        r.progress({K::StepStarted, desc, label_});
+        if (r.interactive() && !verbose)
+            p.on_tick = [&](std::chrono::steady_clock::duration d) { r.progress({K::StepTicked, desc, label_, d}); };
+        auto res = run_process(ctx_, p);
+        r.progress({K::StepFinished, desc, label_, std::chrono::steady_clock::now() - start});
         {
             std::ofstream l(log_, std::ios::app);
             l << "\n# exit code: " << res.status
@@ -85,19 +85,19 @@ public:
               << "\n----------------------------------------------------------------\n";
         }
         if (res.ok()) {
-            r_.out(" done.");
+            r.out(" done.");
         } else {
-            r_.out("(bad exit status: " + std::to_string(res.status) + ")");
+            r.out("(bad exit status: " + std::to_string(res.status) + ")");
             if (!verbose) {
-                r_.out("Failed command:");
-                r_.out(shell_cmd);
+                r.out("Failed command:");
+                r.out(shell_cmd);
             }
         }
         return res.status;
     }
 
 private:
-    Reporter& r_;
+    const Context& ctx_;
     fs::path log_;
     std::string label_;
     std::string jobserver_;
@@ -115,12 +115,13 @@ void set_env_var(std::vector<std::pair<std::string, std::string>>& env, const st
 
 // framework.conf's build_environment: the file is sourced in a subshell and what it exports
 // reaches the build (dkms 3.4 imports its `export -p`). Only variables it sets or changes are taken.
-void import_build_environment(const fs::path& file, std::vector<std::pair<std::string, std::string>>& env) {
+void import_build_environment(const Context& ctx, const fs::path& file,
+                              std::vector<std::pair<std::string, std::string>>& env) {
     ProcessSpec p;
     p.argv = {"bash", "-c", "source \"$1\" >/dev/null 2>&1; env -0", "dkms-build-environment", file.string()};
     p.out = ProcessSpec::Out::Capture;
     p.err = ProcessSpec::Out::Null;
-    ProcessResult r = run_process(p);
+    ProcessResult r = run_process(ctx, p);
     if (!r.ok()) throw Error(ExitCode::Error, {"build_environment " + file.string() + " could not be read (bash exited " +
                                                    std::to_string(r.status) + ").",
                                                "Fix or remove build_environment in /etc/dkms/framework.conf."});
@@ -206,44 +207,67 @@ const SigningPlan& Ops::signing_plan(const Target& t) {
     return signing_.emplace(key, prepare_signing(ctx_, t)).first->second;
 }
 
-void Ops::build(const ModuleId& id, const Target& t) {
-    const Settings& s = ctx_.settings;
-    check_identifier("module name", id.name);
-    check_identifier("module version", id.version);
-    check_identifier("kernel version", t.kver);
-    check_identifier("architecture", t.arch);
-    refuse_planted_links(id, &t);
-    sweep_once(id.name);
-    if (!tree_.is_added(id) && !tree_.is_broken(id)) {
-        add(id, t);
-        ctx_.report.out("");
-    }
-    require_added(id);
-    std::optional<ModuleConfig> conf;
-    if (tree_.is_built(id, t)) {
-        if (!s.force) {
-            ctx_.report.out("Module " + id.str() + " already built for kernel " + t.kver + " (" + t.arch +
-                            "), skip. You may override by specifying --force.");
-            return;
+// One build of m/v for a kernel (Ops::build), step by step.
+struct Ops::BuildRun {
+    Ops& ops;
+    Context& ctx;
+    const Tree& tree;
+    const Settings& s;
+    const ModuleId& id;
+    const Target& t;
+    const CallOptions& call;
+    ModuleConfig c;
+    fs::path build, log;
+    std::vector<std::pair<std::string, std::string>> env;
+
+    BuildRun(Ops& o, const ModuleId& i, const Target& tg, const CallOptions& cl)
+        : ops(o), ctx(o.ctx_), tree(o.tree_), s(o.ctx_.settings), id(i), t(tg), call(cl),
+          build(o.tree_.build_dir(i)), log(build / "make.log") {}
+
+    ModuleConfig read_conf() const { return ops.read_conf(id, t, ConfMode::Strict, call); }
+
+    // The checks before anything changes, and the configuration; false when it is built already.
+    bool start() {
+        check_identifier("module name", id.name);
+        check_identifier("module version", id.version);
+        check_identifier("kernel version", t.kver);
+        check_identifier("architecture", t.arch);
+        ops.refuse_planted_links(id, &t);
+        ops.sweep_once(id.name);
+        if (!tree.is_added(id) && !tree.is_broken(id)) {
+            ops.add(id, t);
+            ctx.report.out("");
+        }
+        ops.require_added(id);
+        if (!tree.is_built(id, t)) {
+            c = read_conf();
+            return true;
+        }
+        if (!call.force) {
+            ctx.report.out("Module " + id.str() + " already built for kernel " + t.str() +
+                           ", skip. You may override by specifying --force.");
+            return false;
         }
         // A rebuild that cannot start (dkms.conf unreadable or invalid, headers gone) must not take the
         // existing build away first.
-        conf = read_conf(id, t, ConfMode::Strict);
-        check_headers(t);
-        unbuild(id, t, {.say_skip = false});
+        c = read_conf();
+        ops.check_headers(t);
+        ops.unbuild(id, t, {.say_skip = false});
+        return true;
     }
-    ModuleConfig c = conf ? std::move(*conf) : read_conf(id, t, ConfMode::Strict);
-    bool all_excluded = !c.modules.empty();
-    for (auto& m : c.modules) all_excluded = all_excluded && m.excluded;
-    if (c.build_excluded || (c.has_build_exclusive && all_excluded)) {
-        ctx_.report.err("Warning: The " + tree_.built_dir(id, t).string() + "/dkms.conf");
-        ctx_.report.err("for module " + id.str() + " includes BUILD_EXCLUSIVE directives");
-        ctx_.report.err("which do not match this kernel/arch/config for any modules.");
-        ctx_.report.err("This indicates that it should not be built.");
-        throw Error(ExitCode::BuildExcluded, std::vector<std::string>{});
-    }
-    fs::path src = tree_.source_link(id);
-    {
+
+    // BUILD_EXCLUSIVE, a source to build, the headers, the signing prologue, BUILD_DEPENDS.
+    void check_buildable() {
+        bool all_excluded = !c.modules.empty();
+        for (auto& m : c.modules) all_excluded = all_excluded && m.excluded;
+        if (c.build_excluded || (c.has_build_exclusive && all_excluded)) {
+            ctx.report.err("Warning: The " + tree.built_dir(id, t).string() + "/dkms.conf");
+            ctx.report.err("for module " + id.str() + " includes BUILD_EXCLUSIVE directives");
+            ctx.report.err("which do not match this kernel/arch/config for any modules.");
+            ctx.report.err("This indicates that it should not be built.");
+            throw Error(ExitCode::BuildExcluded, std::vector<std::string>{});
+        }
+        fs::path src = tree.source_link(id);
         int n = 0;
         std::error_code ec;
         for (fs::directory_iterator it(src, ec), end; !ec && it != end && n < 2; it.increment(ec)) ++n;
@@ -251,202 +275,211 @@ void Ops::build(const ModuleId& id, const Target& t) {
             throw Error(ExitCode::BadConf, {"The directory " + src.string() +
                                                 " does not appear to have module source located within it.",
                                             "Build halted."});
+        ops.check_headers(t);
+        // dkms's prepare_kernel_and_signing: the prologue and its blank line once per kernel/arch and run
+        // (not again for a second module of an autoinstall, or a dependent module rebuilt after install).
+        const bool prologue = !ops.signing_.count(t.kver + "/" + t.arch);
+        ops.signing_plan(t);
+        if (prologue) ctx.report.out("");
+        check_build_depends();
     }
-    check_headers(t);
-    // dkms's prepare_kernel_and_signing: the prologue and its blank line once per kernel/arch and run
-    // (not again for a second module of an autoinstall, or a dependent module rebuilt after install).
-    const bool prologue = !signing_.count(t.kver + "/" + t.arch);
-    const SigningPlan& signing = signing_plan(t);
-    if (prologue) ctx_.report.out("");
 
     // BUILD_DEPENDS must be installed for this kernel.
-    std::vector<std::string> missing;
-    for (auto& d : c.build_depends)
-        if (tree_.installed_version(d, t).empty()) missing.push_back(d);
-    if (!missing.empty()) {
-        std::string list;
-        for (auto& m : missing) list += (list.empty() ? "" : " ") + m;
-        if (!s.force)
-            throw Error(ExitCode::MissingDepends, {"Aborting build of module " + id.str() + " for kernel " + t.kver + " (" +
-                                                       t.arch + ") due to missing BUILD_DEPENDS: " + list + ".",
+    void check_build_depends() {
+        std::vector<std::string> missing;
+        for (auto& d : c.build_depends)
+            if (tree.installed_version(d, t).empty()) missing.push_back(d);
+        if (missing.empty()) return;
+        std::string list = join(missing);
+        if (!call.force)
+            throw Error(ExitCode::MissingDepends, {"Aborting build of module " + id.str() + " for kernel " + t.str() +
+                                                       " due to missing BUILD_DEPENDS: " + list + ".",
                                                    "You may override by specifying --force."});
-        ctx_.report.warning("Trying to build module " + id.str() + " for kernel " + t.kver + " (" + t.arch +
-                            ") despite of missing BUILD_DEPENDS: " + list + ".");
+        ctx.report.warning("Trying to build module " + id.str() + " for kernel " + t.str() +
+                           " despite of missing BUILD_DEPENDS: " + list + ".");
     }
 
-    // Environment: the compiler the kernel was built with (CONFIG_CC_VERSION_TEXT's first word).
-    std::vector<std::pair<std::string, std::string>> env;
-    fs::path ksrc = s.kernel_source_dir_for(t.kver);
-    fs::path kconfig = kernel_config_path(s, t.kver);
-    if (!kconfig.empty()) {
-        const std::set<std::string> wanted{"CONFIG_CC_VERSION_TEXT", "CONFIG_CC_IS_CLANG"};
-        KernelConfig kc = read_kernel_config(kconfig, &wanted);
-        std::string cc = kc.count("CONFIG_CC_VERSION_TEXT") ? kc["CONFIG_CC_VERSION_TEXT"] : "";
-        cc = cc.substr(0, cc.find(' '));
-        if (kc.count("CONFIG_CC_IS_CLANG") && kc["CONFIG_CC_IS_CLANG"] == "y") cc = "clang";
-        if (!cc.empty() && !find_program(cc).empty()) {
-            env.push_back({"CC", cc});
-            env.push_back({"KERNEL_CC", cc});
+    // The environment of the steps: the compiler the kernel was built with (CONFIG_CC_VERSION_TEXT's
+    // first word), and framework.conf's build_environment.
+    void read_environment() {
+        fs::path kconfig = kernel_config_path(s, t.kver);
+        if (!kconfig.empty()) {
+            const std::set<std::string> wanted{"CONFIG_CC_VERSION_TEXT", "CONFIG_CC_IS_CLANG"};
+            KernelConfig kc = read_kernel_config(kconfig, &wanted);
+            std::string cc = kc.count("CONFIG_CC_VERSION_TEXT") ? kc["CONFIG_CC_VERSION_TEXT"] : "";
+            cc = cc.substr(0, cc.find(' '));
+            if (kc.count("CONFIG_CC_IS_CLANG") && kc["CONFIG_CC_IS_CLANG"] == "y") cc = "clang";
+            if (!cc.empty() && !find_program(cc).empty()) {
+                env.push_back({"CC", cc});
+                env.push_back({"KERNEL_CC", cc});
+            }
         }
+        if (!s.build_environment.empty() && fs::is_regular_file(s.build_environment))
+            import_build_environment(ctx, s.build_environment, env);
     }
-    if (!s.build_environment.empty() && fs::is_regular_file(s.build_environment))
-        import_build_environment(s.build_environment, env);
 
-    // Fresh build directory: a copy of the source (dkms.conf files refer to <dkms_tree>/m/v/build).
-    fs::path build = tree_.build_dir(id);
-    remove_tree(build);
-    // cp -a source/ build: the link is followed, the sources are copied, never modified in place.
-    copy_tree(fs::canonical(src), build);
-    {
+    // A fresh build directory: a copy of the source (dkms.conf files refer to <dkms_tree>/m/v/build),
+    // the administrator's patches, and a new make.log.
+    void prepare_directory() {
+        remove_tree(build);
+        // cp -a source/ build: the link is followed, the sources are copied, never modified in place.
+        copy_tree(fs::canonical(tree.source_link(id)), build);
         fs::path overlay = s.etc_dkms() / id.name / "patches";
+        std::error_code ec;
         if (dir_exists(overlay)) {
-            std::error_code ec;
             fs::create_directories(build / "patches", ec);
             for (fs::directory_iterator it(overlay, ec), end; !ec && it != end; it.increment(ec))
                 if (it->is_regular_file()) copy_file_atomic(it->path(), build / "patches" / it->path().filename(), 0644);
         }
-    }
-    // Stale staging directories from an interrupted build are removed before a new one starts.
-    {
-        std::error_code ec;
-        for (fs::directory_iterator it(tree_.kernel_dir(id, t.kver), ec), end; !ec && it != end; it.increment(ec))
+        // Stale staging directories from an interrupted build are removed before a new one starts.
+        for (fs::directory_iterator it(tree.kernel_dir(id, t.kver), ec), end; !ec && it != end; it.increment(ec))
             if (it->path().filename().string().rfind(".tmp_" + t.arch + "_", 0) == 0) remove_tree(it->path());
+        write_file_atomic(log, "DKMS (dkms-run-" DKMS_RUN_VERSION ") make.log for " + id.str() + " for kernel " +
+                                   t.str() + "\n" + now_string() + "\n");
     }
-    fs::path log = build / "make.log";
-    write_file_atomic(log, "DKMS (dkms-run-" DKMS_RUN_VERSION ") make.log for " + id.str() + " for kernel " + t.kver +
-                               " (" + t.arch + ")\n" + now_string() + "\n");
-    StepRunner step(ctx_.report, log, id.str() + " for " + t.kver, s.jobserver_makeflags);
-    auto fail_consult = [&](ExitCode code, std::string first) {
+
+    [[noreturn]] void fail_consult(ExitCode code, std::string first) const {
         std::vector<std::string> lines{std::move(first), "Consult " + log.string() + " for more information."};
         // A full disk makes make fail like a compiler error: say so when the log or the disk shows it.
         std::string why = disk_full_reason(build, log);
         if (!why.empty()) lines.push_back(why);
         throw Error(code, lines);
-    };
-
-    for (auto& p : c.patches) {
-        if (has_dotdot(p))
-            throw Error(ExitCode::Unsupported, "Patch " + p + " as specified in dkms.conf contains '..' path component.");
-        if (!fs::exists(build / "patches" / p))
-            throw Error(ExitCode::Unsupported, {"Patch " + p + " as specified in dkms.conf cannot be",
-                                                "found in " + (build / "patches").string() + "/."});
-        if (step.run("Applying patch " + p, "patch -p1 < " + shell_word("./patches/" + p), build, env) != 0)
-            fail_consult(ExitCode::InstallFailed, "Application of patch " + p + " failed.");
     }
+
     // PRE_BUILD / POST_BUILD run from the build directory, logged in make.log; one that fails stops
     // the build with its own exit status after dkms's "Consult ..." (and no Error! line).
-    auto script_step = [&](const std::string& which, const std::string& script) {
-        auto [prog, rest] = script_command(id, script, build);
+    void script_step(StepRunner& step, const std::string& which, const std::string& script) {
+        auto [prog, rest] = ops.script_command(id, script, build);
         if (prog.empty()) return;
         if (access(prog.c_str(), X_OK) != 0) {
-            ctx_.report.out("");
-            ctx_.report.warning("The " + which + " script is not executable.");
+            ctx.report.out("");
+            ctx.report.warning("The " + which + " script is not executable.");
             return;
         }
         std::string cmd = "cd " + shell_word(build.string() + "/") + " && " + shell_word(prog.string()) + rest;
         if (int rc = step.run("Running the " + which + " script", cmd, build, env); rc != 0) {
-            ctx_.report.out("Consult " + log.string() + " for more information.");
+            ctx.report.out("Consult " + log.string() + " for more information.");
             throw Error(ExitCode(rc), std::vector<std::string>{});
         }
-    };
-    script_step("pre_build", c.pre_build);
-
-    int rc = step.run("Building module(s)", c.make_command, build, env);
-    if (rc != 0) {
-        fail_consult(ExitCode::BuildFailed, "Bad return status for module build on kernel: " + t.kver + " (" + t.arch + ")");
     }
-    for (auto& m : c.modules) {
-        if (m.excluded) continue;
-        // Only regular files the build made inside the build directory are taken: a module (or a
-        // BUILT_MODULE_LOCATION) that is a symlink would copy whatever it points at (/etc/shadow) into
-        // the trees, world-readable.
-        fs::path rel = m.built_location + m.built_name + ".ko";
-        if (fs::path link = first_symlink(build, rel); !link.empty()) {
-            std::error_code ec;
-            throw Error(ExitCode::ModuleMissing,
-                        {"Build of " + m.built_name + ".ko failed for: " + t.kver + " (" + t.arch + "): " + link.string() +
-                             " is a symbolic link (to " + fs::read_symlink(link, ec).string() + ").",
-                         "dkms-run takes only regular files made by the build inside " + build.string() +
-                             "; remove the link from the module source."});
+
+    // The patches, PRE_BUILD and make.
+    void make(StepRunner& step) {
+        for (auto& p : c.patches) {
+            if (has_dotdot(p))
+                throw Error(ExitCode::Unsupported, "Patch " + p + " as specified in dkms.conf contains '..' path component.");
+            if (!fs::exists(build / "patches" / p))
+                throw Error(ExitCode::Unsupported, {"Patch " + p + " as specified in dkms.conf cannot be",
+                                                    "found in " + (build / "patches").string() + "/."});
+            if (step.run("Applying patch " + p, "patch -p1 < " + shell_word("./patches/" + p), build, env) != 0)
+                fail_consult(ExitCode::InstallFailed, "Application of patch " + p + " failed.");
         }
-        if (struct stat st{}; lstat((build / rel).c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-            throw Error(ExitCode::ModuleMissing, {"Build of " + m.built_name + ".ko failed for: " + t.kver + " (" +
-                                                      t.arch + "): " + (build / rel).string() + " is not a regular file."});
-        if (!fs::exists(build / rel))
-            throw Error(ExitCode::ModuleMissing,
-                        {"Build of " + m.built_name + ".ko failed for: " + t.kver + " (" + t.arch + ")",
-                         "Make sure the name of the generated module is correct and at the root of the",
-                         "build directory, or consult make.log in the build directory",
-                         build.string() + " for more information."});
+        script_step(step, "pre_build", c.pre_build);
+        if (step.run("Building module(s)", c.make_command, build, env) != 0)
+            fail_consult(ExitCode::BuildFailed, "Bad return status for module build on kernel: " + t.str());
     }
 
-    // Stage the results and rename into place: a crash leaves either nothing or a complete build.
-    fs::path kdir = tree_.kernel_dir(id, t.kver);
-    fs::create_directories(kdir);
-    TempDir stage(kdir, ".tmp_" + t.arch + "_");
-    fs::create_directories(stage.path() / "module");
-    fs::create_directories(stage.path() / "log");
-    Manifest man;
-    man.module = id.name;
-    man.version = id.version;
-    man.kernel = t.kver;
-    man.arch = t.arch;
-    man.make_command = c.make_command;
-    if (struct stat st{}; lstat((build / "Module.symvers").c_str(), &st) == 0) {
-        if (S_ISREG(st.st_mode)) copy_file_atomic(build / "Module.symvers", stage.path() / "module/Module.symvers", 0644);
-        else ctx_.report.warning((build / "Module.symvers").string() + " is not a regular file; not kept.");
+    // Only regular files the build made inside the build directory are taken: a module (or a
+    // BUILT_MODULE_LOCATION) that is a symlink would copy whatever it points at (/etc/shadow) into
+    // the trees, world-readable.
+    void check_results() const {
+        for (auto& m : c.modules) {
+            if (m.excluded) continue;
+            fs::path rel = m.built_location + m.built_name + ".ko";
+            if (fs::path link = first_symlink(build, rel); !link.empty()) {
+                std::error_code ec;
+                throw Error(ExitCode::ModuleMissing,
+                            {"Build of " + m.built_name + ".ko failed for: " + t.str() + ": " + link.string() +
+                                 " is a symbolic link (to " + fs::read_symlink(link, ec).string() + ").",
+                             "dkms-run takes only regular files made by the build inside " + build.string() +
+                                 "; remove the link from the module source."});
+            }
+            if (struct stat st{}; lstat((build / rel).c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+                throw Error(ExitCode::ModuleMissing, {"Build of " + m.built_name + ".ko failed for: " + t.str() + ": " +
+                                                          (build / rel).string() + " is not a regular file."});
+            if (!fs::exists(build / rel))
+                throw Error(ExitCode::ModuleMissing,
+                            {"Build of " + m.built_name + ".ko failed for: " + t.str(),
+                             "Make sure the name of the generated module is correct and at the root of the",
+                             "build directory, or consult make.log in the build directory",
+                             build.string() + " for more information."});
+        }
     }
+
     // strip, sign, compress (in that order, as dkms 3.4), then into the staging directory.
-    std::string suffix = kernel_module_compression(s.install_tree / t.kver);
-    for (auto& m : c.modules) {
-        if (m.excluded) continue;
-        fs::path ko = build / (m.built_location + m.built_name + ".ko");
-        if (m.strip) {
-            ProcessSpec p;
-            p.argv = {"strip", "-g", ko.string()};
-            p.out = ProcessSpec::Out::Null;
-            p.err = ProcessSpec::Out::Null;
-            run_process(p);
+    void stage_modules(const fs::path& stage, Manifest& man) {
+        const SigningPlan& signing = ops.signing_plan(t);
+        std::string suffix = kernel_module_compression(s.install_tree / t.kver);
+        for (auto& m : c.modules) {
+            if (m.excluded) continue;
+            fs::path ko = build / (m.built_location + m.built_name + ".ko");
+            if (m.strip) {
+                ProcessSpec p;
+                p.argv = {"strip", "-g", ko.string()};
+                p.out = ProcessSpec::Out::Null;
+                p.err = ProcessSpec::Out::Null;
+                run_process(ctx, p);
+            }
+            sign_module(ctx, signing, ko);
+            fs::path result = compress_module(ctx, ko, suffix);
+            std::string name = m.dest_name + result.filename().string().substr(m.built_name.size());
+            fs::path dst = stage / "module" / name;
+            copy_file_atomic(result, dst, 0644);
+            man.files.push_back({name, sha256_file(dst), ""});
         }
-        sign_module(ctx_, signing, ko);
-        fs::path result = compress_module(ctx_, ko, suffix);
-        std::string name = m.dest_name + result.filename().string().substr(m.built_name.size());
-        fs::path dst = stage.path() / "module" / name;
-        copy_file_atomic(result, dst, 0644);
-        man.files.push_back({name, sha256_file(dst), ""});
     }
-    // BUILD_DEPENDS_REBUILD: the version of each dependency this build was made against.
-    if (!s.force && lower_yes(raw_get(c.raw, "BUILD_DEPENDS_REBUILD")))
-        for (auto& d : c.build_depends) {
-            std::string v = latest_built_version(tree_, d, t);
-            if (!v.empty() && unsafe_name_reason(d).empty()) write_file_atomic(stage.path() / (".dep_" + d), v + "\n", 0644);
+
+    // The results staged and renamed into place: a crash leaves either nothing or a complete build.
+    fs::path commit(Manifest& man) {
+        fs::path kdir = tree.kernel_dir(id, t.kver);
+        fs::create_directories(kdir);
+        TempDir stage(kdir, ".tmp_" + t.arch + "_");
+        fs::create_directories(stage.path() / "module");
+        fs::create_directories(stage.path() / "log");
+        man.module = id.name;
+        man.version = id.version;
+        man.kernel = t.kver;
+        man.arch = t.arch;
+        man.make_command = c.make_command;
+        if (struct stat st{}; lstat((build / "Module.symvers").c_str(), &st) == 0) {
+            if (S_ISREG(st.st_mode)) copy_file_atomic(build / "Module.symvers", stage.path() / "module/Module.symvers", 0644);
+            else ctx.report.warning((build / "Module.symvers").string() + " is not a regular file; not kept.");
         }
-    copy_file_atomic(log, stage.path() / "log/make.log", 0644);
-    write_manifest(stage.path(), man);
-    chmod(stage.path().c_str(), 0755);
-    fs::path final_dir = tree_.built_dir(id, t);
-    // What a build killed before its module/ was filled left (dkms makes the directories first).
-    if (real_dir_exists(final_dir) && !tree_.is_built(id, t)) {
-        TempDir old(kdir, ".tmp_" + t.arch + "_");
-        if (rename(final_dir.c_str(), (old.path() / "old").c_str()) != 0)
-            throw SystemError("cannot replace " + final_dir.string(), errno);
+        stage_modules(stage.path(), man);
+        // BUILD_DEPENDS_REBUILD: the version of each dependency this build was made against.
+        if (!call.force && lower_yes(raw_get(c.raw, "BUILD_DEPENDS_REBUILD")))
+            for (auto& d : c.build_depends) {
+                std::string v = latest_built_version(tree, d, t);
+                if (!v.empty() && unsafe_name_reason(d).empty())
+                    write_file_atomic(stage.path() / (".dep_" + d), v + "\n", 0644);
+            }
+        copy_file_atomic(log, stage.path() / "log/make.log", 0644);
+        write_manifest(stage.path(), man);
+        chmod(stage.path().c_str(), 0755);
+        fs::path final_dir = tree.built_dir(id, t);
+        // What a build killed before its module/ was filled left (dkms makes the directories first).
+        if (real_dir_exists(final_dir) && !tree.is_built(id, t)) {
+            TempDir old(kdir, ".tmp_" + t.arch + "_");
+            if (rename(final_dir.c_str(), (old.path() / "old").c_str()) != 0)
+                throw SystemError("cannot replace " + final_dir.string(), errno);
+        }
+        if (rename(stage.path().c_str(), final_dir.c_str()) != 0) {
+            int e = errno;
+            throw Error(ExitCode::ModuleMissing, "Cannot move the build of " + id.str() + " into " + final_dir.string() +
+                                                     ": " + std::strerror(e));
+        }
+        stage.release();
+        return final_dir;
     }
-    if (rename(stage.path().c_str(), final_dir.c_str()) != 0) {
-        int e = errno;
-        throw Error(ExitCode::ModuleMissing, "Cannot move the build of " + id.str() + " into " + final_dir.string() +
-                                                 ": " + std::strerror(e));
-    }
-    stage.release();
+
     // POST_BUILD runs once the build is in place, as in dkms 3.4 (scripts that sign or check the
     // modules look in ../$kernelver/$arch/module/). If it fails or is interrupted, the build is
     // taken away again: what it was meant to finish is not complete (dkms leaves it built).
-    if (!c.post_build.empty()) {
-        try {
-            script_step("post_build", c.post_build);
-        } catch (...) {
-            remove_tree(final_dir);
-            throw;
-        }
+    void post_build(StepRunner& step, const fs::path& final_dir, Manifest& man) {
+        if (c.post_build.empty()) return;
+        ScopeGuard undo([&] { remove_tree(final_dir); });
+        script_step(step, "post_build", c.post_build);
+        undo.dismiss();
         for (auto& f : man.files)  // it may have changed the modules (signed them): the record follows
             if (path_exists(final_dir / "module" / f.name)) f.sha256 = sha256_file(final_dir / "module" / f.name);
         write_manifest(final_dir, man);
@@ -454,13 +487,34 @@ void Ops::build(const ModuleId& id, const Target& t) {
     }
     // Debian's dkms runs CLEAN after the build: a MAKE that writes into /usr/src/<m>-<v> leaves it as
     // dpkg installed it. Its failure is not the build's (as there). Upstream 3.1.8 and later ignore CLEAN.
-    if (std::string clean = raw_get(c.raw, "CLEAN"); debian_family(s) && !clean.empty() && clean != "true" &&
-                                                      clean != "/bin/true" && clean != "/usr/bin/true") {
-        step.run("Cleaning build area", clean, build, env);
+    void clean(StepRunner& step, const fs::path& final_dir) {
+        std::string cmd = raw_get(c.raw, "CLEAN");
+        if (!debian_family(s) || cmd.empty() || cmd == "true" || cmd == "/bin/true" || cmd == "/usr/bin/true")
+            return;
+        step.run("Cleaning build area", cmd, build, env);
         copy_file_atomic(log, final_dir / "log/make.log", 0644);
     }
-    remove_tree(build);
-    fs::create_directories(build);
+};
+
+CallOptions Ops::defaults() const {
+    return {ctx_.settings.force, ctx_.settings.force || ctx_.settings.force_version_override, {}};
+}
+
+void Ops::build(const ModuleId& id, const Target& t, const CallOptions& call) {
+    BuildRun b(*this, id, t, call);
+    if (!b.start()) return;
+    b.check_buildable();
+    b.read_environment();
+    b.prepare_directory();
+    StepRunner step(ctx_, b.log, id.str() + " for " + t.kver, call.jobserver);
+    b.make(step);
+    b.check_results();
+    Manifest man;
+    fs::path final_dir = b.commit(man);
+    b.post_build(step, final_dir, man);
+    b.clean(step, final_dir);
+    remove_tree(b.build);
+    fs::create_directories(b.build);
 }
 
 }  // namespace dkms

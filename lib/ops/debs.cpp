@@ -159,7 +159,7 @@ fs::path dpkg_deb(Context& ctx, Staging& st, std::int64_t t, const fs::path& out
     p.set_env = {{"SOURCE_DATE_EPOCH", std::to_string(t)}};
     p.out = ProcessSpec::Out::Capture;
     p.err_to_out = true;
-    auto r = run_process(p);
+    auto r = run_process(ctx, p);
     if (!r.ok()) {
         unlink(tmp_out.c_str());
         std::vector<std::string> lines{"dpkg-deb could not build " + out.filename().string() + " (exit " + std::to_string(r.status) + "):"};
@@ -406,7 +406,7 @@ std::string signed_module(const Context& ctx, const SiteKey& k, const fs::path& 
     p.argv = {k.sign_file.string(), k.hash, k.key, k.cert.string(), ko.string()};
     p.out = ProcessSpec::Out::Capture;
     p.err_to_out = true;
-    ProcessResult r = run_process(p);
+    ProcessResult r = run_process(ctx, p);
     std::string why = r.ok() ? verify_appended_signature(read_file(ko), k.cert)
                              : "sign-file exited with " + std::to_string(r.status);
     if (!why.empty())
@@ -775,7 +775,7 @@ fs::path make_source_dsc(Ops& ops, Context& ctx, const ModuleId& id, const DebOp
     p.set_env = {{"SOURCE_DATE_EPOCH", std::to_string(when)}};
     p.out = ProcessSpec::Out::Capture;
     p.err_to_out = true;
-    auto r = run_process(p);
+    auto r = run_process(ctx, p);
     if (!r.ok()) throw Error(ExitCode::InstallFailed, {"dpkg-source could not build the source package:", r.out});
     std::string stem = pkg + "_" + id.version;
     fs::path dsc = outdir / (stem + ".dsc");

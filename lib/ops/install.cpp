@@ -83,14 +83,13 @@ void modprobe_on_install(const Context& ctx, const Target& t) {
         p.argv.insert(p.argv.end(), {"-d", base->string()});
     p.out = ProcessSpec::Out::Null;
     p.err = ProcessSpec::Out::Null;
-    run_process(p);
+    run_process(ctx, p);
 }
 
 }  // namespace
 
-bool Ops::depmod(const std::string& kver) {
+bool Ops::run_depmod(const std::string& kver) {
     const Settings& s = ctx_.settings;
-    if (s.defer_depmod) return true;
     // dkms says "Running depmod... done." also when its do_depmod does nothing: --no-depmod, or no
     // modules.dep (headers installed without the kernel's image).
     fs::path kdir = s.install_tree / kver;
@@ -117,7 +116,7 @@ bool Ops::depmod(const std::string& kver) {
     p.argv = argv;
     p.out = ProcessSpec::Out::Null;
     p.err = ProcessSpec::Out::Null;
-    auto r = run_process(p);
+    auto r = run_process(ctx_, p);
     if (r.ok()) {
         ctx_.report.out(" done.");
         return true;
@@ -128,166 +127,212 @@ bool Ops::depmod(const std::string& kver) {
     return false;
 }
 
-void Ops::install(const ModuleId& id, const Target& t) {
-    const Settings& s = ctx_.settings;
-    check_identifier("module name", id.name);
-    check_identifier("module version", id.version);
-    check_identifier("kernel version", t.kver);
-    check_identifier("architecture", t.arch);
-    refuse_planted_links(id, &t);
-    sweep_once(id.name);
-    if (tree_.is_installed(id, t)) {
-        if (!s.force) {
-            retire_inactive(id.name, t);
-            ctx_.report.out("Module " + id.str() + " already installed on kernel " + t.kver + " (" + t.arch +
-                            "), skip. You may override by specifying --force.");
-            return;
+// One install of m/v on a kernel (Ops::install), step by step.
+struct Ops::InstallRun {
+    Ops& ops;
+    Context& ctx;
+    const Tree& tree;
+    const Settings& s;
+    const ModuleId& id;
+    const Target& t;
+    const CallOptions& given;
+    CallOptions call;  ///< given, and what modules_to_force_install adds
+    fs::path kdir, bdir;
+    ModuleConfig c;
+    Manifest man;
+    // Everything this run changes in the install tree, to be undone if it fails half-way (a full
+    // disk, a read-only tree): no module file left behind, the kernel's own modules back in place.
+    std::vector<fs::path> copied, dirs;
+    bool touched_originals = false;
+
+    InstallRun(Ops& o, const ModuleId& i, const Target& tg, const CallOptions& cl)
+        : ops(o), ctx(o.ctx_), tree(o.tree_), s(o.ctx_.settings), id(i), t(tg), given(cl), call(cl),
+          kdir(s.install_tree / tg.kver), bdir(o.tree_.built_dir(i, tg)) {}
+
+    // The checks before anything changes, and the build when there is none; false when it is
+    // installed already.
+    bool start() {
+        check_identifier("module name", id.name);
+        check_identifier("module version", id.version);
+        check_identifier("kernel version", t.kver);
+        check_identifier("architecture", t.arch);
+        ops.refuse_planted_links(id, &t);
+        ops.sweep_once(id.name);
+        if (tree.is_installed(id, t)) {
+            if (!call.force) {
+                ops.retire_inactive(id.name, t);
+                ctx.report.out("Module " + id.str() + " already installed on kernel " + t.str() +
+                               ", skip. You may override by specifying --force.");
+                return false;
+            }
+            ops.uninstall(id, t);
+            ctx.report.out("");
         }
-        uninstall(id, t);
-        ctx_.report.out("");
+        refuse_if_provided(s, id, t);  // a binary module package's files (docs/fleet.md)
+        if (!dir_exists(kdir))
+            throw Error(ExitCode::InstallFailed, {"The directory " + kdir.string() + " doesn't exist.",
+                                                  "You cannot install a module onto a non-existent kernel."});
+        // --force on install means reinstall, not rebuild.
+        if (!tree.is_built(id, t)) ops.build(id, t, {.force = false, .force_version = false, .jobserver = call.jobserver});
+        ops.require_added(id);
+        apply_forced_installation();
+        c = ops.read_conf(id, t, ConfMode::Strict, given);
+        return true;
     }
-    refuse_if_provided(s, id, t);  // a binary module package's files (docs/fleet.md)
-    fs::path kdir = s.install_tree / t.kver;
-    if (!dir_exists(kdir))
-        throw Error(ExitCode::InstallFailed, {"The directory " + kdir.string() + " doesn't exist.",
-                                              "You cannot install a module onto a non-existent kernel."});
-    if (!tree_.is_built(id, t)) {
-        Settings saved = s;
-        ctx_.settings.force = false;  // --force on install means reinstall, not rebuild
-        try {
-            build(id, t);
-        } catch (...) {
-            ctx_.settings = saved;
-            throw;
+
+    // /usr/share/dkms/modules_to_force_install/ names this module.
+    void apply_forced_installation() {
+        std::string forced = forced_installation(s, id.name);
+        if (forced == "force") {
+            ctx.report.out("Forcing installation of " + id.name);
+            call.force = call.force_version = true;
+        } else if (forced == "version-override") {
+            ctx.report.out("Forcing version override of " + id.name);
+            call.force_version = true;
         }
-        ctx_.settings = saved;
     }
-    require_added(id);
-    bool force = s.force, force_version = s.force || s.force_version_override;
-    std::string forced = forced_installation(s, id.name);
-    if (forced == "force") {
-        ctx_.report.out("Forcing installation of " + id.name);
-        force = force_version = true;
-    } else if (forced == "version-override") {
-        ctx_.report.out("Forcing version override of " + id.name);
-        force_version = true;
-    }
-    ModuleConfig c = read_conf(id, t, ConfMode::Strict);
-    fs::path bdir = tree_.built_dir(id, t);
+
     // Every module must be there before anything is copied: never a partial install.
-    for (auto& m : c.modules) {
-        if (m.excluded) continue;
-        fs::path built = find_module_file(bdir / "module", m.dest_name);
-        if (built.empty())
-            throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + (bdir / "module").string());
-        if (struct stat st{}; lstat(built.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-            throw Error(ExitCode::InstallFailed, {built.string() + " is not a regular file.",
-                                                  "Build the module again: dkms-run build " + id.str() + " -k " + t.kver +
-                                                      " --force"});
-        // Never write through a symbolic link planted in the install tree (updates -> /etc).
-        fs::path dst = kdir / fs::path(m.dest_location).relative_path() / built.filename();
-        if (std::string why = unsafe_path_below(kdir, dst); !why.empty())
-            throw Error(ExitCode::InstallFailed, {"Cannot install " + dst.string() + ": it " + why + ".",
-                                                  "Replace the link with a directory, or remove it, and install again."});
+    void check_built() const {
+        for (auto& m : c.modules) {
+            if (m.excluded) continue;
+            fs::path built = find_module_file(bdir / "module", m.dest_name);
+            if (built.empty())
+                throw Error(ExitCode::InstallFailed, "Missing module " + m.dest_name + " in " + (bdir / "module").string());
+            if (struct stat st{}; lstat(built.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+                throw Error(ExitCode::InstallFailed, {built.string() + " is not a regular file.",
+                                                      "Build the module again: dkms-run build " + id.str() + " -k " +
+                                                          t.kver + " --force"});
+            // Never write through a symbolic link planted in the install tree (updates -> /etc).
+            fs::path dst = kdir / fs::path(m.dest_location).relative_path() / built.filename();
+            if (std::string why = unsafe_path_below(kdir, dst); !why.empty())
+                throw Error(ExitCode::InstallFailed, {"Cannot install " + dst.string() + ": it " + why + ".",
+                                                      "Replace the link with a directory, or remove it, and install again."});
+        }
     }
-    if (!c.pre_install.empty()) {
+
+    void run_pre_install() {
+        if (c.pre_install.empty()) return;
         try {
-            run_script(id, "pre_install", c.pre_install, tree_.source_link(id), true);
+            ops.run_script(id, "pre_install", c.pre_install, tree.source_link(id), true);
         } catch (const Error&) {
-            if (!force)
+            if (!call.force)
                 throw Error(ExitCode::PreInstallFailed,
                             {"pre_install failed, aborting install.", "You may override by specifying --force."});
         }
     }
-    // What killed runs left: files of builds that are not installed (this one's included: they would
-    // fail the version check against themselves), archived originals waiting to be put back.
-    retire_inactive(id.name, t);
-    settle_originals(ctx_, tree_, id.name, t, false);
 
-    Manifest man;
-    bool have_manifest = false;
-    try {
-        have_manifest = read_manifest(bdir, man);
-    } catch (const Error& e) {
-        ctx_.report.warning(e.lines().front());
-        ctx_.report.warning("Writing a new manifest from the built modules.");
-        man = Manifest{};
-    }
-    if (!have_manifest) {
+    void read_manifest_or_start_one() {
+        bool have_manifest = false;
+        try {
+            have_manifest = read_manifest(bdir, man);
+        } catch (const Error& e) {
+            ctx.report.warning(e.lines().front());
+            ctx.report.warning("Writing a new manifest from the built modules.");
+            man = Manifest{};
+        }
+        if (have_manifest) return;
         man.module = id.name;
         man.version = id.version;
         man.kernel = t.kver;
         man.arch = t.arch;
     }
+
     // The version checks come first, against what is installed now (another version of this module
     // included): a refused install changes nothing.
-    std::vector<const ModuleRecord*> todo;
-    for (auto& m : c.modules)
-        if (!m.excluded && install_allowed(id, t, c, m, force, force_version)) todo.push_back(&m);
-    if (todo.empty() && !c.modules.empty()) throw Error(ExitCode::InstallFailed, "Installation aborted.");
+    std::vector<const ModuleRecord*> allowed_modules() {
+        std::vector<const ModuleRecord*> todo;
+        for (auto& m : c.modules)
+            if (!m.excluded && ops.install_allowed(id, t, c, m, call.force, call.force_version)) todo.push_back(&m);
+        if (todo.empty() && !c.modules.empty()) throw Error(ExitCode::InstallFailed, "Installation aborted.");
+        return todo;
+    }
 
+    // Never leave another form of the same module beside the new one (foo.ko next to foo.ko.xz), when a
+    // dkms module put it there; another package's module of the same name is replaced, and put back
+    // when this one is uninstalled (its build stays in the tree).
+    void make_room(const ModuleRecord& m, const fs::path& dest_dir, const fs::path& dst) {
+        const std::string fname = dst.filename().string();
+        std::error_code ec;
+        for (auto& suf : module_suffixes()) {
+            fs::path other = dest_dir / (m.dest_name + suf);
+            if (other.filename() == fname || !path_exists(other)) continue;
+            auto owner = installed_by(tree, other, t);
+            if (link_exists(other) || (owner && owner->name == id.name)) fs::remove(other, ec);
+        }
+        if (auto owner = installed_by(tree, dst, t); owner && owner->name != id.name) {
+            ctx.report.warning({dst.string() + " is the module of " + owner->str() + ".",
+                                id.str() + " installs its own " + fname + " in its place; uninstalling " + id.str() +
+                                    " puts " + owner->str() + "'s back."});
+        }
+    }
+
+    void copy_module(const ModuleRecord& m, bool active) {
+        fs::path built = find_module_file(bdir / "module", m.dest_name);
+        fs::path dest_dir = kdir / fs::path(m.dest_location).relative_path();
+        // The kernel's own module of that name is archived, to be put back on uninstall (not on Debian).
+        touched_originals = true;
+        archive_originals(ctx, tree, id.name, t, m, active);
+        std::error_code ec;
+        fs::create_directories(dest_dir, ec);
+        dirs.push_back(dest_dir);
+        if (ec) throw SystemError("cannot create " + dest_dir.string(), ec.value());
+        const std::string fname = built.filename().string();
+        fs::path dst = dest_dir / fname;
+        make_room(m, dest_dir, dst);
+        ctx.report.out("Installing " + dst.string());
+        // Record the destination before copying: a crash after the copy leaves a file that the
+        // manifest names, so that the next run takes it away.
+        bool recorded = false;
+        for (auto& f : man.files)
+            if (f.name == fname) f.installed_to = dst.string(), recorded = true;
+        if (!recorded) man.files.push_back({fname, sha256_file(built), dst.string()});
+        write_manifest(bdir, man);
+        if (s.symlink_modules) symlink_atomic(built, dst);
+        else copy_file_atomic(built, dst, 0644);
+        copied.push_back(dst);
+    }
+
+    // The copies, then the kernel link: the "installed" state, switched only once every file is in place.
+    void copy_modules(const std::vector<const ModuleRecord*>& todo, bool active) {
+        try {
+            for (auto* m : todo) copy_module(*m, active);
+            write_manifest(bdir, man);
+            symlink_atomic(fs::path(id.version) / t.kver / t.arch, tree.installed_link(id.name, t));
+        } catch (...) {
+            ops.undo_partial_install(id, t, man, copied, dirs, touched_originals && !active);
+            throw;  // Interrupted included: what was changed is undone, then the stack unwinds on
+        }
+    }
+
+    void finish() {
+        // The version this one replaced: its files that this install did not overwrite go.
+        ops.retire_inactive(id.name, t);
+        if (!c.post_install.empty()) ops.run_script(id, "post_install", c.post_install, tree.source_link(id), false);
+        if (!ops.depmod(t.kver)) {
+            ops.uninstall(id, t, {.depmod = false});
+            throw Error(ExitCode::InstallFailed, "Problems with depmod detected.  Automatically uninstalling this module.");
+        }
+        if (s.modprobe_on_install) modprobe_on_install(ctx, t);
+        if (!ops.rebuilding_dependents_ && !given.force) ops.rebuild_dependents(t);
+    }
+};
+
+void Ops::install(const ModuleId& id, const Target& t, const CallOptions& call) {
+    InstallRun run(*this, id, t, call);
+    if (!run.start()) return;
+    run.check_built();
+    run.run_pre_install();
+    // What killed runs left: files of builds that are not installed (this one's included: they would
+    // fail the version check against themselves), archived originals waiting to be put back.
+    retire_inactive(id.name, t);
+    settle_originals(ctx_, tree_, id.name, t, false);
+    run.read_manifest_or_start_one();
+    std::vector<const ModuleRecord*> todo = run.allowed_modules();
     // The version of this module active on this kernel now (replaced, quietly, as dkms does).
     bool active = !tree_.installed_version(id.name, t).empty();
-    // Everything this run changes in the install tree, to be undone if it fails half-way (a full
-    // disk, a read-only tree): no module file left behind, the kernel's own modules back in place.
-    std::vector<fs::path> copied, dirs;
-    bool touched_originals = false;
-    try {
-        for (auto* m : todo) {
-            fs::path built = find_module_file(bdir / "module", m->dest_name);
-            fs::path dest_dir = kdir / fs::path(m->dest_location).relative_path();
-            // The kernel's own module of that name is archived, to be put back on uninstall (not on Debian).
-            touched_originals = true;
-            archive_originals(ctx_, tree_, id.name, t, *m, active);
-            std::error_code ec;
-            fs::create_directories(dest_dir, ec);
-            dirs.push_back(dest_dir);
-            if (ec) throw SystemError("cannot create " + dest_dir.string(), ec.value());
-            const std::string fname = built.filename().string();
-            fs::path dst = dest_dir / fname;
-            // Never leave another form of the same module beside the new one (foo.ko next to foo.ko.xz),
-            // when a dkms module put it there.
-            for (auto& suf : module_suffixes()) {
-                fs::path other = dest_dir / (m->dest_name + suf);
-                if (other.filename() == fname || !path_exists(other)) continue;
-                auto owner = installed_by(tree_, other, t);
-                if (link_exists(other) || (owner && owner->name == id.name)) fs::remove(other, ec);
-            }
-            // Another package's module of the same name, installed here: replaced, and put back when
-            // this one is uninstalled (its build stays in the tree).
-            if (auto owner = installed_by(tree_, dst, t); owner && owner->name != id.name) {
-                ctx_.report.warning({dst.string() + " is the module of " + owner->str() + ".",
-                                     id.str() + " installs its own " + fname + " in its place; uninstalling " + id.str() +
-                                         " puts " + owner->str() + "'s back."});
-            }
-            ctx_.report.out("Installing " + dst.string());
-            // Record the destination before copying: a crash after the copy leaves a file that the
-            // manifest names, so that the next run takes it away.
-            bool recorded = false;
-            for (auto& f : man.files)
-                if (f.name == fname) f.installed_to = dst.string(), recorded = true;
-            if (!recorded) man.files.push_back({fname, sha256_file(built), dst.string()});
-            write_manifest(bdir, man);
-            if (s.symlink_modules) symlink_atomic(built, dst);
-            else copy_file_atomic(built, dst, 0644);
-            copied.push_back(dst);
-        }
-        write_manifest(bdir, man);
-        // The link is the "installed" state: switched only once every file is in place.
-        symlink_atomic(fs::path(id.version) / t.kver / t.arch, tree_.installed_link(id.name, t));
-    } catch (...) {
-        undo_partial_install(id, t, man, copied, dirs, touched_originals && !active);
-        throw;
-    }
-    // The version this one replaced: its files that this install did not overwrite go.
-    retire_inactive(id.name, t);
-    if (!c.post_install.empty()) run_script(id, "post_install", c.post_install, tree_.source_link(id), false);
-    if (!depmod(t.kver)) {
-        uninstall(id, t, {.depmod = false});
-        throw Error(ExitCode::InstallFailed, "Problems with depmod detected.  Automatically uninstalling this module.");
-    }
-    if (s.modprobe_on_install) modprobe_on_install(ctx_, t);
-    if (!rebuilding_dependents_) rebuild_dependents(t);
+    run.copy_modules(todo, active);
+    run.finish();
 }
 
 // dkms's check_version_sanity for one module: OBSOLETE_BY, then the version of a module of the same
@@ -444,53 +489,47 @@ void Ops::put_back_claims(const fs::path& p, const Target& t, const ModuleId& ex
     }
 }
 
-void Ops::uninstall(const ModuleId& id, const Target& t, const Undo& how) {
-    const Settings& s = ctx_.settings;
-    refuse_planted_links(id, &t);
-    sweep_once(id.name);
-    bool broken = how.allow_broken && tree_.is_broken(id);
-    if (!broken) require_added(id);
-    if (!tree_.is_installed(id, t)) {
-        bool has_excl = false;
-        try {
-            has_excl = !broken && read_conf(id, t, ConfMode::Lenient).has_build_exclusive;
-        } catch (const Error&) {
-        }
-        if (!has_excl && how.say_skip)
-            ctx_.report.out("Module " + id.str() + " is not installed for kernel " + t.kver + " (" + t.arch +
-                            "). Skipping...");
-        retire_inactive(id.name, t);
-        settle_all_originals(ctx_, tree_, t);
-        return;
-    }
-    ctx_.report.out("Module " + id.str() + " for kernel " + t.kver + " (" + t.arch + "):");
-    ctx_.report.out("Before uninstall, this module version was ACTIVE on this kernel.");
-
-    // What to delete is decided before anything changes: a manifest or dkms.conf that cannot be
-    // read fails the uninstall with the module still installed, never half-way.
-    fs::path bdir = tree_.built_dir(id, t);
-    fs::path kdir = s.install_tree / t.kver;
+// One uninstall of m/v from a kernel (Ops::uninstall) that is installed there. What to delete is
+// decided before anything changes: a manifest or dkms.conf that cannot be read fails the uninstall
+// with the module still installed, never half-way.
+struct Ops::UninstallRun {
+    Ops& ops;
+    Context& ctx;
+    const Tree& tree;
+    const Settings& s;
+    const ModuleId& id;
+    const Target& t;
+    bool broken;
+    fs::path bdir, kdir;
     Manifest man;
     bool have_manifest = false;
-    try {
-        have_manifest = read_manifest(bdir, man);
-    } catch (const Error& e) {
-        ctx_.report.warning(e.lines().front());
-        ctx_.report.warning("Uninstalling by the locations in dkms.conf instead, as dkms does; the manifest is "
-                            "rewritten when the module is built again.");
-        man = Manifest{};
-    }
     std::vector<fs::path> targets;
+
+    UninstallRun(Ops& o, const ModuleId& i, const Target& tg, bool b)
+        : ops(o), ctx(o.ctx_), tree(o.tree_), s(o.ctx_.settings), id(i), t(tg), broken(b),
+          bdir(o.tree_.built_dir(i, tg)), kdir(s.install_tree / tg.kver) {}
+
+    void read_manifest_if_any() {
+        try {
+            have_manifest = read_manifest(bdir, man);
+        } catch (const Error& e) {
+            ctx.report.warning(e.lines().front());
+            ctx.report.warning("Uninstalling by the locations in dkms.conf instead, as dkms does; the manifest is "
+                               "rewritten when the module is built again.");
+            man = Manifest{};
+        }
+    }
+
     // Only ever delete files of this kernel's install directory, never through a symbolic link, and
-    // only the bytes this build installed.
-    // `sha`: the bytes this build installed there ("": compare with the built module of that name).
-    auto take = [&](const fs::path& p, const std::string& from, const std::string& sha) {
+    // only the bytes this build installed. `sha`: the bytes this build installed there ("": compare
+    // with the built module of that name).
+    void take(const fs::path& p, const std::string& from, const std::string& sha) {
         if (std::string why = unsafe_path_below(kdir, p); !why.empty()) {
-            ctx_.report.warning("Not deleting " + p.string() + " (named by " + from + "): it " + why + ".");
+            ctx.report.warning("Not deleting " + p.string() + " (named by " + from + "): it " + why + ".");
             return;
         }
         if (!path_exists(p)) {
-            ctx_.report.out("Module " + p.filename().string() + " was not found within " + kdir.string() + "/");
+            ctx.report.out("Module " + p.filename().string() + " was not found within " + kdir.string() + "/");
             return;
         }
         bool same = link_exists(p);
@@ -503,82 +542,117 @@ void Ops::uninstall(const ModuleId& id, const Target& t, const Undo& how) {
             return;
         }
         if (!same) {
-            ctx_.report.out("Module " + p.filename().string() + " was not found within " + kdir.string() + "/");
-            auto owner = installed_by(tree_, p, t);
-            ctx_.report.warning("Not deleting " + p.string() + ": it is " +
-                                (owner ? "the module of " + owner->str() : "not the file " + id.str() + " installed there") +
-                                ".");
+            ctx.report.out("Module " + p.filename().string() + " was not found within " + kdir.string() + "/");
+            auto owner = installed_by(tree, p, t);
+            ctx.report.warning("Not deleting " + p.string() + ": it is " +
+                               (owner ? "the module of " + owner->str() : "not the file " + id.str() + " installed there") +
+                               ".");
             return;
         }
         targets.push_back(p.lexically_normal());
-    };
-    if (have_manifest) {
-        for (auto& f : man.files) {
-            if (f.installed_to.empty()) continue;
-            fs::path p(f.installed_to);
-            if (p.filename() != f.name)
-                ctx_.report.warning("Not deleting " + p.string() + " (named by " + (bdir / manifest_name).string() +
-                                    "): it is not a file named " + f.name + ".");
-            else take(p, (bdir / manifest_name).string(), f.sha256);
-            f.installed_to.clear();
-        }
-    } else if (!broken) {
-        // A tree built by dkms itself: delete <dest_location>/<dest>.ko* as dkms does, when it holds
-        // the bytes of this build.
-        ModuleConfig c = read_conf(id, t, ConfMode::Lenient);
-        for (auto& m : c.modules) {
-            fs::path dir = kdir / fs::path(m.dest_location).relative_path();
-            for (auto& suf : module_suffixes())
-                if (fs::path p = dir / (m.dest_name + suf); path_exists(p)) take(p, tree_.conf_path(id).string(), "");
-        }
-    } else {
-        // Written by dkms and its dkms.conf gone: the files of the kernel's tree that are this build's
-        // modules, by name and bytes.
-        std::error_code ec;
-        for (fs::directory_iterator it(bdir / "module", ec), end; !ec && it != end; it.increment(ec)) {
-            std::string n = it->path().filename().string();
-            if (n.find(".ko") == std::string::npos) continue;
-            for (auto& f : find_kernel_modules(kdir, module_base_name(n)))
-                if (f.filename() == n && same_bytes(it->path(), f)) take(f, it->path().string(), "");
+    }
+
+    void collect_targets() {
+        if (have_manifest) {
+            for (auto& f : man.files) {
+                if (f.installed_to.empty()) continue;
+                fs::path p(f.installed_to);
+                if (p.filename() != f.name)
+                    ctx.report.warning("Not deleting " + p.string() + " (named by " + (bdir / manifest_name).string() +
+                                       "): it is not a file named " + f.name + ".");
+                else take(p, (bdir / manifest_name).string(), f.sha256);
+                f.installed_to.clear();
+            }
+        } else if (!broken) {
+            // A tree built by dkms itself: delete <dest_location>/<dest>.ko* as dkms does, when it holds
+            // the bytes of this build.
+            ModuleConfig c = ops.read_conf(id, t, ConfMode::Lenient);
+            for (auto& m : c.modules) {
+                fs::path dir = kdir / fs::path(m.dest_location).relative_path();
+                for (auto& suf : module_suffixes())
+                    if (fs::path p = dir / (m.dest_name + suf); path_exists(p)) take(p, tree.conf_path(id).string(), "");
+            }
+        } else {
+            // Written by dkms and its dkms.conf gone: the files of the kernel's tree that are this build's
+            // modules, by name and bytes.
+            std::error_code ec;
+            for (fs::directory_iterator it(bdir / "module", ec), end; !ec && it != end; it.increment(ec)) {
+                std::string n = it->path().filename().string();
+                if (n.find(".ko") == std::string::npos) continue;
+                for (auto& f : find_kernel_modules(kdir, module_base_name(n)))
+                    if (f.filename() == n && same_bytes(it->path(), f)) take(f, it->path().string(), "");
+            }
         }
     }
-    // A file that cannot be deleted (read-only install tree) must not be left behind by a module
-    // that status then calls "built": check the directories before anything changes.
-    for (auto& p : targets)
-        if (path_exists(p) && access(p.parent_path().c_str(), W_OK) != 0)
-            throw SystemError("cannot delete " + p.string(), errno);
+
     // Drop the "installed" link first: a crash from here on leaves a module reported as built, whose
     // files and archived originals the next run takes care of.
-    std::error_code ec;
-    fs::path link = tree_.installed_link(id.name, t);
-    fs::path link_target = fs::read_symlink(link, ec);
-    if (unlink(link.c_str()) != 0) throw SystemError("cannot remove " + link.string(), errno);
-    for (auto& p : targets) {
-        if (!path_exists(p)) continue;
-        if (std::string pkg = package_owning_module_file(s, id.name, t.kver, p); !pkg.empty()) {
-            ctx_.report.out("Keeping " + p.string() + ": the package " + pkg + " owns it now.");
-            continue;
+    void delete_targets() {
+        // A file that cannot be deleted (read-only install tree) must not be left behind by a module
+        // that status then calls "built": check the directories before anything changes.
+        for (auto& p : targets)
+            if (path_exists(p) && access(p.parent_path().c_str(), W_OK) != 0)
+                throw SystemError("cannot delete " + p.string(), errno);
+        std::error_code ec;
+        fs::path link = tree.installed_link(id.name, t);
+        fs::path link_target = fs::read_symlink(link, ec);
+        if (unlink(link.c_str()) != 0) throw SystemError("cannot remove " + link.string(), errno);
+        for (auto& p : targets) {
+            if (!path_exists(p)) continue;
+            if (std::string pkg = package_owning_module_file(s, id.name, t.kver, p); !pkg.empty()) {
+                ctx.report.out("Keeping " + p.string() + ": the package " + pkg + " owns it now.");
+                continue;
+            }
+            ctx.report.out("Deleting " + p.string());
+            if (!fs::remove(p, ec) && ec) {
+                // Still installed after all: say so, with the link back in place.
+                int e = ec.value();
+                if (!link_target.empty()) symlink_atomic(link_target, link);
+                throw SystemError("cannot delete " + p.string(), e);
+            }
+            ops.put_back_claims(p, t, id);
+            remove_empty_parents(p.parent_path(), kdir);
         }
-        ctx_.report.out("Deleting " + p.string());
-        if (!fs::remove(p, ec) && ec) {
-            // Still installed after all: say so, with the link back in place.
-            int e = ec.value();
-            if (!link_target.empty()) symlink_atomic(link_target, link);
-            throw SystemError("cannot delete " + p.string(), e);
+    }
+
+    void finish(const Undo& how) {
+        if (have_manifest) write_manifest(bdir, man);
+        settle_originals(ctx, tree, id.name, t, true);
+        settle_all_originals(ctx, tree, t);
+        std::string post_remove;
+        try {
+            if (!broken) post_remove = ops.read_conf(id, t, ConfMode::Lenient).post_remove;
+        } catch (const Error&) {
         }
-        put_back_claims(p, t, id);
-        remove_empty_parents(p.parent_path(), kdir);
+        if (!post_remove.empty()) ops.run_script(id, "post_remove", post_remove, tree.source_link(id), false);
+        if (how.depmod) ops.depmod(t.kver);
     }
-    if (have_manifest) write_manifest(bdir, man);
-    settle_originals(ctx_, tree_, id.name, t, true);
-    settle_all_originals(ctx_, tree_, t);
-    std::string post_remove;
-    try {
-        if (!broken) post_remove = read_conf(id, t, ConfMode::Lenient).post_remove;
-    } catch (const Error&) {
+};
+
+void Ops::uninstall(const ModuleId& id, const Target& t, const Undo& how) {
+    refuse_planted_links(id, &t);
+    sweep_once(id.name);
+    bool broken = how.allow_broken && tree_.is_broken(id);
+    if (!broken) require_added(id);
+    if (!tree_.is_installed(id, t)) {
+        bool has_excl = false;
+        try {
+            has_excl = !broken && read_conf(id, t, ConfMode::Lenient).has_build_exclusive;
+        } catch (const Error&) {
+        }
+        if (!has_excl && how.say_skip)
+            ctx_.report.out("Module " + id.str() + " is not installed for kernel " + t.str() + ". Skipping...");
+        retire_inactive(id.name, t);
+        settle_all_originals(ctx_, tree_, t);
+        return;
     }
-    if (!post_remove.empty()) run_script(id, "post_remove", post_remove, tree_.source_link(id), false);
-    if (how.depmod) depmod(t.kver);
+    ctx_.report.out("Module " + id.str() + " for kernel " + t.str() + ":");
+    ctx_.report.out("Before uninstall, this module version was ACTIVE on this kernel.");
+    UninstallRun run(*this, id, t, broken);
+    run.read_manifest_if_any();
+    run.collect_targets();
+    run.delete_targets();
+    run.finish(how);
 }
 
 }  // namespace dkms

@@ -25,6 +25,7 @@
 #include "dkms/sys/process.hpp"
 #include "dkms/conf/raw_conf.hpp"
 #include "dkms/ops/signing.hpp"
+#include "dkms/core/scope_guard.hpp"
 
 namespace dkms {
 
@@ -43,14 +44,16 @@ std::string openssl_error() {
     return buf;
 }
 
-// A 0600 temporary file next to `final`, for a no-clobber link() into place later.
-fs::path temp_beside(const fs::path& final) {
-    std::string tmpl = (final.parent_path() / ("." + final.filename().string() + ".XXXXXX")).string();
-    int fd = mkstemp(tmpl.data());
-    if (fd < 0) throw SystemError("cannot create a temporary file beside " + final.string(), errno);
-    fchmod(fd, 0600);
-    close(fd);
-    return tmpl;
+// A 0600 temporary file next to `final` (removed unless linked into place), for a no-clobber link()
+// into place later.
+std::unique_ptr<TempFile> temp_beside(const fs::path& final) {
+    try {
+        auto t = std::make_unique<TempFile>(final, ".");
+        t->close();
+        return t;
+    } catch (const SystemError& e) {
+        throw SystemError("cannot create a temporary file beside " + final.string(), e.err());
+    }
 }
 
 // link() refuses to replace an existing file, so a pair that appeared meanwhile is never overwritten.
@@ -219,34 +222,18 @@ MokState ensure_mok(const Context& ctx, const MokPaths& mok) {
         ctx.report.out("openssl not found, can't generate key and certificate.");
         return MokState::Unavailable;
     }
-    fs::path key_tmp = temp_beside(mok.key), cert_tmp;
-    try {
-        cert_tmp = temp_beside(mok.cert);
-    } catch (...) {
-        fs::remove(key_tmp, ec);
-        throw;
-    }
-    auto cleanup = [&] {
-        fs::remove(key_tmp, ec);
-        fs::remove(cert_tmp, ec);
-    };
+    // Both halves are made under temporary names, removed whatever happens unless linked into place.
+    auto key_tmp = temp_beside(mok.key), cert_tmp = temp_beside(mok.cert);
     ProcessSpec p;
     p.argv = {"openssl", "req", "-new", "-x509", "-nodes", "-days", "36500", "-subj", "/CN=DKMS module signing key",
-              "-newkey", "rsa:2048", "-keyout", key_tmp.string(), "-addext", "extendedKeyUsage=codeSigning",
-              "-outform", "DER", "-out", cert_tmp.string()};
+              "-newkey", "rsa:2048", "-keyout", key_tmp->path().string(), "-addext", "extendedKeyUsage=codeSigning",
+              "-outform", "DER", "-out", cert_tmp->path().string()};
     p.out = ProcessSpec::Out::Capture;
     p.err_to_out = true;
-    ProcessResult r;
-    try {
-        r = run_process(p);
-    } catch (...) {
-        cleanup();
-        throw;
-    }
+    ProcessResult r = run_process(ctx, p);
     struct stat st{};
-    if (!r.ok() || stat(key_tmp.c_str(), &st) != 0 || st.st_size == 0 || stat(cert_tmp.c_str(), &st) != 0 ||
-        st.st_size == 0) {
-        cleanup();
+    if (!r.ok() || stat(key_tmp->path().c_str(), &st) != 0 || st.st_size == 0 ||
+        stat(cert_tmp->path().c_str(), &st) != 0 || st.st_size == 0) {
         // dkms hides openssl's messages; they are the only clue to what went wrong, so they go to stderr.
         for (size_t i = 0, j; i < r.out.size(); i = j + 1) {
             j = r.out.find('\n', i);
@@ -255,24 +242,15 @@ MokState ensure_mok(const Context& ctx, const MokPaths& mok) {
         }
         return cannot_generate(ctx, "Key file", mok.key);
     }
-    chmod(key_tmp.c_str(), 0600);
-    chmod(cert_tmp.c_str(), 0644);
+    chmod(key_tmp->path().c_str(), 0600);
+    chmod(cert_tmp->path().c_str(), 0644);
     bool made = false;
-    try {
-        if (link_into_place(key_tmp, mok.key)) {
-            try {
-                made = link_into_place(cert_tmp, mok.cert);
-            } catch (...) {
-                fs::remove(mok.key, ec);  // never leave one half of a pair we made
-                throw;
-            }
-            if (!made) fs::remove(mok.key, ec);  // a certificate that is not ours: our key is no half of it
-        }
-    } catch (...) {
-        cleanup();
-        throw;
+    if (link_into_place(key_tmp->path(), mok.key)) {
+        // Never leave one half of a pair we made; a certificate that is not ours: our key is no half of it.
+        ScopeGuard drop_key([&] { fs::remove(mok.key, ec); });
+        made = link_into_place(cert_tmp->path(), mok.cert);
+        if (made) drop_key.dismiss();
     }
-    cleanup();
     if (made) return MokState::Generated;
     // EEXIST: another generator (not taking our lock) got there first. Its pair is the one to use.
     if (wait_for_pair(mok)) return MokState::Present;
@@ -435,7 +413,7 @@ void sign_module(const Context& ctx, const SigningPlan& plan, const fs::path& ko
     p.argv = {plan.sign_file.string(), plan.hash, plan.key, plan.cert.string(), ko.string()};
     p.out = ProcessSpec::Out::Capture;
     p.err_to_out = true;
-    ProcessResult r = run_process(p);
+    ProcessResult r = run_process(ctx, p);
     if (!r.ok()) {
         ctx.report.warning("Failed to sign module '" + ko.string() + "'!");
         // dkms's warn prints sign-file's output (trailing newlines dropped) as one more line, empty or not.
@@ -501,7 +479,7 @@ void report_mok_enrolment(const Context& ctx, const fs::path& cert) {
         p.argv = {"mokutil", "--test-key", cert.string()};
         p.out = ProcessSpec::Out::Capture;
         p.err_to_out = true;
-        said = run_process(p).out;
+        said = run_process(ctx, p).out;
     }
     for (auto& line : mok_enrolment_notice(said, cert)) ctx.report.out(line);
 }

@@ -194,26 +194,30 @@ fs::path make_tarball(Ops& ops, Context& ctx, const ModuleId& id, const std::vec
     return out;
 }
 
-LoadedTarball load_tarball(Ops& ops, Context& ctx, const fs::path& file, const archive::Limits& lim) {
-    const Settings& s = ctx.settings;
-    const Tree& tree = ops.tree();
+namespace {
+
+// An archive read and checked in memory: its members, whether it has dkms's layout, and the built
+// kernels it carries (K -> arches).
+struct ParsedTarball {
+    std::vector<Member> members;
+    bool dkms_layout = false;
+    std::map<std::string, std::set<std::string>> kernels;
+};
+
+ParsedTarball parse_tarball(const fs::path& file, const archive::Limits& lim) {
     struct stat st{};
     if (stat(file.c_str(), &st) != 0) throw Error(ExitCode::Usage, file.string() + " does not exist.");
     if (!S_ISREG(st.st_mode)) throw Error(ExitCode::Usage, file.string() + " is not a regular file.");
     if (std::uint64_t(st.st_size) > lim.max_bytes) throw refused(file, "larger than the limit of " + std::to_string(lim.max_bytes) + " bytes");
-
-    // 1. Parse and check everything in memory.
-    std::vector<Member> members;
+    ParsedTarball t;
     try {
-        members = archive::read_archive(read_file(file), lim);
+        t.members = archive::read_archive(read_file(file), lim);
     } catch (const archive::ArchiveError& e) {
         throw refused(file, e.what());
     }
-    bool dkms_layout = false;
-    std::map<std::string, std::set<std::string>> kernels;  // K -> arches
-    for (auto& m : members) {
+    for (auto& m : t.members) {
         auto c = components(m.path);
-        if (c[0] == main_tree || c[0] == source_tree_dir || c[0] == binaries_dir) dkms_layout = true;
+        if (c[0] == main_tree || c[0] == source_tree_dir || c[0] == binaries_dir) t.dkms_layout = true;
         if (c[0] != main_tree || c.size() < 2) continue;
         if (c.size() <= 3 && m.type != MemberType::Directory)
             throw refused(file, "member '" + m.path + "': expected a directory dkms_main_tree/<kernel>/<arch>");
@@ -221,37 +225,28 @@ LoadedTarball load_tarball(Ops& ops, Context& ctx, const fs::path& file, const a
             std::string why = unsafe_name_reason(c[i]);
             if (!why.empty()) throw refused(file, "member '" + m.path + "': the " + (i == 1 ? "kernel" : "arch") + " name " + why);
         }
-        if (c.size() >= 3) kernels[c[1]].insert(c[2]);
+        if (c.size() >= 3) t.kernels[c[1]].insert(c[2]);
     }
-    Target conf_target{running_kernel(), machine_arch()};
-    if (!kernels.empty()) conf_target = {kernels.begin()->first, *kernels.begin()->second.begin()};
+    return t;
+}
 
-    // Unpacked inside the dkms tree (never in a shared /tmp): what a killed run leaves there is swept
-    // by the next ldtarball.
-    std::error_code ec;
-    fs::create_directories(s.dkms_tree, ec);
-    each_stale_unpack(s.dkms_tree, [](const fs::path& p) { remove_tree(p); });
-    TempDir tmp(s.dkms_tree, ".tmp_ldtarball_");
-    fs::path root = tmp.path() / "x";
-    if (mkdir(root.c_str(), 0700) != 0) throw SystemError("cannot create " + root.string(), errno);
-    archive::extract(members, root);
+// A plain source tarball: the shallowest dkms.conf names the source directory.
+ModuleId load_plain_source(Ops& ops, const ParsedTarball& t, const fs::path& root, const Target& conf_target) {
+    std::string best;
+    for (auto& m : t.members)
+        if (m.type == MemberType::File && fs::path(m.path).filename() == "dkms.conf" &&
+            (best.empty() || components(m.path).size() < components(best).size()))
+            best = m.path;
+    if (best.empty())
+        throw Error(ExitCode::NotFound, "Tarball does not appear to be a correctly formed DKMS archive. No dkms.conf found within it.");
+    ModuleId id = ops.add_path(root / fs::path(best).parent_path(), conf_target);
+    if (!ops.tree().is_added(id)) ops.add(id, conf_target);
+    return id;
+}
 
-    if (!dkms_layout) {
-        // A plain source tarball: the shallowest dkms.conf names the source directory.
-        std::string best;
-        for (auto& m : members)
-            if (m.type == MemberType::File && fs::path(m.path).filename() == "dkms.conf" &&
-                (best.empty() || components(m.path).size() < components(best).size()))
-                best = m.path;
-        if (best.empty())
-            throw Error(ExitCode::NotFound, "Tarball does not appear to be a correctly formed DKMS archive. No dkms.conf found within it.");
-        ModuleId id = ops.add_path(root / fs::path(best).parent_path(), conf_target);
-        if (!tree.is_added(id)) ops.add(id, conf_target);
-        return {id, false};
-    }
-
-    std::string loc;
-    ModuleId id;
+// The dkms.conf of dkms_source_tree, else of dkms_binaries_only: where it is, and the module it names.
+std::pair<std::string, ModuleId> archive_module(Context& ctx, const fs::path& file, const fs::path& root,
+                                                const Target& conf_target) {
     for (const char* cand : {source_tree_dir, binaries_dir}) {
         fs::path conf = root / cand / "dkms.conf";
         struct stat cs{};
@@ -259,41 +254,32 @@ LoadedTarball load_tarball(Ops& ops, Context& ctx, const fs::path& file, const a
         try {
             ModuleConfig c = load_module_config(ctx, conf, ConfTarget{"", "", conf_target}, ConfMode::Strict);
             if (c.package_name.empty() || c.package_version.empty()) throw Error(ExitCode::BadConf, "no PACKAGE_NAME or PACKAGE_VERSION");
-            id = {c.package_name, c.package_version};
+            return {cand, {c.package_name, c.package_version}};
         } catch (const Error&) {
             ctx.report.err("");
             ctx.report.err("Malformed dkms.conf, refusing to load.");
-            continue;
         }
-        loc = cand;
-        break;
     }
-    if (loc.empty())
-        throw Error(ExitCode::ModuleMissing, {"No valid dkms.conf in dkms_source_tree or dkms_binaries_only.",
-                                              file.string() + " is not a valid DKMS tarball."});
-    check_identifier("module name", id.name);
-    check_identifier("module version", id.version);
-    ops.sweep_once(id.name);  // what an earlier, interrupted load left
-    if (tree.is_added(id) && !s.force)
-        throw Error(ExitCode::BadConf, {id.str() + " is already added!", "Aborting."});
-    fs::path src_dir = tree.source_dir(id);
-    // The source of an earlier load (or of `remove --all`, which keeps /usr/src): loaded again when it
-    // is the archive's, refused without --force when it differs, so that nothing local is lost.
-    bool reuse_source = false;
-    if (loc == source_tree_dir && dir_exists(src_dir) && !s.force) {
-        std::vector<std::string> diffs = tree_differences(root / source_tree_dir, src_dir);
-        if (!diffs.empty()) {
-            std::vector<std::string> lines{"DKMS tree already contains: " + id.str(),
-                                           "The source directory " + src_dir.string() + " differs from the archive's:"};
-            for (size_t i = 0; i < diffs.size() && i < 5; ++i) lines.push_back("  " + diffs[i]);
-            if (diffs.size() > 5) lines.push_back("  ... and " + std::to_string(diffs.size() - 5) + " more");
-            lines.push_back("Use --force to replace it with the archive's.");
-            throw Error(ExitCode::NotFound, lines);
-        }
-        reuse_source = true;
-    }
-    // Built modules must match the checksums their manifest records.
-    for (auto& [k, arches] : kernels)
+    throw Error(ExitCode::ModuleMissing, {"No valid dkms.conf in dkms_source_tree or dkms_binaries_only.",
+                                          file.string() + " is not a valid DKMS tarball."});
+}
+
+// The source of an earlier load (or of `remove --all`, which keeps /usr/src): loaded again when it is
+// the archive's (true: reuse it), refused without --force when it differs, so that nothing local is lost.
+bool reuse_existing_source(const ModuleId& id, const fs::path& archived, const fs::path& src_dir) {
+    std::vector<std::string> diffs = tree_differences(archived, src_dir);
+    if (diffs.empty()) return true;
+    std::vector<std::string> lines{"DKMS tree already contains: " + id.str(),
+                                   "The source directory " + src_dir.string() + " differs from the archive's:"};
+    for (size_t i = 0; i < diffs.size() && i < 5; ++i) lines.push_back("  " + diffs[i]);
+    if (diffs.size() > 5) lines.push_back("  ... and " + std::to_string(diffs.size() - 5) + " more");
+    lines.push_back("Use --force to replace it with the archive's.");
+    throw Error(ExitCode::NotFound, lines);
+}
+
+// Built modules must match the checksums their manifest records.
+void verify_built_kernels(const fs::path& file, const fs::path& root, const ParsedTarball& t) {
+    for (auto& [k, arches] : t.kernels)
         for (auto& a : arches) {
             fs::path b = root / main_tree / k / a;
             if (!dir_exists(b / "module")) throw refused(file, std::string(main_tree) + "/" + k + "/" + a + " has no module/ directory");
@@ -313,6 +299,82 @@ LoadedTarball load_tarball(Ops& ops, Context& ctx, const fs::path& file, const a
                                             " does not match the checksum in its manifest");
             }
         }
+}
+
+// The archive's built kernels into version directory `vdir` (the final one, or a new one being
+// assembled: `fresh`), each staged and renamed into place.
+void load_kernels(Context& ctx, const Tree& tree, const ModuleId& id, const ParsedTarball& t, const fs::path& root,
+                  const fs::path& vdir, bool fresh) {
+    std::error_code ec;
+    for (auto& [k, arches] : t.kernels)
+        for (auto& a : arches) {
+            fs::path dest = tree.built_dir(id, {k, a});
+            if (!fresh && dir_exists(dest) && !ctx.settings.force) {
+                ctx.report.warning(dest.string() + " already exists. Skipping...");
+                continue;
+            }
+            ctx.report.out("Loading " + dest.string() + "...");
+            fs::path into = vdir / k / a;
+            fs::create_directories(into.parent_path(), ec);
+            TempDir stage(into.parent_path(), ".tmp_" + a + "_");
+            fs::path staged = stage.path() / "new";
+            copy_tree(root / main_tree / k / a, staged);
+            keep_local_installed_to(staged, dest);
+            if (path_exists(into) && rename(into.c_str(), (stage.path() / "old").c_str()) != 0)
+                throw SystemError("cannot replace " + dest.string(), errno);
+            if (rename(staged.c_str(), into.c_str()) != 0) throw SystemError("cannot create " + dest.string(), errno);
+        }
+}
+
+// Binaries only, no source here: a real source/ directory holding the archive's dkms.conf, assembled
+// with the kernels under a temporary name and renamed into place.
+void load_binaries_only(Context& ctx, const Tree& tree, const ModuleId& id, const ParsedTarball& t, const fs::path& root) {
+    fs::path srclink = tree.source_link(id);
+    ctx.report.out("Creating " + srclink.string());
+    ctx.report.out("Copying dkms.conf to " + srclink.string() + " ...");
+    std::error_code ec;
+    fs::create_directories(tree.module_dir(id.name), ec);
+    TempDir staged(tree.module_dir(id.name), ".tmp_add_");
+    fs::create_directories(staged.path() / "source");
+    copy_file_atomic(root / binaries_dir / "dkms.conf", staged.path() / "source/dkms.conf", 0644);
+    load_kernels(ctx, tree, id, t, root, staged.path(), true);
+    chmod(staged.path().c_str(), 0755);
+    fs::path vdir = tree.version_dir(id);
+    if (rename(staged.path().c_str(), vdir.c_str()) != 0) throw SystemError("cannot create " + vdir.string(), errno);
+    staged.release();
+}
+
+}  // namespace
+
+LoadedTarball load_tarball(Ops& ops, Context& ctx, const fs::path& file, const archive::Limits& lim) {
+    const Settings& s = ctx.settings;
+    const Tree& tree = ops.tree();
+    // 1. Parse and check everything in memory.
+    ParsedTarball t = parse_tarball(file, lim);
+    Target conf_target{running_kernel(), machine_arch()};
+    if (!t.kernels.empty()) conf_target = {t.kernels.begin()->first, *t.kernels.begin()->second.begin()};
+
+    // Unpacked inside the dkms tree (never in a shared /tmp): what a killed run leaves there is swept
+    // by the next ldtarball.
+    std::error_code ec;
+    fs::create_directories(s.dkms_tree, ec);
+    each_stale_unpack(s.dkms_tree, [](const fs::path& p) { remove_tree(p); });
+    TempDir tmp(s.dkms_tree, ".tmp_ldtarball_");
+    fs::path root = tmp.path() / "x";
+    if (mkdir(root.c_str(), 0700) != 0) throw SystemError("cannot create " + root.string(), errno);
+    archive::extract(t.members, root);
+    if (!t.dkms_layout) return {load_plain_source(ops, t, root, conf_target), false};
+
+    auto [loc, id] = archive_module(ctx, file, root, conf_target);
+    check_identifier("module name", id.name);
+    check_identifier("module version", id.version);
+    ops.sweep_once(id.name);  // what an earlier, interrupted load left
+    if (tree.is_added(id) && !s.force)
+        throw Error(ExitCode::BadConf, {id.str() + " is already added!", "Aborting."});
+    fs::path src_dir = tree.source_dir(id);
+    bool reuse_source = loc == source_tree_dir && dir_exists(src_dir) && !s.force &&
+                        reuse_existing_source(id, root / source_tree_dir, src_dir);
+    verify_built_kernels(file, root, t);
 
     // 2. Write: the source, then the version with its kernels. A new version is assembled whole under
     // a temporary name and renamed into place last (a killed run leaves nothing half-loaded); kernels
@@ -321,45 +383,14 @@ LoadedTarball load_tarball(Ops& ops, Context& ctx, const fs::path& file, const a
     ctx.report.out("Loading tarball for " + id.str());
     bool binaries = loc == binaries_dir;
     if (!binaries && !reuse_source) ops.add_path(root / source_tree_dir, conf_target);
-    auto load_kernels = [&](const fs::path& vdir, bool fresh) {
-        for (auto& [k, arches] : kernels)
-            for (auto& a : arches) {
-                fs::path dest = tree.built_dir(id, {k, a});
-                if (!fresh && dir_exists(dest) && !s.force) {
-                    ctx.report.warning(dest.string() + " already exists. Skipping...");
-                    continue;
-                }
-                ctx.report.out("Loading " + dest.string() + "...");
-                fs::path into = vdir / k / a;
-                fs::create_directories(into.parent_path(), ec);
-                TempDir stage(into.parent_path(), ".tmp_" + a + "_");
-                fs::path staged = stage.path() / "new";
-                copy_tree(root / main_tree / k / a, staged);
-                keep_local_installed_to(staged, dest);
-                if (path_exists(into) && rename(into.c_str(), (stage.path() / "old").c_str()) != 0)
-                    throw SystemError("cannot replace " + dest.string(), errno);
-                if (rename(staged.c_str(), into.c_str()) != 0) throw SystemError("cannot create " + dest.string(), errno);
-            }
-    };
     fs::path vdir = tree.version_dir(id);
     if (path_exists(vdir)) {
-        load_kernels(vdir, false);
+        load_kernels(ctx, tree, id, t, root, vdir, false);
         if (!tree.is_added(id) && dir_exists(src_dir)) ops.add(id, conf_target);
     } else if (!binaries || dir_exists(src_dir)) {
-        ops.add(id, conf_target, [&](const fs::path& staged) { load_kernels(staged, true); });
+        ops.add(id, conf_target, [&](const fs::path& staged) { load_kernels(ctx, tree, id, t, root, staged, true); });
     } else {
-        // Binaries only, no source here: a real source/ directory holding the archive's dkms.conf.
-        fs::path srclink = tree.source_link(id);
-        ctx.report.out("Creating " + srclink.string());
-        ctx.report.out("Copying dkms.conf to " + srclink.string() + " ...");
-        fs::create_directories(tree.module_dir(id.name), ec);
-        TempDir staged(tree.module_dir(id.name), ".tmp_add_");
-        fs::create_directories(staged.path() / "source");
-        copy_file_atomic(root / binaries_dir / "dkms.conf", staged.path() / "source/dkms.conf", 0644);
-        load_kernels(staged.path(), true);
-        chmod(staged.path().c_str(), 0755);
-        if (rename(staged.path().c_str(), vdir.c_str()) != 0) throw SystemError("cannot create " + vdir.string(), errno);
-        staged.release();
+        load_binaries_only(ctx, tree, id, t, root);
     }
     return {id, binaries && !dir_exists(src_dir)};
 }

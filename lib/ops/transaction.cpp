@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "dkms/conf/framework.hpp"
+#include "dkms/core/scope_guard.hpp"
 #include "dkms/sys/fs.hpp"
 #include "dkms/ops/ops.hpp"
 #include "dkms/sys/process.hpp"
@@ -36,7 +37,7 @@ int run_post_transaction(Context& ctx, const std::vector<Target>& targets) {
     p.err_to_out = true;
     if (!targets.empty()) p.set_env = {{"kernelver", targets.front().kver}, {"arch", targets.front().arch}};
     auto start = std::chrono::steady_clock::now();
-    ProcessResult r = run_process(p);
+    ProcessResult r = run_process(ctx, p);
     long secs = long(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count());
     {
         std::ofstream l(log, std::ios::app);
@@ -57,8 +58,6 @@ int run_post_transaction(Context& ctx, const std::vector<Target>& targets) {
 }
 
 void Ops::rebuild_dependents(const Target& t) {
-    const Settings& s = ctx_.settings;
-    if (s.force) return;
     // Modules built for this kernel whose BUILD_DEPENDS moved to another version since they were built.
     std::vector<ModuleId> stale;
     for (auto& m : tree_.modules())
@@ -90,20 +89,15 @@ void Ops::rebuild_dependents(const Target& t) {
             }
         }
     rebuilding_dependents_ = true;
-    try {
-        for (auto& id : stale) {
-            ctx_.report.out("");
-            ctx_.report.out("Rebuilding module " + id.str() + " due to updated dependencies");
-            ctx_.report.out("");
-            unbuild(id, t);
-            build(id, t);
-            install(id, t);
-        }
-    } catch (...) {
-        rebuilding_dependents_ = false;
-        throw;
+    ScopeGuard done([&] { rebuilding_dependents_ = false; });
+    for (auto& id : stale) {
+        ctx_.report.out("");
+        ctx_.report.out("Rebuilding module " + id.str() + " due to updated dependencies");
+        ctx_.report.out("");
+        unbuild(id, t);
+        build(id, t);
+        install(id, t);
     }
-    rebuilding_dependents_ = false;
 }
 
 }  // namespace dkms

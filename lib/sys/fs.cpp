@@ -39,35 +39,6 @@ void write_all(int fd, std::string_view data, const fs::path& p) {
     }
 }
 
-// Create a unique temporary file next to `p`; returns its fd and name.
-std::pair<int, fs::path> temp_beside(const fs::path& p) {
-    std::string tmpl = (p.parent_path() / ("." + p.filename().string() + ".tmp-XXXXXX")).string();
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    int fd = mkostemp(buf.data(), O_CLOEXEC);
-    if (fd < 0) throw SystemError("cannot create a temporary file in " + p.parent_path().string(), errno);
-    return {fd, fs::path(buf.data())};
-}
-
-void finish_temp(int fd, const fs::path& tmp, const fs::path& p, mode_t mode) {
-    if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
-        unlink(tmp.c_str());
-        throw SystemError("cannot write " + p.string(), e);
-    }
-    if (close(fd) != 0) {
-        int e = errno;
-        unlink(tmp.c_str());
-        throw SystemError("cannot write " + p.string(), e);
-    }
-    if (rename(tmp.c_str(), p.c_str()) != 0) {
-        int e = errno;
-        unlink(tmp.c_str());
-        throw SystemError("cannot rename " + tmp.string() + " to " + p.string(), e);
-    }
-}
-
 // Open a regular file for reading. O_NONBLOCK keeps a FIFO (or a device) planted where a file is
 // expected from blocking us forever: it is refused before anything is read.
 int open_regular(const fs::path& p) {
@@ -107,16 +78,40 @@ std::string read_file(const fs::path& p) {
     return out;
 }
 
+TempFile::TempFile(const fs::path& final, std::string_view infix) : final_(final) {
+    std::string tmpl = (final.parent_path() / ("." + final.filename().string())).string();
+    tmpl.append(infix).append("XXXXXX");
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    fd_ = mkostemp(buf.data(), O_CLOEXEC);
+    if (fd_ < 0) throw SystemError("cannot create a temporary file in " + final.parent_path().string(), errno);
+    path_ = buf.data();
+}
+
+TempFile::~TempFile() {
+    close();
+    if (!path_.empty()) unlink(path_.c_str());
+}
+
+void TempFile::close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+}
+
+void TempFile::commit(mode_t mode) {
+    if (fchmod(fd_, mode) != 0 || fsync(fd_) != 0) throw SystemError("cannot write " + final_.string(), errno);
+    int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) throw SystemError("cannot write " + final_.string(), errno);
+    if (rename(path_.c_str(), final_.c_str()) != 0)
+        throw SystemError("cannot rename " + path_.string() + " to " + final_.string(), errno);
+    path_.clear();
+}
+
 void write_file_atomic(const fs::path& p, std::string_view content, mode_t mode) {
-    auto [fd, tmp] = temp_beside(p);
-    try {
-        write_all(fd, content, p);
-    } catch (...) {
-        close(fd);
-        unlink(tmp.c_str());
-        throw;
-    }
-    finish_temp(fd, tmp, p, mode);
+    TempFile tmp(p);
+    write_all(tmp.fd(), content, p);
+    tmp.commit(mode);
 }
 
 namespace {
@@ -183,15 +178,9 @@ bool same_bytes(const fs::path& a, const fs::path& b) {
 
 void copy_file_atomic(const fs::path& src, const fs::path& dst, mode_t mode) {
     Fd in(open_regular(src));
-    auto [fd, tmp] = temp_beside(dst);
-    try {
-        copy_sparse(in.fd, fd, src, dst);
-    } catch (...) {
-        close(fd);
-        unlink(tmp.c_str());
-        throw;
-    }
-    finish_temp(fd, tmp, dst, mode);
+    TempFile tmp(dst);
+    copy_sparse(in.fd, tmp.fd(), src, dst);
+    tmp.commit(mode);
 }
 
 void copy_tree(const fs::path& src, const fs::path& dst) {

@@ -18,6 +18,7 @@
 #include <set>
 
 #include "dkms/core/error.hpp"
+#include "dkms/core/scope_guard.hpp"
 
 extern char** environ;
 
@@ -85,6 +86,16 @@ int register_child(pid_t pid) {
 
 }  // namespace
 
+ProcessRunner& system_processes() {
+    struct System final : ProcessRunner {
+        ProcessResult run(const ProcessSpec& spec) override { return run_process(spec); }
+    };
+    static System system;
+    return system;
+}
+
+ProcessRunner& process_runner(const Context& ctx) { return ctx.processes ? *ctx.processes : system_processes(); }
+
 std::vector<std::string> process_argv(int pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
     std::vector<std::string> argv;
@@ -139,6 +150,20 @@ std::filesystem::path find_program(const std::string& name) {
     return {};
 }
 
+namespace {
+
+// The pipes of one child: capture (stdout/stderr), stdin text, and the exec-failure report.
+struct Pipes {
+    int cap[2] = {-1, -1}, in[2] = {-1, -1}, report[2] = {-1, -1};
+    // Until the child runs, a failure closes every pipe made so far (no descriptor leaks).
+    [[noreturn]] void fail(const char* what) {
+        int e = errno;
+        for (int fd : {cap[0], cap[1], in[0], in[1], report[0], report[1]})
+            if (fd >= 0) close(fd);
+        throw SystemError(what, e);
+    }
+};
+
 // The guard's answer to the death of the thread that started it: the whole process group (the
 // command and all it started: make, compilers) is killed, the guard with it.
 void guard_parent_died(int) {
@@ -172,132 +197,85 @@ void be_guard(pid_t parent, const sigset_t& saved, int report_fd) {
     _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }
 
-ProcessResult run_process(const ProcessSpec& spec) {
-    if (spec.argv.empty()) throw Error(ExitCode::Error, "internal error: empty command");
-    std::filesystem::path prog = find_program(spec.argv[0]);
-    if (prog.empty()) throw SystemError("cannot run " + spec.argv[0], ENOENT);
-    throw_if_interrupted();
-
-    int cap[2] = {-1, -1}, in[2] = {-1, -1}, report[2] = {-1, -1};
-    // Until the child runs, a failure closes every pipe made so far (no descriptor leaks).
-    auto fail = [&](const char* what) {
-        int e = errno;
-        for (int fd : {cap[0], cap[1], in[0], in[1], report[0], report[1]})
-            if (fd >= 0) close(fd);
-        throw SystemError(what, e);
-    };
-    bool capture = spec.out == ProcessSpec::Out::Capture || spec.err == ProcessSpec::Out::Capture;
-    if (capture && pipe2(cap, O_CLOEXEC) != 0) fail("pipe");
-    if (spec.stdin_text && pipe2(in, O_CLOEXEC) != 0) fail("pipe");
-    if (pipe2(report, O_CLOEXEC) != 0) fail("pipe");
-
-    auto env = build_env(spec);
-    std::vector<char*> envp, argv;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> args = spec.argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::string progs = prog.string();
-
-    // Signals stay blocked until the child is in the table (parent) or back to default (child).
-    sigset_t block, saved;
-    sigemptyset(&block);
-    for (int sig : kSignals) sigaddset(&block, sig);
-    pthread_sigmask(SIG_BLOCK, &block, &saved);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-        errno = e;
-        fail("fork");
-    }
-    if (pid == 0) {
-        // Child: only async-signal-safe calls from here on.
-        signal(SIGPIPE, SIG_DFL);
-        for (int sig : kSignals) signal(sig, SIG_DFL);
-        setpgid(0, 0);
-        if (spec.die_with_parent) be_guard(parent, saved, report[1]);  // returns in the command's process
-        pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-        int infd = spec.stdin_text ? in[0] : open("/dev/null", O_RDONLY);
-        if (infd < 0 || dup2(infd, 0) < 0) child_fail(report[1], errno);
-        int ofd = open_target(spec.out, spec.out_file, cap[1]);
-        if (spec.out != ProcessSpec::Out::Inherit && (ofd < 0 || dup2(ofd, 1) < 0)) child_fail(report[1], errno);
-        if (spec.err_to_out) {
-            if (dup2(1, 2) < 0) child_fail(report[1], errno);
-        } else {
-            int efd = open_target(spec.err, spec.out_file, cap[1]);
-            if (spec.err != ProcessSpec::Out::Inherit && (efd < 0 || dup2(efd, 2) < 0)) child_fail(report[1], errno);
-        }
-        if (spec.cwd && chdir(spec.cwd->c_str()) != 0) child_fail(report[1], errno);
-        execve(progs.c_str(), argv.data(), envp.data());
-        child_fail(report[1], errno);
-    }
-    setpgid(pid, pid);   // also here: the group exists before any signal is passed on
-    int slot = register_child(pid);
+// In the child, after fork: only async-signal-safe calls from here on.
+[[noreturn]] void exec_child(const ProcessSpec& spec, const Pipes& p, const std::string& prog, char* const* argv,
+                             char* const* envp, const sigset_t& saved, pid_t parent) {
+    signal(SIGPIPE, SIG_DFL);
+    for (int sig : kSignals) signal(sig, SIG_DFL);
+    setpgid(0, 0);
+    if (spec.die_with_parent) be_guard(parent, saved, p.report[1]);  // returns in the command's process
     pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-    if (g_signal) kill(-pid, g_signal);   // arrived between the check above and the registration
-    struct Unregister {
-        int slot;
-        ~Unregister() { if (slot >= 0) g_children[slot].store(0); }
-    } unregister{slot};
-    close(report[1]);
-    if (cap[1] >= 0) close(cap[1]);
-    if (in[0] >= 0) close(in[0]);
+    int infd = spec.stdin_text ? p.in[0] : open("/dev/null", O_RDONLY);
+    if (infd < 0 || dup2(infd, 0) < 0) child_fail(p.report[1], errno);
+    int ofd = open_target(spec.out, spec.out_file, p.cap[1]);
+    if (spec.out != ProcessSpec::Out::Inherit && (ofd < 0 || dup2(ofd, 1) < 0)) child_fail(p.report[1], errno);
+    if (spec.err_to_out) {
+        if (dup2(1, 2) < 0) child_fail(p.report[1], errno);
+    } else {
+        int efd = open_target(spec.err, spec.out_file, p.cap[1]);
+        if (spec.err != ProcessSpec::Out::Inherit && (efd < 0 || dup2(efd, 2) < 0)) child_fail(p.report[1], errno);
+    }
+    if (spec.cwd && chdir(spec.cwd->c_str()) != 0) child_fail(p.report[1], errno);
+    execve(prog.c_str(), argv, envp);
+    child_fail(p.report[1], errno);
+}
 
-    int child_errno = 0;
-    ssize_t n;
-    do n = read(report[0], &child_errno, sizeof child_errno); while (n < 0 && errno == EINTR);
-    close(report[0]);
-    if (n > 0) {
-        if (cap[0] >= 0) close(cap[0]);
-        if (in[1] >= 0) close(in[1]);
-        waitpid(pid, nullptr, 0);
-        std::string where = spec.cwd ? " in " + spec.cwd->string() : "";
-        throw SystemError("cannot run " + spec.argv[0] + where, child_errno);
-    }
-    if (in[1] >= 0) {
-        // Small inputs only (scripts); write all then close.
-        const std::string& t = *spec.stdin_text;
-        size_t off = 0;
-        while (off < t.size()) {
-            ssize_t w = write(in[1], t.data() + off, t.size() - off);
-            if (w < 0) { if (errno == EINTR) continue; break; }
-            off += size_t(w);
+// Small inputs only (scripts): write all, then close.
+void feed_stdin(int fd, const std::string& t) {
+    size_t off = 0;
+    while (off < t.size()) {
+        ssize_t w = write(fd, t.data() + off, t.size() - off);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            break;
         }
-        close(in[1]);
+        off += size_t(w);
     }
+    close(fd);
+}
 
-    ProcessResult res;
-    auto start = std::chrono::steady_clock::now();
-    auto next_tick = start + spec.tick;
-    if (cap[0] >= 0) {
-        char buf[65536];
-        while (true) {
-            int timeout = -1;
-            if (spec.on_tick) {
-                auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - std::chrono::steady_clock::now());
-                timeout = int(std::max<long>(0, left.count()));
-            }
-            pollfd pfd{cap[0], POLLIN, 0};
-            int pr = poll(&pfd, 1, timeout);
-            if (pr < 0 && errno == EINTR) continue;
-            if (pr == 0) {
-                spec.on_tick(std::chrono::steady_clock::now() - start);
-                next_tick += spec.tick;
-                continue;
-            }
-            ssize_t r = read(cap[0], buf, sizeof buf);
-            if (r < 0 && errno == EINTR) continue;
-            if (r <= 0) break;
-            res.out.append(buf, size_t(r));
-        }
-        close(cap[0]);
+// The progress tick of a running child (ProcessSpec::on_tick), about every spec.tick.
+struct Ticker {
+    const ProcessSpec& spec;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point next = start + spec.tick;
+    void tick() {
+        spec.on_tick(std::chrono::steady_clock::now() - start);
+        next += spec.tick;
     }
+};
+
+// Everything the child writes to the capture pipe, until it closes it.
+std::string read_capture(int fd, Ticker& ticker) {
+    std::string out;
+    char buf[65536];
+    while (true) {
+        int timeout = -1;
+        if (ticker.spec.on_tick) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ticker.next - std::chrono::steady_clock::now());
+            timeout = int(std::max<long>(0, left.count()));
+        }
+        pollfd pfd{fd, POLLIN, 0};
+        int pr = poll(&pfd, 1, timeout);
+        if (pr < 0 && errno == EINTR) continue;
+        if (pr == 0) {
+            ticker.tick();
+            continue;
+        }
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        out.append(buf, size_t(r));
+    }
+    close(fd);
+    return out;
+}
+
+// Wait for the child, ticking; its exit status, or 128+signal as a shell reports it.
+int wait_child(pid_t pid, Ticker& ticker) {
     int st = 0;
     while (true) {
-        int timeout_ms = spec.on_tick ? int(spec.tick.count()) : -1;
+        int timeout_ms = ticker.spec.on_tick ? int(ticker.spec.tick.count()) : -1;
         if (timeout_ms < 0) {
             if (waitpid(pid, &st, 0) < 0 && errno == EINTR) continue;
             break;
@@ -307,13 +285,81 @@ ProcessResult run_process(const ProcessSpec& spec) {
         if (w < 0 && errno != EINTR) break;
         struct timespec ts{0, 50 * 1000 * 1000};
         nanosleep(&ts, nullptr);
-        if (std::chrono::steady_clock::now() >= next_tick) {
-            spec.on_tick(std::chrono::steady_clock::now() - start);
-            next_tick += spec.tick;
-        }
+        if (std::chrono::steady_clock::now() >= ticker.next) ticker.tick();
     }
-    if (WIFEXITED(st)) res.status = WEXITSTATUS(st);
-    else if (WIFSIGNALED(st)) res.status = 128 + WTERMSIG(st);
+    if (WIFEXITED(st)) return WEXITSTATUS(st);
+    if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+    return 0;
+}
+
+// fork and exec, called with the signals blocked (`saved`: the mask to restore in the child, once its
+// handlers are back to the default); the child leads its own process group. Returns its pid.
+pid_t spawn(const ProcessSpec& spec, Pipes& p, const std::filesystem::path& prog, const sigset_t& saved) {
+    auto env = build_env(spec);
+    std::vector<char*> envp, argv;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::vector<std::string> args = spec.argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::string progs = prog.string();
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) p.fail("fork");
+    if (pid == 0) exec_child(spec, p, progs, argv.data(), envp.data(), saved, parent);
+    setpgid(pid, pid);   // also here: the group exists before any signal is passed on
+    return pid;
+}
+
+}  // namespace
+
+ProcessResult run_process(const ProcessSpec& spec) {
+    if (spec.argv.empty()) throw Error(ExitCode::Error, "internal error: empty command");
+    std::filesystem::path prog = find_program(spec.argv[0]);
+    if (prog.empty()) throw SystemError("cannot run " + spec.argv[0], ENOENT);
+    throw_if_interrupted();
+
+    Pipes p;
+    bool capture = spec.out == ProcessSpec::Out::Capture || spec.err == ProcessSpec::Out::Capture;
+    if (capture && pipe2(p.cap, O_CLOEXEC) != 0) p.fail("pipe");
+    if (spec.stdin_text && pipe2(p.in, O_CLOEXEC) != 0) p.fail("pipe");
+    if (pipe2(p.report, O_CLOEXEC) != 0) p.fail("pipe");
+    sigset_t block, saved;
+    sigemptyset(&block);
+    for (int sig : kSignals) sigaddset(&block, sig);
+    pthread_sigmask(SIG_BLOCK, &block, &saved);  // until the child is registered
+    pid_t pid;
+    {
+        ScopeGuard unblock([&] { pthread_sigmask(SIG_SETMASK, &saved, nullptr); });  // if fork fails
+        pid = spawn(spec, p, prog, saved);
+        unblock.dismiss();
+    }
+    int slot = register_child(pid);
+    pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    if (g_signal) kill(-pid, g_signal);   // arrived between the check above and the registration
+    ScopeGuard unregister([slot] {
+        if (slot >= 0) g_children[slot].store(0);
+    });
+    close(p.report[1]);
+    if (p.cap[1] >= 0) close(p.cap[1]);
+    if (p.in[0] >= 0) close(p.in[0]);
+
+    int child_errno = 0;
+    ssize_t n;
+    do n = read(p.report[0], &child_errno, sizeof child_errno); while (n < 0 && errno == EINTR);
+    close(p.report[0]);
+    if (n > 0) {
+        if (p.cap[0] >= 0) close(p.cap[0]);
+        if (p.in[1] >= 0) close(p.in[1]);
+        waitpid(pid, nullptr, 0);
+        std::string where = spec.cwd ? " in " + spec.cwd->string() : "";
+        throw SystemError("cannot run " + spec.argv[0] + where, child_errno);
+    }
+    if (p.in[1] >= 0) feed_stdin(p.in[1], *spec.stdin_text);
+    ProcessResult res;
+    Ticker ticker{spec};
+    if (p.cap[0] >= 0) res.out = read_capture(p.cap[0], ticker);
+    res.status = wait_child(pid, ticker);
     throw_if_interrupted();   // the child was (most likely) stopped by the signal passed on to it
     return res;
 }

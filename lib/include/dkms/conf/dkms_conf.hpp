@@ -52,12 +52,24 @@ struct ConfTarget {
     Target target;
 };
 
+/// What one evaluation sees besides the settings: dkms's $force, and the jobserver the make command
+/// joins (MAKEFLAGS "-j --jobserver-auth=R,W"; the command then carries no -j of its own).
+struct ConfCall {
+    bool force = false;
+    std::string jobserver;
+};
+
 /// Evaluate `conf` (plus /etc/dkms overrides and --directive values) and validate it.
 /// Validation messages are reported as "dkms.conf: Error! ..." on stderr, then
 /// Error(BadConf) "Bad conf file." / "File: <conf> does not represent a valid dkms.conf file." is thrown.
 /// A missing file throws Error(ConfMissing).
 ModuleConfig load_module_config(const Context& ctx, const std::filesystem::path& conf, const ConfTarget& t,
-                                ConfMode mode);
+                                ConfMode mode, const ConfCall& call);
+/// The same with the command line's --force and no jobserver.
+inline ModuleConfig load_module_config(const Context& ctx, const std::filesystem::path& conf, const ConfTarget& t,
+                                       ConfMode mode) {
+    return load_module_config(ctx, conf, t, mode, ConfCall{ctx.settings.force, {}});
+}
 
 /// The longest module name, version, kernel version or architecture accepted (bytes).
 inline constexpr std::size_t max_name_length = 120;

@@ -14,6 +14,8 @@ namespace dkms {
 
 namespace fs = std::filesystem;
 
+class ProcessRunner;  // sys/process.hpp
+
 /// A kernel/arch pair to operate on.
 struct Target {
     std::string kver;
@@ -45,9 +47,6 @@ struct Settings {
     bool force = false;
     bool force_version_override = false;
     bool no_depmod = false;
-    /// Set by autoinstall and the kernel hooks: they run depmod themselves, once for the kernel, so
-    /// the installs and uninstalls they make neither run it nor say "Running depmod...".
-    bool defer_depmod = false;
     bool verbose = false;
     bool all = false;
     bool symlink_modules = false;
@@ -65,9 +64,6 @@ struct Settings {
     /// framework.conf's build_confinement as written ("" = not set: auto); read it with
     /// build_confinement() (conf/framework), which checks it and lets --directive win.
     std::string build_confinement;
-    /// Set by autoinstall: MAKEFLAGS that join its jobserver ("-j --jobserver-auth=R,W");
-    /// the make command then carries no -j of its own.
-    std::string jobserver_makeflags;
 
     /// <root>/etc/dkms
     fs::path etc_dkms() const { return root / "etc/dkms"; }
@@ -81,6 +77,9 @@ struct Settings {
 struct Context {
     Settings settings;
     Reporter& report;
+    /// Where the programs the engine runs go (make, depmod, scripts, compressors): null is the real
+    /// system (sys/process.hpp's run_process(ctx, spec)); unit tests hand in a fake.
+    ProcessRunner* processes = nullptr;
 };
 
 }  // namespace dkms

@@ -40,6 +40,19 @@ struct StatusFilter {
     std::string module, version, kver, arch;
 };
 
+/// What one build or install runs with besides the settings. Calls without it take the command
+/// line's (Ops::defaults()); a nested call gets its own: the build an install needs never forces
+/// (--force on install means reinstall, not rebuild), an autoinstall build joins its jobserver.
+struct CallOptions {
+    bool force = false;          ///< build: rebuild what is built; install: reinstall, no version checks
+    bool force_version = false;  ///< install: --force-version-override
+    std::string jobserver{};     ///< build: MAKEFLAGS joining a jobserver ("-j --jobserver-auth=R,W"); make has no -j
+};
+
+/// Whether an Ops runs depmod after each install and uninstall, or leaves it to its caller, which runs
+/// it once per kernel (autoinstall and the kernel hooks: then neither is "Running depmod..." said).
+enum class Depmod { Each, Deferred };
+
 /// How uninstall and unbuild run when another operation calls them.
 struct Undo {
     bool depmod = true;        ///< run depmod after an uninstall
@@ -49,9 +62,11 @@ struct Undo {
 
 class Ops {
 public:
-    explicit Ops(Context& ctx) : ctx_(ctx), tree_(ctx.settings) {}
+    explicit Ops(Context& ctx, Depmod depmod = Depmod::Each) : ctx_(ctx), tree_(ctx.settings), depmod_(depmod) {}
 
     const Tree& tree() const { return tree_; }
+    /// The command line's options: --force, --force-version-override.
+    CallOptions defaults() const;
 
     /// add <dir>: copy the source into <source_tree>/<name>-<version> and add it. Returns the id.
     ModuleId add_path(const fs::path& dir_or_conf, const Target& conf_target);
@@ -60,9 +75,11 @@ public:
     /// built kernels), so that it appears whole.
     int add(const ModuleId& id, const Target& conf_target, const std::function<void(const fs::path&)>& fill = {});
     /// build m/v for one kernel (adds first when needed).
-    void build(const ModuleId& id, const Target& t);
+    void build(const ModuleId& id, const Target& t) { build(id, t, defaults()); }
+    void build(const ModuleId& id, const Target& t, const CallOptions& call);
     /// install m/v on one kernel (builds first when needed).
-    void install(const ModuleId& id, const Target& t);
+    void install(const ModuleId& id, const Target& t) { install(id, t, defaults()); }
+    void install(const ModuleId& id, const Target& t, const CallOptions& call);
     /// uninstall m/v from one kernel: exactly the files its manifest records (when they are still the
     /// bytes it installed), then another package's module it had replaced comes back and the kernel's
     /// archived originals are put back.
@@ -95,10 +112,17 @@ public:
     /// The kernel's headers are there (<kernel source dir>/include, and its generated files); else Error 21.
     void check_headers(const Target& t) const;
 
-    /// Run depmod for a kernel as dkms 3.4 does (skipped without modules.dep). Returns false on failure.
-    bool depmod(const std::string& kver);
+    /// Run depmod for a kernel as dkms 3.4 does (skipped without modules.dep), unless this Ops defers
+    /// it (Depmod::Deferred: then nothing happens). Returns false on failure.
+    bool depmod(const std::string& kver) { return depmod_ == Depmod::Deferred || run_depmod(kver); }
+    /// depmod for a kernel now, also when this Ops defers it: the caller's once-per-kernel run.
+    bool run_depmod(const std::string& kver);
 
 private:
+    struct BuildRun;    // ops/build.cpp: one build, step by step
+    struct InstallRun;  // ops/install.cpp: one install, step by step
+    struct UninstallRun;
+
     void require_added(const ModuleId& id) const;
     // The package helper's steps (status.cpp).
     bool postinst_load(const ModuleId& id, const PostinstOptions& opt, const Target& conf_t);
@@ -115,7 +139,10 @@ private:
                          bool force_version);
     void undo_partial_install(const ModuleId& id, const Target& t, Manifest& man, const std::vector<fs::path>& copied,
                               const std::vector<fs::path>& dirs, bool restore_originals);
-    ModuleConfig read_conf(const ModuleId& id, const Target& t, ConfMode mode) const;
+    ModuleConfig read_conf(const ModuleId& id, const Target& t, ConfMode mode) const {
+        return read_conf(id, t, mode, defaults());
+    }
+    ModuleConfig read_conf(const ModuleId& id, const Target& t, ConfMode mode, const CallOptions& call) const;
     void run_script(const ModuleId& id, const std::string& which, const std::string& script, const fs::path& dir,
                     bool must_succeed);
     /// A dkms.conf script directive ("script args") as dkms runs it: the program <dir>/<script>, or
@@ -124,7 +151,8 @@ private:
                                                     const fs::path& dir) const;
     /// The signing decision for a kernel, made (and its prologue printed) once per kernel/arch.
     const SigningPlan& signing_plan(const Target& t);
-    /// BUILD_DEPENDS_REBUILD: rebuild and reinstall modules whose dependencies changed version.
+    /// BUILD_DEPENDS_REBUILD: rebuild and reinstall modules whose dependencies changed version (after an
+    /// install without --force).
     void rebuild_dependents(const Target& t);
 
     std::map<std::string, SigningPlan> signing_;
@@ -133,6 +161,7 @@ private:
 
     Context& ctx_;
     Tree tree_;
+    Depmod depmod_;
 };
 
 /// The highest version of module `m` built for a kernel, "" if none (BUILD_DEPENDS_REBUILD records).

@@ -61,6 +61,35 @@ bool path_exists(const fs::path& p) noexcept;
 /// Create `link` -> `target` atomically (replacing an existing link).
 void symlink_atomic(const fs::path& target, const fs::path& link);
 
+/// A new file (mode 0600) under a unique name beside `final`, ".<name of final><infix>XXXXXX": removed
+/// on destruction unless committed or released. The atomic writes use it; a caller that has a
+/// program write the file (openssl) closes it and hands out path().
+class TempFile {
+public:
+    explicit TempFile(const fs::path& final, std::string_view infix = ".tmp-");
+    ~TempFile();
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+    const fs::path& path() const { return path_; }
+    /// Open for writing until closed or committed.
+    int fd() const { return fd_; }
+    void close();
+    /// Set `mode`, fsync, close and rename over `final`: a crash leaves the old or the new file, never
+    /// a half-written one. Throws SystemError naming `final` (the temporary file is then removed).
+    void commit(mode_t mode);
+    /// Keep the file: nothing is removed on destruction.
+    fs::path release() {
+        close();
+        auto p = path_;
+        path_.clear();
+        return p;
+    }
+
+private:
+    fs::path final_, path_;
+    int fd_ = -1;
+};
+
 /// A directory removed on destruction unless released.
 class TempDir {
 public:

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "dkms/core/context.hpp"
+
 namespace dkms {
 
 /// What to run and how.
@@ -39,6 +41,25 @@ struct ProcessResult {
 /// Run and wait. Throws SystemError if the program cannot be started at all
 /// (then status would be 127 in a shell); a program that runs and fails returns its status.
 ProcessResult run_process(const ProcessSpec& spec);
+
+/// The seam between the engine and the programs it runs: every process an operation starts goes
+/// through the runner of its Context, so that unit tests can record the calls and script their
+/// results (t/unit/fake_processes.hpp) without make, kernel headers or root.
+class ProcessRunner {
+public:
+    virtual ~ProcessRunner() = default;
+    /// As run_process. May be called from several threads at once (autoinstall's builds).
+    virtual ProcessResult run(const ProcessSpec& spec) = 0;
+};
+
+/// The real system: run_process.
+ProcessRunner& system_processes();
+
+/// The runner of `ctx` (its own, else system_processes()).
+ProcessRunner& process_runner(const Context& ctx);
+
+/// run_process through the runner of `ctx`: how the engine runs a program.
+inline ProcessResult run_process(const Context& ctx, const ProcessSpec& spec) { return process_runner(ctx).run(spec); }
 
 /// Handle SIGINT, SIGTERM and SIGHUP: the first one is recorded and sent on to the children that
 /// run_process is waiting for (make, bash, dpkg-deb ...); run_process and the tree copies then throw

@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// build, install, uninstall, unbuild and remove without kernel headers or make: the state each
+// leaves in the trees, what it says, and what a failure at each step leaves (FakeProcesses).
+#include <catch2/catch.hpp>
+
+#include "dkms/core/error.hpp"
+#include "dkms/ops/ops.hpp"
+#include "dkms/sys/fs.hpp"
+#include "ops_fixture.hpp"
+
+using namespace dkms;
+using dkms::test::FakeProcesses;
+using dkms::test::fake_module_image;
+using dkms::test::make_writes;
+using dkms::test::OpsRoot;
+using Lines = std::vector<std::string>;
+
+namespace {
+
+const std::string K = dkms::test::kKernel;
+const std::string KA = K + " (x86_64)";
+
+/// The temporary directories the engine makes while it works (staging, renames), left anywhere below `dir`.
+std::vector<fs::path> leftovers(const fs::path& dir) {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        std::string n = it->path().filename().string();
+        if (n.rfind(".tmp", 0) == 0 || n.find(".tmp-") != std::string::npos) out.push_back(it->path());
+    }
+    return out;
+}
+
+/// The error an operation throws.
+template <typename F>
+Error error_of(F&& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e;
+    }
+    FAIL("no Error was thrown");
+    return Error(ExitCode::Ok, "");
+}
+
+}  // namespace
+
+TEST_CASE("build runs make in a copy of the source and stages the module with its manifest", "[ops]") {
+    OpsRoot r;
+    ModuleId foo = r.add_module("foo", "1.0");
+    Ops ops(r.ctx);
+    ops.build(foo, r.T);
+    CHECK(r.out() == Lines{"Module signing is disabled by policy, modules won't be signed", "", "Building module(s)...",
+                           " done."});
+    CHECK(r.err().empty());
+    CHECK(r.commands() == Lines{"bash -c " + r.make_command(foo), "strip -g @ROOT@/var/lib/dkms/foo/1.0/build/foo.ko"});
+    CHECK(r.procs.calls().front().cwd == r.tree.build_dir(foo));
+    CHECK(r.tree.is_built(foo, r.T));
+    CHECK_FALSE(r.tree.is_installed(foo, r.T));
+    fs::path bdir = r.tree.built_dir(foo, r.T);
+    CHECK(read_file(bdir / "module/foo.ko") == fake_module_image({"version=1.0", "srcversion=foo1.0"}));
+    Manifest man;
+    REQUIRE(read_manifest(bdir, man));
+    REQUIRE(man.files.size() == 1);
+    CHECK(man.files[0].name == "foo.ko");
+    CHECK(man.files[0].sha256 == sha256_file(bdir / "module/foo.ko"));
+    CHECK(man.files[0].installed_to.empty());
+    CHECK(read_file(bdir / "log/make.log").find("fake run of: make -j3 KERNELRELEASE=" + K) != std::string::npos);
+    // The build directory is emptied; nothing temporary is left.
+    CHECK(fs::is_empty(r.tree.build_dir(foo)));
+    CHECK(leftovers(r.settings.dkms_tree).empty());
+}
+
+TEST_CASE("a failing make leaves no build, and its make.log", "[ops]") {
+    OpsRoot r;
+    ModuleId foo = r.add_module("foo", "1.0");
+    r.procs.on("/foo/1.0/build", 2);
+    Ops ops(r.ctx);
+    Error e = error_of([&] { ops.build(foo, r.T); });
+    CHECK(e.code() == ExitCode::BuildFailed);
+    fs::path log = r.tree.build_dir(foo) / "make.log";
+    CHECK(e.lines() == Lines{"Bad return status for module build on kernel: " + KA,
+                             "Consult " + log.string() + " for more information."});
+    CHECK(r.out() == Lines{"Module signing is disabled by policy, modules won't be signed", "", "Building module(s)...",
+                           "(bad exit status: 2)", "Failed command:", r.make_command(foo)});
+    CHECK_FALSE(r.tree.is_built(foo, r.T));
+    CHECK_FALSE(path_exists(r.tree.kernel_dir(foo, K) / "x86_64"));
+    CHECK(read_file(log).find("# exit code: 2") != std::string::npos);
+    CHECK(leftovers(r.settings.dkms_tree).empty());
+}
+
+TEST_CASE("a make that succeeds without the module, or makes it a symbolic link, builds nothing", "[ops]") {
+    OpsRoot r;
+    ModuleId foo = r.add_module("foo", "1.0");
+    r.procs.on("/foo/1.0/build", make_writes({{"other.ko", "x"}}));
+    Ops ops(r.ctx);
+    Error e = error_of([&] { ops.build(foo, r.T); });
+    CHECK(e.code() == ExitCode::ModuleMissing);
+    CHECK(e.lines() == Lines{"Build of foo.ko failed for: " + KA,
+                             "Make sure the name of the generated module is correct and at the root of the",
+                             "build directory, or consult make.log in the build directory",
+                             r.tree.build_dir(foo).string() + " for more information."});
+    r.procs.on("/foo/1.0/build", [](const ProcessSpec& p) {
+        fs::create_symlink("/etc/shadow", *p.cwd / "foo.ko");
+        return ProcessResult{};
+    });
+    e = error_of([&] { ops.build(foo, r.T); });
+    CHECK(e.code() == ExitCode::ModuleMissing);
+    CHECK(e.lines().front() == "Build of foo.ko failed for: " + KA + ": " + (r.tree.build_dir(foo) / "foo.ko").string() +
+                                   " is a symbolic link (to /etc/shadow).");
+    CHECK_FALSE(r.tree.is_built(foo, r.T));
+}
+
+TEST_CASE("a module already built is skipped unless forced; a forced build makes it again", "[ops]") {
+    OpsRoot r;
+    ModuleId foo = r.add_module("foo", "1.0");
+    Ops ops(r.ctx);
+    ops.build(foo, r.T);
+    r.out();
+    ops.build(foo, r.T);
+    CHECK(r.out() == Lines{"Module foo/1.0 already built for kernel " + KA +
+                           ", skip. You may override by specifying --force."});
+    CHECK(r.procs.count("make ") == 1);
+    ops.build(foo, r.T, {.force = true});
+    CHECK(r.out() == Lines{"Building module(s)...", " done."});
+    CHECK(r.procs.count("make ") == 2);
+    CHECK(r.tree.is_built(foo, r.T));
+}
+
+TEST_CASE("a failing POST_BUILD takes the build away again", "[ops]") {
+    OpsRoot r;
+    ModuleId foo = r.add_module("foo", "1.0", "POST_BUILD=post.sh\n");
+    OpsRoot::write(r.settings.source_tree / "foo-1.0/post.sh", "#!/bin/sh\nexit 3\n");
+    fs::permissions(r.settings.source_tree / "foo-1.0/post.sh", fs::perms::owner_all);
+    r.procs.on("post.sh", 3);
+    Ops ops(r.ctx);
+    Error e = error_of([&] { ops.build(foo, r.T); });
+    CHECK(int(e.code()) == 3);
+    CHECK(e.lines().empty());
+    CHECK(r.out() == Lines{"Module signing is disabled by policy, modules won't be signed", "", "Building module(s)...",
+                           " done.", "Running the post_build script...", "(bad exit status: 3)", "Failed command:",
+                           "cd @ROOT@/var/lib/dkms/foo/1.0/build/ && @ROOT@/var/lib/dkms/foo/1.0/build/post.sh",
+                           "Consult @ROOT@/var/lib/dkms/foo/1.0/build/make.log for more information."});
+    CHECK_FALSE(r.tree.is_built(foo, r.T));
+    CHECK_FALSE(path_exists(r.tree.built_dir(foo, r.T)));
+}
+
+TEST_CASE("a missing BUILD_DEPENDS stops the build before make", "[ops]") {
+    OpsRoot r;
+    ModuleId foo = r.add_module("foo", "1.0", "BUILD_DEPENDS[0]=bar\n");
+    Ops ops(r.ctx);
+    Error e = error_of([&] { ops.build(foo, r.T); });
+    CHECK(e.code() == ExitCode::MissingDepends);
+    CHECK(e.lines() == Lines{"Aborting build of module foo/1.0 for kernel " + KA + " due to missing BUILD_DEPENDS: bar.",
+                             "You may override by specifying --force."});
+    CHECK(r.procs.commands().empty());
+}
+
+TEST_CASE("install builds when needed, copies the module, records it and switches the kernel link last", "[ops]") {
+    OpsRoot r;
+    ModuleId foo = r.add_module("foo", "1.0");
+    Ops ops(r.ctx);
+    ops.install(foo, r.T);
+    CHECK(r.out() == Lines{"Module signing is disabled by policy, modules won't be signed", "", "Building module(s)...",
+                           " done.", "Installing @ROOT@/lib/modules/" + K + "/updates/dkms/foo.ko",
+                           "Running depmod... done."});
+    CHECK(r.err().empty());
+    CHECK(r.tree.is_installed(foo, r.T));
+    CHECK(fs::read_symlink(r.tree.installed_link("foo", r.T)) == fs::path("1.0") / K / "x86_64");
+    CHECK(same_bytes(r.installed_file("foo"), r.tree.built_dir(foo, r.T) / "module/foo.ko"));
+    Manifest man;
+    REQUIRE(read_manifest(r.tree.built_dir(foo, r.T), man));
+    CHECK(man.files.at(0).installed_to == r.installed_file("foo").string());
+    CHECK(leftovers(r.path()).empty());
+}
+
+TEST_CASE("install --force reinstalls without rebuilding (the nested build gets its own options)", "[ops]") {
+    OpsRoot r;
+    ModuleId foo = r.add_module("foo", "1.0");
+    r.settings.force = true;  // the command line's --force
+    Ops ops(r.ctx);
+    ops.install(foo, r.T);    // not built: built once, not "rebuilt"
+    CHECK(r.procs.count("make ") == 1);
+    r.out();
+    ops.install(foo, r.T);    // installed: uninstalled and installed again from the same build
+    CHECK(r.procs.count("make ") == 1);
+    CHECK(r.out() == Lines{"Module foo/1.0 for kernel " + KA + ":",
+                           "Before uninstall, this module version was ACTIVE on this kernel.",
+                           "Deleting @ROOT@/lib/modules/" + K + "/updates/dkms/foo.ko", "Running depmod... done.", "",
+                           "Installing @ROOT@/lib/modules/" + K + "/updates/dkms/foo.ko", "Running depmod... done."});
+    CHECK(r.settings.force);  // nothing changed the settings on the way
+    CHECK(r.tree.is_installed(foo, r.T));
+}
+
+TEST_CASE("an install whose copy fails half-way is undone: no file, no link, the manifest forgets", "[ops]") {
+    OpsRoot r;
+    ModuleId foo = r.add_module("foo", "1.0",
+                                "BUILT_MODULE_NAME[1]=foo2\nDEST_MODULE_LOCATION[1]=/updates/dkms\n");
+    r.procs.on("/foo/1.0/build", make_writes({{"foo.ko", fake_module_image({"version=1.0"})},
+                                              {"foo2.ko", fake_module_image({"version=1.0"})}}));
+    // Where the second module goes there is a directory with something in it: its rename fails.
+    OpsRoot::write(r.kdir() / "updates/dkms/foo2.ko/keep", "not a module");
+    Ops ops(r.ctx);
+    CHECK_THROWS_AS(ops.install(foo, r.T), SystemError);
+    CHECK(r.out() == Lines{"Module signing is disabled by policy, modules won't be signed", "", "Building module(s)...",
+                           " done.", "Installing @ROOT@/lib/modules/" + K + "/updates/dkms/foo.ko",
+                           "Installing @ROOT@/lib/modules/" + K + "/updates/dkms/foo2.ko"});
+    CHECK(r.err() == Lines{"The install of foo/1.0 for " + KA + " failed; what it had changed in @ROOT@/lib/modules/" +
+                           K + " was undone."});
+    CHECK_FALSE(path_exists(r.installed_file("foo")));
+    CHECK(read_file(r.kdir() / "updates/dkms/foo2.ko/keep") == "not a module");
+    CHECK_FALSE(r.tree.is_installed(foo, r.T));
+    CHECK_FALSE(link_exists(r.tree.installed_link("foo", r.T)));
+    CHECK(r.tree.is_built(foo, r.T));
+    Manifest man;
+    REQUIRE(read_manifest(r.tree.built_dir(foo, r.T), man));
+    for (auto& f : man.files) CHECK(f.installed_to.empty());
+    CHECK(leftovers(r.path()).empty());
+}
+
+TEST_CASE("an install refused by the version check changes nothing", "[ops]") {
+    OpsRoot r;
+    ModuleId foo = r.add_module("foo", "1.0");
+    // The kernel has a newer foo of its own.
+    OpsRoot::write(r.kdir() / "kernel/drivers/foo.ko", fake_module_image({"version=2.0", "srcversion=kernel"}));
+    Ops ops(r.ctx);
+    Error e = error_of([&] { ops.install(foo, r.T); });
+    CHECK(e.code() == ExitCode::InstallFailed);
+    CHECK(e.lines() == Lines{"Installation aborted."});
+    CHECK(r.err() == Lines{"", "Error! Module version 1.0 for foo.ko",
+                           "is not newer than what is already found in kernel " + K + " (2.0).",
+                           "You may override by specifying --force."});
+    CHECK_FALSE(r.tree.is_installed(foo, r.T));
+    CHECK(r.tree.is_built(foo, r.T));
+    CHECK_FALSE(path_exists(r.installed_file("foo")));
+    // --force-version-override: installed beside it.
+    ops.install(foo, r.T, {.force_version = true});
+    CHECK(r.tree.is_installed(foo, r.T));
+    CHECK(path_exists(r.kdir() / "kernel/drivers/foo.ko"));
+}
+
+TEST_CASE("a failing depmod uninstalls the module again", "[ops]") {
+    OpsRoot r;
+    ModuleId foo = r.add_module("foo", "1.0");
+    OpsRoot::write(r.kdir() / "modules.dep", "");
+    r.procs.on("depmod", 1);
+    Ops ops(r.ctx);
+    Error e = error_of([&] { ops.install(foo, r.T); });
+    CHECK(e.code() == ExitCode::InstallFailed);
+    CHECK(e.lines() == Lines{"Problems with depmod detected.  Automatically uninstalling this module."});
+    CHECK(r.commands().back() == "depmod -b @ROOT@ -a " + K);
+    CHECK_FALSE(r.tree.is_installed(foo, r.T));
+    CHECK_FALSE(path_exists(r.installed_file("foo")));
+}
+
+TEST_CASE("an install killed before its link: the next run takes its file away", "[ops]") {
+    OpsRoot r;
+    ModuleId foo = r.add_module("foo", "1.0");
+    Ops ops(r.ctx);
+    ops.build(foo, r.T);
+    // What a kill between the copy and the link leaves: the file, named by the manifest, and no link.
+    fs::path bdir = r.tree.built_dir(foo, r.T);
+    Manifest man;
+    REQUIRE(read_manifest(bdir, man));
+    man.files.at(0).installed_to = r.installed_file("foo").string();
+    write_manifest(bdir, man);
+    OpsRoot::write(r.installed_file("foo"), read_file(bdir / "module/foo.ko"));
+    CHECK(r.tree.is_built(foo, r.T));
+    CHECK_FALSE(r.tree.is_installed(foo, r.T));
+    r.out();
+    Ops next(r.ctx);
+    next.uninstall(foo, r.T);
+    CHECK(r.out() == Lines{"Module foo/1.0 is not installed for kernel " + KA + ". Skipping..."});
+    CHECK_FALSE(path_exists(r.installed_file("foo")));
+    REQUIRE(read_manifest(bdir, man));
+    CHECK(man.files.at(0).installed_to.empty());
+}
+
+TEST_CASE("uninstall deletes what it installed, and only what is still its bytes", "[ops]") {
+    OpsRoot r;
+    ModuleId foo = r.add_module("foo", "1.0");
+    Ops ops(r.ctx);
+    ops.install(foo, r.T);
+    r.out();
+    ops.uninstall(foo, r.T);
+    CHECK(r.out() == Lines{"Module foo/1.0 for kernel " + KA + ":",
+                           "Before uninstall, this module version was ACTIVE on this kernel.",
+                           "Deleting @ROOT@/lib/modules/" + K + "/updates/dkms/foo.ko", "Running depmod... done."});
+    CHECK_FALSE(r.tree.is_installed(foo, r.T));
+    CHECK(r.tree.is_built(foo, r.T));
+    CHECK_FALSE(path_exists(r.installed_file("foo")));
+    CHECK_FALSE(path_exists(r.kdir() / "updates"));  // the directories it made, empty, are gone
+
+    ops.install(foo, r.T);
+    OpsRoot::write(r.installed_file("foo"), "someone else's foo");
+    r.out();
+    ops.uninstall(foo, r.T);
+    CHECK(r.out() == Lines{"Module foo/1.0 for kernel " + KA + ":",
+                           "Before uninstall, this module version was ACTIVE on this kernel.",
+                           "Module foo.ko was not found within @ROOT@/lib/modules/" + K + "/", "Running depmod... done."});
+    CHECK(r.err() == Lines{"Warning: Not deleting @ROOT@/lib/modules/" + K +
+                           "/updates/dkms/foo.ko: it is not the file foo/1.0 installed there."});
+    CHECK(read_file(r.installed_file("foo")) == "someone else's foo");
+    CHECK_FALSE(r.tree.is_installed(foo, r.T));
+}
+
+TEST_CASE("unbuild uninstalls, then takes the build away; remove takes the version out of the tree", "[ops]") {
+    OpsRoot r;
+    ModuleId foo = r.add_module("foo", "1.0");
+    Ops ops(r.ctx);
+    ops.install(foo, r.T);
+    r.out();
+    ops.unbuild(foo, r.T);
+    CHECK(r.out() == Lines{"Module foo/1.0 for kernel " + KA + ":",
+                           "Before uninstall, this module version was ACTIVE on this kernel.",
+                           "Deleting @ROOT@/lib/modules/" + K + "/updates/dkms/foo.ko", "Running depmod... done."});
+    CHECK_FALSE(r.tree.is_built(foo, r.T));
+    CHECK_FALSE(path_exists(r.tree.kernel_dir(foo, K)));
+    CHECK(r.tree.is_added(foo));
+    ops.unbuild(foo, r.T);
+    CHECK(r.out() == Lines{"Module foo/1.0 is not installed for kernel " + KA + ". Skipping...",
+                           "Module foo/1.0 is not built for kernel " + KA + ". Skipping..."});
+
+    ops.install(foo, r.T);
+    r.out();
+    ops.remove(foo, {r.T});
+    CHECK(r.out() == Lines{"Module foo/1.0 for kernel " + KA + ":",
+                           "Before uninstall, this module version was ACTIVE on this kernel.",
+                           "Deleting @ROOT@/lib/modules/" + K + "/updates/dkms/foo.ko", "Running depmod... done.", "",
+                           "Deleting module foo/1.0 completely from the DKMS tree."});
+    CHECK_FALSE(r.tree.is_added(foo));
+    CHECK_FALSE(path_exists(r.tree.module_dir("foo")));
+    CHECK(path_exists(r.settings.source_tree / "foo-1.0/dkms.conf"));  // the source stays
+    CHECK(leftovers(r.path()).empty());
+}
