@@ -57,8 +57,9 @@ ARCH=$(uname -m)
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dkms-run-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-LAST=$WORK/last            # stdout, stderr and rc of the command run last by a check
-G_DIR=$WORK/golden         # one directory per golden check, kept for a failure's diagnosis
+HARNESS=$WORK/.t           # the checks' own files (a test that lists $WORK leaves ./.t out)
+LAST=$HARNESS/last         # stdout, stderr and rc of the command run last by a check
+G_DIR=$HARNESS/golden      # one directory per golden check, kept for a failure's diagnosis
 mkdir -p "$LAST" "$G_DIR"
 
 # new_root NAME: a fresh root with var/lib/dkms, usr/src and lib/modules/$KVER/build -> headers
@@ -116,15 +117,15 @@ skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1 # SKIP $2"; }
 # check DESCRIPTION COMMAND...: passes when the command succeeds; its output is shown on failure.
 check() {
     local d=$1; shift
-    if "$@" > "$WORK/check.out" 2>&1; then tap_result 1 "$d" < /dev/null; else tap_result 0 "$d" < "$WORK/check.out"; fi
+    if "$@" > "$HARNESS/check.out" 2>&1; then tap_result 1 "$d" < /dev/null; else tap_result 0 "$d" < "$HARNESS/check.out"; fi
 }
 
 # same DESCRIPTION ACTUAL EXPECTED: the two strings are equal.
 same() {
     if [ "$2" = "$3" ]; then tap_result 1 "$1" < /dev/null; return; fi
-    printf '%s\n' "$3" > "$WORK/same.expected"; printf '%s\n' "$2" > "$WORK/same.actual"
-    diff_stream value "$WORK/same.expected" "$WORK/same.actual" > "$WORK/same.diff" || true
-    tap_result 0 "$1" < "$WORK/same.diff"
+    printf '%s\n' "$3" > "$HARNESS/same.expected"; printf '%s\n' "$2" > "$HARNESS/same.actual"
+    diff_stream value "$HARNESS/same.expected" "$HARNESS/same.actual" > "$HARNESS/same.diff" || true
+    tap_result 0 "$1" < "$HARNESS/same.diff"
 }
 
 # run_cmd COMMAND...: runs the command (stdin /dev/null), its stdout, stderr and exit status in
@@ -133,11 +134,11 @@ run_cmd() {
     RC=0
     "$@" > "$LAST/stdout" 2> "$LAST/stderr" < /dev/null || RC=$?
     echo "$RC" > "$LAST/rc"
-    cat "$LAST/stdout" "$LAST/stderr" > "$WORK/out"   # TRANSITIONAL
+    cat "$LAST/stdout" "$LAST/stderr" > "$HARNESS/out"   # TRANSITIONAL
 }
 # TRANSITIONAL, until every scenario compares whole outputs
-out_has() { if grep -qF -- "$1" "$WORK/out"; then pass "output has: $1"; else fail "output lacks: $1"; fi; }
-out_lacks() { if grep -qF -- "$1" "$WORK/out"; then fail "output has unexpected: $1"; else pass "output lacks: $1"; fi; }
+out_has() { if grep -qF -- "$1" "$HARNESS/out"; then pass "output has: $1"; else fail "output lacks: $1"; fi; }
+out_lacks() { if grep -qF -- "$1" "$HARNESS/out"; then fail "output has unexpected: $1"; else pass "output lacks: $1"; fi; }
 
 # show_last: the last command's streams, labelled (diagnostics).
 show_last() {
@@ -154,7 +155,7 @@ expect_rc() {
     local want=$1 d=$2; shift 2
     run_cmd "$@"
     if [ "$RC" = "$want" ]; then tap_result 1 "$d (exit $RC)" < /dev/null
-    else { echo "exit status $RC, expected $want"; show_last; } > "$WORK/rc.diag"; tap_result 0 "$d" < "$WORK/rc.diag"; fi
+    else { echo "exit status $RC, expected $want"; show_last; } > "$HARNESS/rc.diag"; tap_result 0 "$d" < "$HARNESS/rc.diag"; fi
 }
 
 # normalise < TEXT: the temporary paths and timings written as placeholders.
@@ -260,8 +261,8 @@ finish() {
 # cannot run under ptrace, so the sanitizer build's leak check is off for this one command.
 spawned() {
     ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" run_cmd strace -f -qq -e trace=execve \
-        -e status=successful -o "$WORK/strace" "$DKMS_RUN" --root "$T" "$@"
-    echo $(($(grep -c execve "$WORK/strace") - 1))
+        -e status=successful -o "$HARNESS/strace" "$DKMS_RUN" --root "$T" "$@"
+    echo $(($(grep -c execve "$HARNESS/strace") - 1))
 }
 
 # copy_example NAME: the example module source in $WORK/NAME
