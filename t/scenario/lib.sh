@@ -192,6 +192,9 @@ diff_stream() {
 # compare_last DIR DESCRIPTION WANT_RC: $LAST against DIR/stdout and DIR/stderr (as written).
 compare_last() {
     local dir=$1 d=$2 want_rc=$3 s bad=0
+    # The call in the test script itself: the outermost frame but the script's own.
+    local depth=$((${#BASH_LINENO[@]} - 2))
+    echo "at ${BASH_SOURCE[$depth + 1]##*/} line ${BASH_LINENO[$depth]}" > "$dir/where"
     for s in stdout stderr; do
         normalise < "$LAST/$s" > "$dir/$s.actual"
         normalise < "$dir/$s" > "$dir/$s.expected"
@@ -205,6 +208,7 @@ compare_last() {
             [ ! -s "$dir/stderr.actual" ] || { echo "==> stderr"; cat "$dir/stderr.actual"; }
             echo "EOF"
         fi
+        [ "$bad" = 0 ] || cat "$dir/where"
         echo "$bad" > "$dir/bad"
     } > "$dir/report"
     if [ "$(cat "$dir/bad")" = 0 ]; then tap_result 1 "$d" < /dev/null; else tap_result 0 "$d" < "$dir/report"; fi
