@@ -16,12 +16,25 @@ R install $M -k "$KVER" > /dev/null  # the manifest now records an installed_to 
 
 # was: out_has "You have specified both --binaries-only and --source-only."
 golden "--binaries-only with --source-only is refused" 8 R mktarball $M -k "$KVER" --binaries-only --source-only <<EOF
+==> stderr
+
+Error! You have specified both --binaries-only and --source-only.
+You cannot do this.
 EOF
 # was: out_has "No modules built for 6.0.0-not-built ($ARCH)."
 golden "mktarball of a kernel that is not built" 6 R mktarball $M -k 6.0.0-not-built <<EOF
+==> stderr
+
+Error! No modules built for 6.0.0-not-built (${ARCH}).
+Modules must already be in the built state before using mktarball.
 EOF
 
 golden "mktarball (default name and place)" 0 R mktarball $M -k "$KVER" <<EOF
+Marking modules for ${KVER} (${ARCH}) for archiving...
+
+Marking <root>/var/lib/dkms/dkms-run-hello/1.0/source for archiving...
+
+Tarball location: <root>/var/lib/dkms/dkms-run-hello/1.0/tarball//dkms-run-hello-1.0-kernel${KVER}-${ARCH}.dkms.tar.gz
 EOF
 DEFAULT=$BUILD/var/lib/dkms/dkms-run-hello/1.0/tarball/dkms-run-hello-1.0-kernel$KVER-$ARCH.dkms.tar.gz
 check "default archive written" test -f "$DEFAULT"
@@ -42,6 +55,11 @@ same "every member has the epoch time" "$(tar --full-time -tvJf "$WORK/out1/full
 unset SOURCE_DATE_EPOCH
 # was: out_has "Creating tarball structure to specifically accommodate binaries."
 golden "mktarball --binaries-only" 0 R mktarball $M -k "$KVER" --binaries-only --archive "$WORK/bin.tar.gz" <<EOF
+Marking modules for ${KVER} (${ARCH}) for archiving...
+
+Creating tarball structure to specifically accommodate binaries.
+
+Tarball location: <work>/bin.tar.gz
 EOF
 tar -tzf "$WORK/bin.tar.gz" > "$WORK/list"
 check "binaries-only: PACKAGE_NAME" grep -qx "dkms_binaries_only/PACKAGE_NAME" "$WORK/list"
@@ -55,20 +73,35 @@ new_root fleet; FLEET=$T
 # was: out_has "Loading $FLEET/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH..."
 # was: out_has "Creating symlink $FLEET/var/lib/dkms/dkms-run-hello/1.0/source -> $FLEET/usr/src/dkms-run-hello-1.0"
 golden "ldtarball into a fresh tree" 0 R ldtarball "$DEFAULT" <<EOF
+
+Loading tarball for dkms-run-hello/1.0
+Loading <root>/var/lib/dkms/dkms-run-hello/1.0/${KVER}/${ARCH}...
+Creating symlink <root>/var/lib/dkms/dkms-run-hello/1.0/source -> <root>/usr/src/dkms-run-hello-1.0
 EOF
 # was: same "$M, $KVER, $ARCH: built"
 golden "status after ldtarball" 0 R status <<EOF
+dkms-run-hello/1.0, ${KVER}, ${ARCH}: built
 EOF
 check "manifest has no installed_to from the build host" bash -c "! grep -q installed_to '$FLEET/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/.dkms-run.yaml'"
 # was: out_lacks "Building module"
 golden "install the loaded module" 0 R install $M -k "$KVER" <<EOF
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+Running depmod... done.
 EOF
 check "installed module identical to the one built on the build host" cmp "$FLEET/$KOREL" "$BUILT"
 # was: out_has "dkms-run-hello/1.0 is already added!"
 golden "ldtarball again is refused" 8 R ldtarball "$DEFAULT" <<EOF
+==> stderr
+
+Error! dkms-run-hello/1.0 is already added!
+Aborting.
 EOF
 # was: out_has "Loading tarball for dkms-run-hello/1.0"
 golden "ldtarball --force reloads" 0 R ldtarball "$DEFAULT" --force <<EOF
+
+Loading tarball for dkms-run-hello/1.0
+Forcing install of dkms-run-hello/1.0
+Loading <root>/var/lib/dkms/dkms-run-hello/1.0/${KVER}/${ARCH}...
 EOF
 expect_rc 0 "uninstall after a forced reload" R uninstall $M -k "$KVER"
 check "the installed file is still known and removed" test ! -e "$FLEET/$KOREL"
@@ -77,6 +110,12 @@ check "the installed file is still known and removed" test ! -e "$FLEET/$KOREL"
 new_root fleetbin; FB=$T
 # was: out_has "Copying dkms.conf to $FB/var/lib/dkms/dkms-run-hello/1.0/source ..."
 golden "ldtarball a binaries-only archive" 0 R ldtarball --archive "$WORK/bin.tar.gz" <<EOF
+
+Loading tarball for dkms-run-hello/1.0
+Creating <root>/var/lib/dkms/dkms-run-hello/1.0/source
+Copying dkms.conf to <root>/var/lib/dkms/dkms-run-hello/1.0/source ...
+Loading <root>/var/lib/dkms/dkms-run-hello/1.0/${KVER}/${ARCH}...
+Loaded dkms-run-hello/1.0 without its source: it can be installed, not rebuilt.
 EOF
 check "source is a stub directory with dkms.conf" test -d "$FB/var/lib/dkms/dkms-run-hello/1.0/source" -a ! -L "$FB/var/lib/dkms/dkms-run-hello/1.0/source"
 check "no source copied to the source tree" test ! -e "$FB/usr/src/dkms-run-hello-1.0"
@@ -97,6 +136,10 @@ THEIRS_KO=$THEIRS/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/module/dkms_run_he
 new_root fromdkms; FD=$T
 # was: out_has "Loading tarball for dkms-run-hello/1.0"
 golden "ldtarball an archive made by dkms" 0 R ldtarball "$WORK/theirs.dkms.tar.gz" <<EOF
+
+Loading tarball for dkms-run-hello/1.0
+Loading <root>/var/lib/dkms/dkms-run-hello/1.0/${KVER}/${ARCH}...
+Creating symlink <root>/var/lib/dkms/dkms-run-hello/1.0/source -> <root>/usr/src/dkms-run-hello-1.0
 EOF
 expect_rc 0 "install the module dkms built" R install $M -k "$KVER"
 check "installed module identical to dkms's build" cmp "$FD/$KOREL" "$THEIRS_KO"

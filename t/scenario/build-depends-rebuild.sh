@@ -29,6 +29,14 @@ USER_BUILT=$T/var/lib/dkms/dkms-run-user/1.0/$KVER/$ARCH
 
 # was: out_has "due to missing BUILD_DEPENDS: dkms-run-dep."
 golden "the user needs its dependency installed" 13 R build "$WORK/user" -k "$KVER" <<EOF
+Creating symlink <root>/var/lib/dkms/dkms-run-user/1.0/source -> <root>/usr/src/dkms-run-user-1.0
+
+Module signing is disabled by policy, modules won't be signed
+
+==> stderr
+
+Error! Aborting build of module dkms-run-user/1.0 for kernel ${KVER} (${ARCH}) due to missing BUILD_DEPENDS: dkms-run-dep.
+You may override by specifying --force.
 EOF
 expect_rc 0 "install dep 1.0" R install "$WORK/dep1" -k "$KVER"
 expect_rc 0 "install the user" R install dkms-run-user/1.0 -k "$KVER"
@@ -38,9 +46,33 @@ STAMP=$(stat -c %Y.%i "$USER_BUILT/module/dkms_run_user.ko")
 
 # was: out_lacks "Rebuilding module"
 golden "reinstalling dep 1.0 rebuilds nothing" 0 R install dkms-run-dep/1.0 -k "$KVER" --force <<EOF
+Module dkms-run-dep/1.0 for kernel ${KVER} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${KVER}/updates/dkms/dkms_run_dep.ko
+Running depmod... done.
+
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_dep.ko
+Running depmod... done.
 EOF
 # was: out_has "Rebuilding module dkms-run-user/1.0 due to updated dependencies"
 golden "install dep 2.0" 0 R install "$WORK/dep2" -k "$KVER" <<EOF
+Creating symlink <root>/var/lib/dkms/dkms-run-dep/2.0/source -> <root>/usr/src/dkms-run-dep-2.0
+
+Module signing is disabled by policy, modules won't be signed
+
+Building module(s)... done.
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_dep.ko
+Running depmod... done.
+
+Rebuilding module dkms-run-user/1.0 due to updated dependencies
+
+Module dkms-run-user/1.0 for kernel ${KVER} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${KVER}/updates/dkms/dkms_run_user.ko
+Running depmod... done.
+Building module(s)... done.
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_user.ko
+Running depmod... done.
 EOF
 same "the rebuilt user records 2.0" "$(cat "$USER_BUILT/.dep_dkms-run-dep")" "2.0"
 check "the user was really rebuilt" test "$(stat -c %Y.%i "$USER_BUILT/module/dkms_run_user.ko")" != "$STAMP"
@@ -48,6 +80,9 @@ check "and reinstalled" test -f "$KD/updates/dkms/dkms_run_user.ko"
 # was: out_has "dkms-run-user/1.0, $KVER, $ARCH: installed"
 # was: out_has "dkms-run-dep/2.0, $KVER, $ARCH: installed"
 golden "status" 0 R status <<EOF
+dkms-run-dep/1.0, ${KVER}, ${ARCH}: built
+dkms-run-dep/2.0, ${KVER}, ${ARCH}: installed
+dkms-run-user/1.0, ${KVER}, ${ARCH}: installed
 EOF
 
 # --force builds record nothing (as in 3.4).

@@ -34,12 +34,20 @@ expect_rc 0 "install for $FAKE" R install $M -k "$FAKE"
 # was: out_has "Called by $T/etc/kernel/prerm.d/dkms (Debian dkms's kernel hook, left behind): unbuilding $M for kernel $FAKE ($ARCH) only"
 # was: out_lacks "completely from the DKMS tree"
 golden "Debian's prerm hook for $FAKE" 0 legacy_hook "$FAKE" "/boot/vmlinuz-$FAKE" <<EOF
+Called by <root>/etc/kernel/prerm.d/dkms (Debian dkms's kernel hook, left behind): unbuilding dkms-run-hello/1.0 for kernel ${FAKE} (${ARCH}) only; it stays added, as with kernel_prerm.
+Module dkms-run-hello/1.0 for kernel ${FAKE} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${FAKE}/updates/dkms/dkms_run_hello.ko
+Running depmod... done.
+==> stderr
+dkms: removing: dkms-run-hello 1.0 (${FAKE}) (${ARCH})
 EOF
 check "module file gone from $FAKE" test ! -e "$(ko "$FAKE")"
 check "no longer built for $FAKE" test ! -e "$T/var/lib/dkms/dkms-run-hello/1.0/$FAKE"
 check "the module version is still in the tree" test -L "$T/var/lib/dkms/dkms-run-hello/1.0/source"
 # was: out_has "$M: added"
 golden "status" 0 R status <<EOF
+dkms-run-hello/1.0: added
 EOF
 # so the next kernel gets it
 expect_rc 0 "dkms-run's postinst hook on the next kernel builds it again" env DKMS_RUN_ROOT="$T" sh "$HOOKDIR/postinst.d-dkms-run" "$KVER"
@@ -58,6 +66,7 @@ expect_rc 0 "dkms-run's prerm hook after Debian's" env DKMS_RUN_ROOT="$T" sh "$H
 # was: out_has "$M, $KVER, $ARCH: installed"
 # was: out_lacks "$FAKE"
 golden "status" 0 R status <<EOF
+dkms-run-hello/1.0, ${KVER}, ${ARCH}: installed
 EOF
 
 # 4. Anywhere else, remove keeps dkms's meaning: the last kernel gone, the version goes too.
@@ -67,6 +76,12 @@ R remove $M -k "$KVER" > /dev/null
 # was: out_has "Deleting module $M completely from the DKMS tree."
 # was: out_lacks "Called by"
 golden "remove -k $FAKE typed by hand" 0 R remove $M -k "$FAKE" <<EOF
+Module dkms-run-hello/1.0 for kernel ${FAKE} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${FAKE}/updates/dkms/dkms_run_hello.ko
+Running depmod... done.
+
+Deleting module dkms-run-hello/1.0 completely from the DKMS tree.
 EOF
 check "the module version is gone" test ! -e "$T/var/lib/dkms/dkms-run-hello/1.0"
 # a shell script of another name calling the same command is not the hook
@@ -75,5 +90,13 @@ R install $M -k "$FAKE" > /dev/null
 cp "$T/etc/kernel/prerm.d/dkms" "$WORK/other-hook"
 # was: out_has "Deleting module $M completely from the DKMS tree."
 golden "the same script from another path" 0 env PATH="$WORK/bin:$PATH" sh "$WORK/other-hook" "$FAKE" <<EOF
+Module dkms-run-hello/1.0 for kernel ${FAKE} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${FAKE}/updates/dkms/dkms_run_hello.ko
+Running depmod... done.
+
+Deleting module dkms-run-hello/1.0 completely from the DKMS tree.
+==> stderr
+dkms: removing: dkms-run-hello 1.0 (${FAKE}) (${ARCH})
 EOF
 finish

@@ -26,6 +26,32 @@ done
 # was: out_has "Consult $T/var/lib/dkms/mbroken/1.0/build/make.log for more information."
 # was: out_has "dkms-run: kernel_postinst for kernel $FAKE failed (exit 11); see the errors above."
 golden "postinst hook: a module fails, the hook fails (upstream 3.4 default)" 11 hook postinst.d-dkms-run "$FAKE" "/boot/vmlinuz-$FAKE" <<EOF
+Module signing is disabled by policy, modules won't be signed
+
+Autoinstall of module cindep/1.0 for kernel ${FAKE} (${ARCH})
+Building module(s)... done.
+Installing <root>/lib/modules/${FAKE}/updates/dkms/cindep.ko
+
+Autoinstall of module mbroken/1.0 for kernel ${FAKE} (${ARCH})
+Building module(s)...(bad exit status: 2)
+Failed command:
+make -j1 KERNELRELEASE=${FAKE} -C <root>/lib/modules/${FAKE}/build M=<root>/var/lib/dkms/mbroken/1.0/build
+
+Autoinstall of module zbase/1.0 for kernel ${FAKE} (${ARCH})
+Building module(s)... done.
+Installing <root>/lib/modules/${FAKE}/updates/dkms/zbase.ko
+Running depmod... done.
+
+Autoinstall on ${FAKE} succeeded for module(s) cindep zbase.
+Autoinstall on ${FAKE} failed for module(s) mbroken(10).
+==> stderr
+
+Error! Bad return status for module build on kernel: ${FAKE} (${ARCH})
+Consult <root>/var/lib/dkms/mbroken/1.0/build/make.log for more information.
+
+Error! One or more modules failed to install during autoinstall.
+Refer to previous errors for more information.
+dkms-run: kernel_postinst for kernel ${FAKE} failed (exit 11); see the errors above.
 EOF
 check "zbase installed for the fake kernel" test -f "$(fko zbase)"
 check "cindep installed for the fake kernel" test -f "$(fko cindep)"
@@ -36,6 +62,24 @@ mkdir -p "$T/etc/dkms/framework.conf.d"; echo 'kernel_hook_errors="ignore"' > "$
 # was: out_has "Autoinstall on $FAKE failed for module(s) mbroken(10)."
 # was: out_has "kernel_hook_errors=ignore: the kernel package operation continues."
 golden "postinst hook with kernel_hook_errors=ignore" 0 hook postinst.d-dkms-run "$FAKE" <<EOF
+Module signing is disabled by policy, modules won't be signed
+
+Autoinstall of module mbroken/1.0 for kernel ${FAKE} (${ARCH})
+Building module(s)...(bad exit status: 2)
+Failed command:
+make -j1 KERNELRELEASE=${FAKE} -C <root>/lib/modules/${FAKE}/build M=<root>/var/lib/dkms/mbroken/1.0/build
+
+Autoinstall on ${FAKE} succeeded for module(s) cindep zbase.
+Autoinstall on ${FAKE} failed for module(s) mbroken(10).
+==> stderr
+
+Error! Bad return status for module build on kernel: ${FAKE} (${ARCH})
+Consult <root>/var/lib/dkms/mbroken/1.0/build/make.log for more information.
+
+Error! One or more modules failed to install during autoinstall.
+Refer to previous errors for more information.
+dkms-run: kernel_postinst for kernel ${FAKE} failed (exit 11); see the errors above.
+dkms-run: kernel_hook_errors=ignore: the kernel package operation continues.
 EOF
 rm "$T/etc/dkms/framework.conf.d/hooks.conf"
 R remove mbroken/1.0 --all > /dev/null
@@ -46,15 +90,28 @@ EOF
 mkdir -p "$T/lib/modules/6.1.0-98-noheaders"
 # was: out_has "Automatic installation of modules for kernel 6.1.0-98-noheaders was skipped since the kernel headers for this kernel do not seem to be installed."
 golden "postinst hook for a kernel without headers" 0 hook postinst.d-dkms-run 6.1.0-98-noheaders <<EOF
+Automatic installation of modules for kernel 6.1.0-98-noheaders was skipped since the kernel headers for this kernel do not seem to be installed.
 EOF
 # was: out_has "needs a kernel version"
 golden "postinst hook without a kernel version" 0 hook postinst.d-dkms-run <<EOF
+==> stderr
+dkms-run: the postinst.d hook needs a kernel version as its first argument.
 EOF
 
 # The real kernel gets the modules too; preinst/prerm of the fake one must leave them alone.
 R install zbase/1.0 -k "$KVER" > /dev/null
 # was: out_has "dkms: removing module zbase/1.0 for kernel $FAKE ($ARCH)"
 golden "preinst hook unbuilds AUTOINSTALL modules" 0 hook preinst.d-dkms-run "$FAKE" <<EOF
+Module cindep/1.0 for kernel ${FAKE} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${FAKE}/updates/dkms/cindep.ko
+Module zbase/1.0 for kernel ${FAKE} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${FAKE}/updates/dkms/zbase.ko
+Running depmod... done.
+==> stderr
+dkms: removing module cindep/1.0 for kernel ${FAKE} (${ARCH})
+dkms: removing module zbase/1.0 for kernel ${FAKE} (${ARCH})
 EOF
 check "zbase gone from the fake kernel" test ! -e "$(fko zbase)"
 check "zbase no longer built for the fake kernel" test ! -e "$T/var/lib/dkms/zbase/1.0/$FAKE"
@@ -64,11 +121,25 @@ check "zbase back for the fake kernel" test -f "$(fko zbase)"
 
 # was: out_has "dkms: removing module cindep/1.0 for kernel $FAKE ($ARCH)"
 golden "prerm hook unbuilds every module" 0 hook prerm.d-dkms-run "$FAKE" <<EOF
+Module cindep/1.0 for kernel ${FAKE} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${FAKE}/updates/dkms/cindep.ko
+
+Module zbase/1.0 for kernel ${FAKE} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${FAKE}/updates/dkms/zbase.ko
+
+Running depmod... done.
+==> stderr
+dkms: removing module cindep/1.0 for kernel ${FAKE} (${ARCH})
+dkms: removing module zbase/1.0 for kernel ${FAKE} (${ARCH})
 EOF
 check "no dkms directories left for the fake kernel" test -z "$(find "$T/lib/modules/$FAKE" -mindepth 1 -maxdepth 1 ! -name build)"
 # was: out_lacks "$FAKE"
 # was: out_has "zbase/1.0, $KVER, $ARCH: installed"
 golden "status after prerm" 0 R status <<EOF
+cindep/1.0: added
+zbase/1.0, ${KVER}, ${ARCH}: installed
 EOF
 
 expect_rc 0 "kernel-install add" hook 40-dkms-run.install add "$FAKE" /boot/efi/entry "/boot/vmlinuz-$FAKE"
@@ -84,6 +155,17 @@ mv "$T/usr/src/cindep-1.0/dkms.conf" "$WORK/cindep.conf"
 # was: out_has "Error! Could not locate dkms.conf file."
 # was: out_has "Error! dkms kernel_preinst for kernel $FAKE ($ARCH) failed for module(s) cindep/1.0(4)."
 golden "kernel_preinst when a dkms.conf cannot be read" 14 R kernel_preinst -k "$FAKE" <<EOF
+Module zbase/1.0 for kernel ${FAKE} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${FAKE}/updates/dkms/zbase.ko
+Running depmod... done.
+==> stderr
+
+Error! Could not locate dkms.conf file.
+File: <root>/var/lib/dkms/cindep/1.0/source/dkms.conf does not exist.
+dkms: removing module zbase/1.0 for kernel ${FAKE} (${ARCH})
+
+Error! dkms kernel_preinst for kernel ${FAKE} (${ARCH}) failed for module(s) cindep/1.0(4).
 EOF
 check "zbase was unbuilt all the same" test ! -e "$T/var/lib/dkms/zbase/1.0/$FAKE"
 check "cindep is still installed" test -f "$(fko cindep)"
@@ -91,10 +173,24 @@ check "cindep is still installed" test -f "$(fko cindep)"
 rm "$T/var/lib/dkms/cindep/1.0/$FAKE/$ARCH/.dkms-run.yaml"
 # was: out_has "Error! dkms kernel_prerm for kernel $FAKE ($ARCH) failed for module(s) cindep/1.0(4)."
 # was: out_has "dkms-run: kernel_prerm for kernel $FAKE failed (exit 14); see the errors above."
+# dkms 3.4.3's do_uninstall reads the dkms.conf right after its first line, before it says whether
+# the version was active; the uninstall that failed left no depmod to run.
+todo "dkms-run says 'Before uninstall ... ACTIVE' and runs depmod although the uninstall failed first"
 golden "prerm hook when an uninstall cannot read the dkms.conf" 14 hook prerm.d-dkms-run "$FAKE" <<EOF
+Module cindep/1.0 for kernel ${FAKE} (${ARCH}):
+
+==> stderr
+dkms: removing module cindep/1.0 for kernel ${FAKE} (${ARCH})
+
+Error! Could not locate dkms.conf file.
+File: <root>/var/lib/dkms/cindep/1.0/source/dkms.conf does not exist.
+
+Error! dkms kernel_prerm for kernel ${FAKE} (${ARCH}) failed for module(s) cindep/1.0(4).
+dkms-run: kernel_prerm for kernel ${FAKE} failed (exit 14); see the errors above.
 EOF
 # was: out_has "cindep/1.0, $FAKE, $ARCH: installed"
 golden "status tells the truth" 0 R status cindep/1.0 -k "$FAKE" <<EOF
+cindep/1.0, ${FAKE}, ${ARCH}: installed
 EOF
 check "and its module is still in place" test -f "$(fko cindep)"
 mv "$WORK/cindep.conf" "$T/usr/src/cindep-1.0/dkms.conf"

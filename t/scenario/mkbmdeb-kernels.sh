@@ -28,6 +28,8 @@ VER=$(dpkg-deb -f "$DEB" Version)
 check "version is 1.0+k6.1.0.99.fake.2.<hash>: $VER" bash -c "[[ '$VER' =~ ^1\.0\+k6\.1\.0\.99\.fake\.2\.[0-9a-f]{8}$ ]]"
 same "file name" "$(basename "$DEB")" "${PKG}_${VER}_${DEB_ARCH}.deb"
 outputs_are "  its outputs (the version read from the package)" 0 <<EOF
+Making binary module package ${PKG} ${VER} (${DEB_ARCH}) for Linux ${FAKE}, ${KVER}...
+Wrote <work>/two/${PKG}_${VER}_${DEB_ARCH}.deb
 EOF
 same "Package" "$(dpkg-deb -f "$DEB" Package)" "$PKG"
 same "Depends: either kernel image, newest first" "$(dpkg-deb -f "$DEB" Depends)" "linux-image-$FAKE | linux-image-$KVER"
@@ -139,6 +141,10 @@ check "another set, another version ($VO != $VER), differing in the hash only" b
 
 # was: out_has "No modules built for 6.0.0-not-built ($ARCH)."
 golden "a kernel that is not built" 6 R mkbmdeb $M -k "$KVER" -k 6.0.0-not-built <<EOF
+==> stderr
+
+Error! No modules built for 6.0.0-not-built (${ARCH}).
+Modules must already be in the built state before using mkbmdeb.
 EOF
 
 # lintian: no errors (copyright-without-copyright-notice stays a warning, as for mkbmdeb.sh).

@@ -16,8 +16,14 @@ BUILT=$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/module/dkms_run_hello.ko
 
 # was: out_has "No modules built for 6.0.0-not-built ($ARCH)."
 golden "mkbmdeb of a kernel that is not built" 6 R mkbmdeb $M -k 6.0.0-not-built <<EOF
+==> stderr
+
+Error! No modules built for 6.0.0-not-built (${ARCH}).
+Modules must already be in the built state before using mkbmdeb.
 EOF
 golden "mkbmdeb (default place)" 0 R mkbmdeb $M -k "$KVER" <<EOF
+Making binary module package ${PKG} 1.0 (${DEB_ARCH})...
+Wrote <root>/var/lib/dkms/dkms-run-hello/1.0/deb/${PKG}_1.0_${DEB_ARCH}.deb
 EOF
 DEB=$T/var/lib/dkms/dkms-run-hello/1.0/deb/${PKG}_1.0_${DEB_ARCH}.deb
 check "package written" test -f "$DEB"

@@ -4,6 +4,7 @@
 # kernel's files in place, archived originals after a kill -9 or a full disk, a build killed
 # before its module/ was filled, a broken old version, leftovers of killed runs, huge modules.
 . "$(dirname "$0")/lib.sh"
+need_debian_dkms   # section 2 switches back to Debian's dkms
 MA=dkms-run-hello/1.0
 MB=hello-fork/2.0
 L=dkms_run_hello
@@ -199,6 +200,14 @@ intree "$O9"
 R install $MA -k "$KVER" > /dev/null 2>&1
 run_cmd strace -qq -o /dev/null -P "$ORIG/$L.ko" -e inject=rename:error=ENOSPC "$DKMS_RUN" --root "$T" uninstall $MA -k "$KVER"
 outputs_are "no space left while the original is put back" 1 <<EOF
+Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${KVER}/extra/dkms_run_hello.ko
+Restoring archived original module <root>/lib/modules/${KVER}/kernel/drivers/misc/dkms_run_hello.ko
+==> stderr
+
+Error! cannot move <root>/var/lib/dkms/dkms-run-hello/original_module/${KVER}/${ARCH}/dkms_run_hello.ko to <root>/lib/modules/${KVER}/kernel/drivers/misc/dkms_run_hello.ko: No space left on device
+ENOSPC: the file system is full. Free some space (or enlarge it) and run the command again.
 EOF
 expect_rc 0 "uninstall again with room" R uninstall $MA -k "$KVER"
 same "original restored" "$(sum "$IT")" "$(sum "$O9")"
