@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 RENDER=$SRCDIR/t/scenario/render-tty.pl
 COLS=60
-command -v script > /dev/null || { echo "FAIL: script (util-linux, bsdutils) is needed"; exit 1; }
+command -v script > /dev/null || bail_out "script (util-linux, bsdutils) is needed"
 new_root progress
 R generate_mok > /dev/null
 # make after WAIT (shell code run first)
@@ -27,7 +27,7 @@ same "kernel_postinst on a terminal: exit status" "$rc" 0
 # The progress frames: what follows each "\r" that starts a progress line, up to the next "\r".
 perl -0777 -ne 'print "$_\n" for grep { /^Building for / } split /\r/' "$WORK/tty.raw" > "$WORK/frames"
 same "frames are drawn (some)" "$(test -s "$WORK/frames" && echo yes)" yes
-sed 's/^/    | /' "$WORK/frames" | cat -v | head -5
+sed 's/^/# | /' "$WORK/frames" | cat -v | head -5
 check "a frame names the kernel and both independent modules with their times" \
     grep -qE "^Building for $KVER: (pa/1.0 [0-9]+:[0-9]{2}, pb/1.0 [0-9]+:[0-9]{2}|pb/1.0 [0-9]+:[0-9]{2}, pa/1.0 [0-9]+:[0-9]{2})" "$WORK/frames"
 check "then pa alone, and pc waiting for it" grep -qE "^Building for $KVER: pa/1.0 [0-9]+:[0-9]{2}, 1 waiting"$'\e' "$WORK/frames"
@@ -44,9 +44,10 @@ check "no progress is left on the screen" bash -c "! grep -q '^Building for ' '$
 # The same without a terminal: line-oriented, nothing to redraw.
 for m in pa pb pc; do R unbuild "$m/1.0" -k "$KVER" > /dev/null; done
 expect_rc 0 "kernel_postinst without a terminal" R kernel_postinst -k "$KVER" -j2
+cat "$LAST/stdout" "$LAST/stderr" > "$WORK/out"
 check "no carriage return in the output" bash -c "! grep -q \$'\\r' '$WORK/out'"
 check "no escape sequence in the output" bash -c "! grep -q \$'\\e' '$WORK/out'"
-out_lacks "Building for "
+check "no progress line (Building for ...)" bash -c "! grep -q '^Building for ' '$WORK/out'"
 # Blocks, and the modules of the summary, come in completion order, which may differ between the
 # two runs: compare the lines, and the summaries' sets of modules.
 same "what stays on the terminal is what is printed without one" \

@@ -132,7 +132,7 @@ The source directory <root>/usr/src/ma-1.0 differs from the archive's:
   differs: ma.c
 Use --force to replace it with the archive's.
 EOF
-tap_check "the local source is kept" grep -q "changed here" "$T/usr/src/ma-1.0/ma.c"
-tap_check "nothing added" test ! -e "$T/var/lib/dkms/ma"
+check "the local source is kept" grep -q "changed here" "$T/usr/src/ma-1.0/ma.c"
+check "nothing added" test ! -e "$T/var/lib/dkms/ma"
 
-golden_finish
+finish

@@ -112,4 +112,4 @@ a_base/1.0: added
 a_user/1.0: added
 EOF
 
-golden_finish
+finish

@@ -99,8 +99,8 @@ dkms.conf: Error! Duplicate module 'd' in 'DEST_MODULE_NAME[1]'.
 Error! Bad conf file.
 File: <work>/dup/dkms.conf does not represent a valid dkms.conf file.
 EOF
-tap_check "nothing copied to the source tree" test -z "$(ls -A "$T/usr/src")"
-tap_check "nothing added" test "$(ls "$T/var/lib/dkms" | xargs)" = "mok.key mok.pub"
+check "nothing copied to the source tree" test -z "$(ls -A "$T/usr/src")"
+check "nothing added" test "$(ls "$T/var/lib/dkms" | xargs)" = "mok.key mok.pub"
 
 # --- zero modules: a warning at each strict read (add, build, install) -------------------------
 conf_dir zero "${NV[@]}" 'MAKE[0]="true"'
@@ -250,4 +250,4 @@ Installing <root>/lib/modules/${KVER}/updates/dkms/crlf.ko
 Running depmod... done.
 EOF
 
-golden_finish
+finish

@@ -331,4 +331,4 @@ golden "status with /usr/lib/os-release only" 0 R status <<EOF
 good/1.0: added
 EOF
 
-golden_finish
+finish

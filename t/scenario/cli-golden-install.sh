@@ -98,4 +98,4 @@ Installing $DEST/rd.ko
 Running depmod... done.
 EOF
 
-golden_finish
+finish

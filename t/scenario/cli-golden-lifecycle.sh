@@ -103,7 +103,7 @@ Deleting module la/1.0 completely from the DKMS tree.
 EOF
 golden "status after remove" 0 R status <<EOF
 EOF
-tap_check "the source stays" test -f "$T/usr/src/la-1.0/dkms.conf"
+check "the source stays" test -f "$T/usr/src/la-1.0/dkms.conf"
 
 golden "install adds and builds first" 0 R install -k "$KVER" -m la -v 1.0 <<EOF
 Creating symlink <root>/var/lib/dkms/la/1.0/source -> <root>/usr/src/la-1.0
@@ -123,7 +123,7 @@ Running depmod... done.
 
 Deleting module la/1.0 completely from the DKMS tree.
 EOF
-tap_check "the module file is gone" test ! -e "$T/lib/modules/$KVER/updates/dkms/la.ko"
+check "the module file is gone" test ! -e "$T/lib/modules/$KVER/updates/dkms/la.ko"
 
 # Adding by path: a source directory, or its dkms.conf, copied into the source tree.
 rm -rf "$WORK/la-src"; cp -r "$T/usr/src/la-1.0" "$WORK/la-src"; rm -rf "$T/usr/src/la-1.0"
@@ -205,4 +205,4 @@ golden "status after kernel_preinst" 0 R status <<EOF
 la/1.0: added
 EOF
 
-golden_finish
+finish

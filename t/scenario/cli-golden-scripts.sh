@@ -130,8 +130,8 @@ Running the post_install script:
 override post_install
 Running depmod... done.
 EOF
-tap_check "make.log: the overriding pre_build ran" grep -qxF "# command: cd $T/var/lib/dkms/sc/1.0/build/ && $T/etc/dkms/sc/script.sh pre_build" "$T/var/lib/dkms/sc/1.0/$KVER/$ARCH/log/make.log"
-tap_check "make.log: and said so" grep -qx "override post_build" "$T/var/lib/dkms/sc/1.0/$KVER/$ARCH/log/make.log"
+check "make.log: the overriding pre_build ran" grep -qxF "# command: cd $T/var/lib/dkms/sc/1.0/build/ && $T/etc/dkms/sc/script.sh pre_build" "$T/var/lib/dkms/sc/1.0/$KVER/$ARCH/log/make.log"
+check "make.log: and said so" grep -qx "override post_build" "$T/var/lib/dkms/sc/1.0/$KVER/$ARCH/log/make.log"
 golden "unbuild with post_remove overridden" 0 R unbuild sc/1.0 -k "$KVER" <<EOF
 Module sc/1.0 for kernel ${KVER} (${ARCH}):
 Before uninstall, this module version was ACTIVE on this kernel.
@@ -167,15 +167,15 @@ Running the post_build script... done.
 Installing $DEST/pb.ko
 Running depmod... done.
 EOF
-tap_check "make.log: POST_BUILD found the module in place" grep -qx "touching up ../$KVER/$ARCH/module/pb.ko" "$T/var/lib/dkms/pb/1.0/$KVER/$ARCH/log/make.log"
-tap_check "the installed module is the changed one" bash -c "readelf -S '$T/lib/modules/$KVER/updates/dkms/pb.ko' | grep -q .note.dkmsrun"
+check "make.log: POST_BUILD found the module in place" grep -qx "touching up ../$KVER/$ARCH/module/pb.ko" "$T/var/lib/dkms/pb/1.0/$KVER/$ARCH/log/make.log"
+check "the installed module is the changed one" bash -c "readelf -S '$T/lib/modules/$KVER/updates/dkms/pb.ko' | grep -q .note.dkmsrun"
 golden "uninstall deletes it" 0 R uninstall pb/1.0 -k "$KVER" <<EOF
 Module pb/1.0 for kernel ${KVER} (${ARCH}):
 Before uninstall, this module version was ACTIVE on this kernel.
 Deleting $DEST/pb.ko
 Running depmod... done.
 EOF
-tap_check "the module file is gone" test ! -e "$T/lib/modules/$KVER/updates/dkms/pb.ko"
+check "the module file is gone" test ! -e "$T/lib/modules/$KVER/updates/dkms/pb.ko"
 
 # A script that is not executable: a blank line and a warning, and the rest goes on.
 golden_module sn 'POST_ADD="nonexec.sh"'
@@ -263,4 +263,4 @@ Error! pre_install failed, aborting install.
 You may override by specifying --force.
 EOF
 
-golden_finish
+finish

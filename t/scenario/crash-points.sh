@@ -120,7 +120,7 @@ scenario() {
     DEST=$KD/updates/dkms; [ "$d" = fedora ] && DEST=$KD/extra
     rc=0; traced strace -qq -s 32 -e trace="$CHANGING" -o "$WORK/trace" "$DKMS_RUN" --root "$T" "$@" \
         > "$WORK/clean.out" 2>&1 || rc=$?
-    if [ "$rc" != 0 ]; then fail "$name: the clean run failed (exit $rc)"; sed 's/^/    | /' "$WORK/clean.out"; return; fi
+    if [ "$rc" != 0 ]; then fail "$name: the clean run failed (exit $rc)"; sed 's/^/# | /' "$WORK/clean.out"; return; fi
     final=$(state)
     # what the command answers when run again after a clean run (remove: 3, nothing left to remove)
     local again=0; "$DKMS_RUN" --root "$T" "$@" > /dev/null 2>&1 < /dev/null || again=$?
@@ -156,7 +156,7 @@ scenario() {
             else
                 BROKEN_POINTS=$((BROKEN_POINTS + 1))
                 fail "$name: $sc #$nth ($kind): $why"
-                sed 's/^/    crash| /' "$WORK/crash.out" | head -20
+                sed 's/^/# crash| /' "$WORK/crash.out" | head -20
             fi
         done < "$WORK/points"
     done

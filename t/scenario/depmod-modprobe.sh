@@ -42,15 +42,21 @@ ARGV="\"depmod\", \"-b\", \"$T\", \"-a\", \"$KVER\""
 
 # No modules.dep (a kernel with no modules installed): depmod is not run, as in dkms 3.4, which
 # still says "Running depmod... done.".
-expect_rc 0 "install on a kernel without modules.dep" traced "$DKMS_RUN" --root "$T" install $M -k "$KVER"
-out_has "Running depmod... done."
+# was: out_has "Running depmod... done."
+golden "install on a kernel without modules.dep" 0 traced "$DKMS_RUN" --root "$T" install $M -k "$KVER" <<EOF
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+Running depmod... done.
+EOF
 same "depmod not run" "$(depmod_calls)" ""
 expect_rc 0 "uninstall" R uninstall $M -k "$KVER"
 
 # The kernel's module index exists: depmod runs on the root's tree, without -F while there is no map.
 depmod -b "$T" -a "$KVER"
-expect_rc 0 "install" traced "$DKMS_RUN" --root "$T" install $M -k "$KVER"
-out_has "Running depmod... done."
+# was: out_has "Running depmod... done."
+golden "install" 0 traced "$DKMS_RUN" --root "$T" install $M -k "$KVER" <<EOF
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+Running depmod... done.
+EOF
 same "depmod -b <root> -a K" "$(depmod_calls)" "$ARGV"
 check "modules.dep lists the module" lists_module
 
@@ -86,32 +92,79 @@ STUBS=$WORK/bin:$PATH
 not_run() { [ ! -e "$WORK/modprobe.log" ] && [ ! -e "$WORK/systemctl.log" ]; }
 RUNNING=$(uname -r)
 NOROOT=("$DKMS_RUN" --dkmstree "$T/var/lib/dkms" --sourcetree "$T/usr/src" --installtree "$T/lib/modules")
+# The note about --modprobe-on-install comes with --verbose, under which dkms 3.4.3's invoke_command
+# shows each command instead of its description: "do_depmod K", what it prints, then " done." on a
+# line of its own. dkms-run still says "Running depmod... done." there (TODO below).
+VERBOSE_TODO="with --verbose, dkms shows do_depmod K and ' done.', not 'Running depmod... done.'"
 
-expect_rc 0 "--modprobe-on-install under --root" env PATH="$STUBS" \
-    "$DKMS_RUN" --root "$T" install $M -k "$KVER" --force --modprobe-on-install --verbose
-out_has "--modprobe-on-install: modules are never loaded from a --root tree; nothing loaded."
+# was: out_has "--modprobe-on-install: modules are never loaded from a --root tree; nothing loaded."
+todo "$VERBOSE_TODO"
+golden "--modprobe-on-install under --root" 0 env PATH="$STUBS" \
+    "$DKMS_RUN" --root "$T" install $M -k "$KVER" --force --modprobe-on-install --verbose <<EOF
+Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+do_depmod ${KVER}
+ done.
+
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+do_depmod ${KVER}
+ done.
+--modprobe-on-install: modules are never loaded from a --root tree; nothing loaded.
+EOF
 check "nothing run" not_run
 echo 'modprobe_on_install=yes' >> "$T/etc/dkms/framework.conf"
-expect_rc 0 "modprobe_on_install=yes in framework.conf, under --root" env PATH="$STUBS" \
-    "$DKMS_RUN" --root "$T" install $M -k "$KVER" --force --verbose
-out_has "--modprobe-on-install: modules are never loaded from a --root tree; nothing loaded."
+# was: out_has "--modprobe-on-install: modules are never loaded from a --root tree; nothing loaded."
+todo "$VERBOSE_TODO"
+golden "modprobe_on_install=yes in framework.conf, under --root" 0 env PATH="$STUBS" \
+    "$DKMS_RUN" --root "$T" install $M -k "$KVER" --force --verbose <<EOF
+Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+do_depmod ${KVER}
+ done.
+
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+do_depmod ${KVER}
+ done.
+--modprobe-on-install: modules are never loaded from a --root tree; nothing loaded.
+EOF
 check "nothing run" not_run
 sed -i '/^modprobe_on_install=/d' "$T/etc/dkms/framework.conf"
 
 if [ "$RUNNING" = "$KVER" ]; then
     echo "# the headers' kernel is the running one: skipping the not-running case"
 else
-    expect_rc 0 "--modprobe-on-install for a kernel that is not running" env PATH="$STUBS" \
-        "${NOROOT[@]}" install $M -k "$KVER" --force --modprobe-on-install --verbose
-    out_has "--modprobe-on-install: $KVER is not the running kernel ($RUNNING); nothing loaded."
+    # was: out_has "--modprobe-on-install: $KVER is not the running kernel ($RUNNING); nothing loaded."
+    todo "$VERBOSE_TODO"
+    golden "--modprobe-on-install for a kernel that is not running" 0 env PATH="$STUBS" \
+        "${NOROOT[@]}" install $M -k "$KVER" --force --modprobe-on-install --verbose <<EOF
+Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+do_depmod ${KVER}
+ done.
+
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+do_depmod ${KVER}
+ done.
+--modprobe-on-install: ${KVER} is not the running kernel (${RUNNING}); nothing loaded.
+EOF
     check "nothing run" not_run
     mkdir -p "$T/lib/modules/$RUNNING"
     ln -s "$HEADERS" "$T/lib/modules/$RUNNING/build"  # the faked part: another kernel's headers
     expect_rc 0 "build for the running kernel's name" R build $M -k "$RUNNING"
 fi
-expect_rc 0 "--modprobe-on-install for the running kernel, under --root" env PATH="$STUBS" \
-    "$DKMS_RUN" --root "$T" install $M -k "$RUNNING" --force --modprobe-on-install --verbose
-out_has "--modprobe-on-install: modules are never loaded from a --root tree; nothing loaded."
+# was: out_has "--modprobe-on-install: modules are never loaded from a --root tree; nothing loaded."
+todo "$VERBOSE_TODO"
+golden "--modprobe-on-install for the running kernel, under --root" 0 env PATH="$STUBS" \
+    "$DKMS_RUN" --root "$T" install $M -k "$RUNNING" --force --modprobe-on-install --verbose <<EOF
+Installing <root>/lib/modules/${RUNNING}/updates/dkms/dkms_run_hello.ko
+do_depmod ${RUNNING}
+Skipping depmod because '<root>/lib/modules/${RUNNING}/modules.dep' is missing.
+ done.
+--modprobe-on-install: modules are never loaded from a --root tree; nothing loaded.
+EOF
 check "nothing run" not_run
 
 expect_rc 0 "--modprobe-on-install for the running kernel" env PATH="$STUBS" \

@@ -120,8 +120,13 @@ for page in README.md docs/*.md; do
     mkdir -p "$WORK/tmproot/var/lib/dkms" "$WORK/tmproot/etc"; cp /etc/os-release "$WORK/tmproot/etc/"  # a chroot has one
     script "$page" > "$WORK/page.sh" 2> "$WORK/results"
     WORK=$WORK HEADERS=$HEADERS DKMS_RUN=$DKMS_RUN SRCDIR=$SRCDIR bash "$WORK/page.sh" >> "$WORK/results" 2>&1 || true
-    cat "$WORK/results"
-    FAILS=$((FAILS + $(grep -c '^FAIL - ' "$WORK/results" || true)))
-    CHECKS=$((CHECKS + $(grep -c '^\(ok\|FAIL\) - ' "$WORK/results" || true)))
+    # The page script's lines as TAP: its "ok - "/"FAIL - " lines are checks, the rest diagnostics.
+    while IFS= read -r l; do
+        case "$l" in
+            "ok - "*) pass "${l#ok - }" ;;
+            "FAIL - "*) fail "${l#FAIL - }" ;;
+            *) echo "# $l" ;;
+        esac
+    done < "$WORK/results"
 done
 finish

@@ -4,9 +4,9 @@
 # by reprepro and signed by a throw-away gpg key, and apt-get run inside the client with chroot.
 
 for tool in mmdebstrap reprepro gpg chroot; do
-    command -v "$tool" >/dev/null || { echo "FAIL: $tool is not installed (tools/install-deps)"; exit 1; }
+    command -v "$tool" >/dev/null || bail_out "$tool is not installed (tools/install-deps)"
 done
-[ "$(id -u)" = 0 ] || { echo "FAIL: the fleet scenarios need root (mmdebstrap --mode=root, chroot)"; exit 1; }
+[ "$(id -u)" = 0 ] || bail_out "the fleet scenarios need root (mmdebstrap --mode=root, chroot)"
 
 FLEET_CACHE=$SRCDIR/t/.cache/fleet
 DEB_ARCH=$(dpkg --print-architecture)
@@ -29,7 +29,7 @@ client_tarball() {
             --dpkgopt='path-exclude=/lib/modules/*/kernel/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
             --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
             bookworm "$FLEET_CACHE/.client-$$.tar" > "$FLEET_CACHE/mmdebstrap.log" 2>&1 ||
-            { echo "FAIL: mmdebstrap failed:"; sed 's/^/    | /' "$FLEET_CACHE/mmdebstrap.log"; rm -f "$FLEET_CACHE/.client-$$.tar"; exit 1; }
+            { sed 's/^/# | /' "$FLEET_CACHE/mmdebstrap.log"; rm -f "$FLEET_CACHE/.client-$$.tar"; bail_out "mmdebstrap failed (its log above)"; }
         mv "$FLEET_CACHE/.client-$$.tar" "$tar"
         echo "# client root made by mmdebstrap in $((SECONDS - t0)) s (cached in $tar)" >&2
     ) 9> "$FLEET_CACHE/.lock" || exit 1

@@ -61,11 +61,13 @@ expect_rc 0 "InRelease is signed by the repository key" gpgv --keyring "$WORK/fl
 publish_to_client "$REPO" "$C" "$WORK/fleet.gpg"
 FPR2=$(repo_key "Someone Else (test)") && gpg --batch --export "$FPR2" > "$WORK/other.gpg" 2> /dev/null
 cp "$WORK/other.gpg" "$C/etc/apt/keyrings/fleet.gpg"
-expect_rc 100 "client: apt-get update refuses the repository signed with a key it does not trust" in_client "$C" apt-get -q update
-out_has "NO_PUBKEY ${FPR:24}"
+# was: out_has "NO_PUBKEY ${FPR:24}"
+golden "client: apt-get update refuses the repository signed with a key it does not trust" 100 in_client "$C" apt-get -q update <<EOF
+EOF
 cp "$WORK/fleet.gpg" "$C/etc/apt/keyrings/fleet.gpg"
-expect_rc 0 "client: apt-get update with the fleet key" in_client "$C" apt-get -q update
-out_lacks "NO_PUBKEY"
+# was: out_lacks "NO_PUBKEY"
+golden "client: apt-get update with the fleet key" 0 in_client "$C" apt-get -q update <<EOF
+EOF
 expect_rc 0 "client: apt-get install $PKG" in_client "$C" apt-get -q -y install "$PKG"
 same "client: $PKG $V1 installed" "$(chroot "$C" dpkg-query -W -f '${Status} ${Version}' "$PKG")" "install ok installed $V1"
 same "client: modinfo signer of the installed .ko" "$(in_client "$C" modinfo -F signer "/$KO")" "$SITE_CN"
@@ -113,6 +115,6 @@ snapshot "$C" > "$WORK/after"
 # The fleet's own apt configuration (source and key) is what the test added to /etc.
 grep -v -e ' etc/apt/sources.list.d/fleet.sources' -e ' etc/apt/keyrings/fleet.gpg' "$WORK/after" > "$WORK/after.cmp"
 check "client: /lib/modules, /usr/share/doc and /etc as before the install (modules.dep included)" cmp "$WORK/before" "$WORK/after.cmp"
-cmp -s "$WORK/before" "$WORK/after.cmp" || diff "$WORK/before" "$WORK/after.cmp" | sed 's/^/    | /'
+cmp -s "$WORK/before" "$WORK/after.cmp" || diff "$WORK/before" "$WORK/after.cmp" | sed 's/^/# | /'
 echo "# fleet end to end: $((SECONDS - T0)) s"
 finish

@@ -3,7 +3,7 @@
 # rebuilt byte for byte, installed with dpkg into /lib/modules/<K>/updates/dkms and purged.
 # The source forms (mkdeb, mkdsc) are built and checked too.
 . "$(dirname "$0")/lib.sh"
-command -v lintian >/dev/null || { echo "FAIL: lintian is not installed"; exit 1; }
+command -v lintian >/dev/null || bail_out "lintian is not installed"
 M=dkms-run-hello/1.0
 PKG=dkms-run-hello-modules-$KVER
 DEB_ARCH=$(dpkg --print-architecture)
@@ -14,11 +14,18 @@ copy_example hello
 expect_rc 0 "build" R build "$WORK/hello" -k "$KVER"
 BUILT=$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/module/dkms_run_hello.ko
 
-expect_rc 6 "mkbmdeb of a kernel that is not built" R mkbmdeb $M -k 6.0.0-not-built
-out_has "No modules built for 6.0.0-not-built ($ARCH)."
-expect_rc 0 "mkbmdeb (default place)" R mkbmdeb $M -k "$KVER"
+# was: out_has "No modules built for 6.0.0-not-built ($ARCH)."
+golden "mkbmdeb of a kernel that is not built" 6 R mkbmdeb $M -k 6.0.0-not-built <<EOF
+==> stderr
+
+Error! No modules built for 6.0.0-not-built (${ARCH}).
+Modules must already be in the built state before using mkbmdeb.
+EOF
+golden "mkbmdeb (default place)" 0 R mkbmdeb $M -k "$KVER" <<EOF
+Making binary module package ${PKG} 1.0 (${DEB_ARCH})...
+Wrote <root>/var/lib/dkms/dkms-run-hello/1.0/deb/${PKG}_1.0_${DEB_ARCH}.deb
+EOF
 DEB=$T/var/lib/dkms/dkms-run-hello/1.0/deb/${PKG}_1.0_${DEB_ARCH}.deb
-out_has "Wrote $DEB"
 check "package written" test -f "$DEB"
 
 same "Package" "$(dpkg-deb -f "$DEB" Package)" "$PKG"
@@ -49,7 +56,7 @@ check "SOURCE_DATE_EPOCH changes the bytes" bash -c "! cmp -s '$DEB' '$WORK/sde1
 lintian --fail-on error "$DEB" > "$WORK/lintian" 2>&1; rc=$?
 same "lintian passes the binary module package (no errors)" "$rc" "0"
 check "lintian reports no E: tag" bash -c "! grep -q '^E:' '$WORK/lintian'"
-sed 's/^/    lintian | /' "$WORK/lintian"
+sed 's/^/# lintian | /' "$WORK/lintian"
 
 # Install with dpkg into the real /lib/modules, then purge (also on failure, via the trap).
 if [ "$(id -u)" = 0 ]; then

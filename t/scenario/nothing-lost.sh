@@ -4,6 +4,7 @@
 # kernel's files in place, archived originals after a kill -9 or a full disk, a build killed
 # before its module/ was filled, a broken old version, leftovers of killed runs, huge modules.
 . "$(dirname "$0")/lib.sh"
+need_debian_dkms   # section 2 switches back to Debian's dkms
 MA=dkms-run-hello/1.0
 MB=hello-fork/2.0
 L=dkms_run_hello
@@ -53,53 +54,71 @@ ver() { modinfo -F version "$1"; }
 
 echo "# 1. Two packages ship $L.ko for one kernel"
 fresh debian
-expect_out 0 "install A" "Installing $F
-Running depmod... done." "" R install $MA -k "$KVER"
-expect_out 0 "install B over A's module: a warning names both" "Installing $F
-Running depmod... done." \
-"Warning: $F is the module of $MA.
-$MB installs its own $L.ko in its place; uninstalling $MB puts $MA's back." R install $MB -k "$KVER"
+golden "install A" 0 R install $MA -k "$KVER" <<EOF
+Installing $F
+Running depmod... done.
+EOF
+golden "install B over A's module: a warning names both" 0 R install $MB -k "$KVER" <<EOF
+Installing $F
+Running depmod... done.
+==> stderr
+Warning: $F is the module of $MA.
+$MB installs its own $L.ko in its place; uninstalling $MB puts $MA's back.
+EOF
 same "B's module is in place" "$(sum "$F")" "$(sum "$BB")"
 check "nothing archived as an original" test ! -e "$T/var/lib/dkms/hello-fork/original_module"
-expect_out 0 "status: A's installed file differs" \
-"$MA, $KVER, $ARCH: installed (Differences between built and installed modules)
-$MB, $KVER, $ARCH: installed" "" R status
-expect_out 0 "uninstall A leaves B's module" "Module $MA for kernel $KVER ($ARCH):
+golden "status: A's installed file differs" 0 R status <<EOF
+$MA, $KVER, $ARCH: installed (Differences between built and installed modules)
+$MB, $KVER, $ARCH: installed
+EOF
+golden "uninstall A leaves B's module" 0 R uninstall $MA -k "$KVER" <<EOF
+Module $MA for kernel $KVER ($ARCH):
 Before uninstall, this module version was ACTIVE on this kernel.
 Module $L.ko was not found within $KD/
-Running depmod... done." \
-"Warning: Not deleting $F: it is the module of $MB." R uninstall $MA -k "$KVER"
+Running depmod... done.
+==> stderr
+Warning: Not deleting $F: it is the module of $MB.
+EOF
 same "B's module still in place" "$(sum "$F")" "$(sum "$BB")"
-expect_out 0 "uninstall B" "Module $MB for kernel $KVER ($ARCH):
+golden "uninstall B" 0 R uninstall $MB -k "$KVER" <<EOF
+Module $MB for kernel $KVER ($ARCH):
 Before uninstall, this module version was ACTIVE on this kernel.
 Deleting $F
-Running depmod... done." "" R uninstall $MB -k "$KVER"
+Running depmod... done.
+EOF
 same "no module of that name is left" "$(kos)" ""
 
 fresh debian
 R install $MA -k "$KVER" > /dev/null 2>&1
 R install $MB -k "$KVER" > /dev/null 2>&1
-expect_out 0 "uninstall B first: A's module comes back" "Module $MB for kernel $KVER ($ARCH):
+golden "uninstall B first: A's module comes back" 0 R uninstall $MB -k "$KVER" <<EOF
+Module $MB for kernel $KVER ($ARCH):
 Before uninstall, this module version was ACTIVE on this kernel.
 Deleting $F
 Putting back $MA's $F
-Running depmod... done." "" R uninstall $MB -k "$KVER"
+Running depmod... done.
+EOF
 same "A's module in place" "$(sum "$F")" "$(sum "$BA")"
-expect_out 0 "status: A installed, no difference" "$MA, $KVER, $ARCH: installed
-$MB, $KVER, $ARCH: built" "" R status
-expect_out 0 "uninstall A" "Module $MA for kernel $KVER ($ARCH):
+golden "status: A installed, no difference" 0 R status <<EOF
+$MA, $KVER, $ARCH: installed
+$MB, $KVER, $ARCH: built
+EOF
+golden "uninstall A" 0 R uninstall $MA -k "$KVER" <<EOF
+Module $MA for kernel $KVER ($ARCH):
 Before uninstall, this module version was ACTIVE on this kernel.
 Deleting $F
-Running depmod... done." "" R uninstall $MA -k "$KVER"
+Running depmod... done.
+EOF
 same "nothing left" "$(kos)" ""
 
 # Where dkms 3.4 archives the kernel's module (not Debian): another package's file is never archived.
 fresh fedora
 intree "$O9"
-expect_out 0 "fedora: install A archives the in-tree module" \
-"Found pre-existing $IT, archiving for uninstallation
+golden "fedora: install A archives the in-tree module" 0 R install $MA -k "$KVER" <<EOF
+Found pre-existing $IT, archiving for uninstallation
 Installing $F
-Running depmod... done." "" R install $MA -k "$KVER"
+Running depmod... done.
+EOF
 R install $MB -k "$KVER" > /dev/null 2>&1
 check "fedora: B archived nothing (A's module is not the kernel's)" test ! -e "$T/var/lib/dkms/hello-fork/original_module"
 same "fedora: B's module in place" "$(sum "$F")" "$(sum "$BB")"
@@ -113,12 +132,16 @@ same "fedora: byte for byte" "$(sum "$IT")" "$(sum "$O9")"
 echo "# 2. Debian: the kernel's own module stays where dpkg put it"
 fresh debian
 intree "$O9"
-expect_out 0 "install over an in-tree module (no archiving on Debian)" "Installing $F
-Running depmod... done." "" R install $MA -k "$KVER"
+golden "install over an in-tree module (no archiving on Debian)" 0 R install $MA -k "$KVER" <<EOF
+Installing $F
+Running depmod... done.
+EOF
 same "the in-tree module untouched" "$(sum "$IT")" "$(sum "$O9")"
 check "no original_module" test ! -e "$T/var/lib/dkms/dkms-run-hello/original_module"
-expect_out 0 "status" "$MA, $KVER, $ARCH: installed
-$MB, $KVER, $ARCH: built" "" R status
+golden "status" 0 R status <<EOF
+$MA, $KVER, $ARCH: installed
+$MB, $KVER, $ARCH: built
+EOF
 # Switching back to Debian's dkms: its uninstall and remove keep the kernel's module.
 D uninstall -m dkms-run-hello -v 1.0 -k "$KVER" > /dev/null 2>&1 || fail "Debian's dkms uninstall"
 same "switch back: uninstall by Debian's dkms keeps the in-tree module" "$(sum "$IT")" "$(sum "$O9")"
@@ -139,14 +162,15 @@ fresh fedora
 intree "$O9"
 R install $MA -k "$KVER" > /dev/null 2>&1
 cp "$O95" "$IT"
-expect_out 0 "fedora: uninstall after the kernel package replaced its module" \
-"Module $MA for kernel $KVER ($ARCH):
+golden "fedora: uninstall after the kernel package replaced its module" 0 R uninstall $MA -k "$KVER" <<EOF
+Module $MA for kernel $KVER ($ARCH):
 Before uninstall, this module version was ACTIVE on this kernel.
 Deleting $F
 Removing original module(s) from DKMS tree for kernel $KVER ($ARCH)
-Running depmod... done." \
-"Warning: Not restoring the archived $IT: the kernel's package has installed another one there since; the archived copy is dropped." \
-    R uninstall $MA -k "$KVER"
+Running depmod... done.
+==> stderr
+Warning: Not restoring the archived $IT: the kernel's package has installed another one there since; the archived copy is dropped.
+EOF
 same "the newer kernel module stays" "$(sum "$IT")" "$(sum "$O95")"
 check "archive gone" test ! -e "$T/var/lib/dkms/dkms-run-hello/original_module"
 
@@ -174,8 +198,17 @@ same "only the kernel's module" "$(kos)" "$IT"
 fresh fedora
 intree "$O9"
 R install $MA -k "$KVER" > /dev/null 2>&1
-strace -qq -o /dev/null -P "$ORIG/$L.ko" -e inject=rename:error=ENOSPC "$DKMS_RUN" --root "$T" uninstall $MA -k "$KVER" > "$WORK/out" 2>&1 || true
-out_has "No space left on device"
+run_cmd strace -qq -o /dev/null -P "$ORIG/$L.ko" -e inject=rename:error=ENOSPC "$DKMS_RUN" --root "$T" uninstall $MA -k "$KVER"
+outputs_are "no space left while the original is put back" 1 <<EOF
+Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${KVER}/extra/dkms_run_hello.ko
+Restoring archived original module <root>/lib/modules/${KVER}/kernel/drivers/misc/dkms_run_hello.ko
+==> stderr
+
+Error! cannot move <root>/var/lib/dkms/dkms-run-hello/original_module/${KVER}/${ARCH}/dkms_run_hello.ko to <root>/lib/modules/${KVER}/kernel/drivers/misc/dkms_run_hello.ko: No space left on device
+ENOSPC: the file system is full. Free some space (or enlarge it) and run the command again.
+EOF
 expect_rc 0 "uninstall again with room" R uninstall $MA -k "$KVER"
 same "original restored" "$(sum "$IT")" "$(sum "$O9")"
 check "no archive left" test ! -e "$ORIG"
@@ -191,8 +224,10 @@ echo "# 7. A built instance whose module/ is empty (dkms killed between mkdir an
 fresh debian
 # (as dkms leaves it: dkms writes no manifest)
 rm -f "$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/module/"* "$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/.dkms-run.yaml"
-expect_out 0 "status calls it added" "$MA: added
-$MB, $KVER, $ARCH: built" "" R status
+golden "status calls it added" 0 R status <<EOF
+$MA: added
+$MB, $KVER, $ARCH: built
+EOF
 expect_rc 0 "install builds it again" R install $MA -k "$KVER"
 same "installed" "$(sum "$F")" "$(sum "$BA")"
 
@@ -204,11 +239,15 @@ R install $MA -k "$KVER" > /dev/null 2>&1
 OLDF=$KD/extra/$L.ko
 check "1.0 installed in extra/" test -f "$OLDF"
 rm -rf "$T/usr/src/dkms-run-hello-1.0"
-expect_out 0 "status: broken, and still installed" "$MA: broken
+golden "status: broken, and still installed" 0 R status <<EOF
+$MA: broken
 $MA, $KVER, $ARCH: installed (Source is missing)
-$MB, $KVER, $ARCH: built" "
+$MB, $KVER, $ARCH: built
+==> stderr
+
 Error! $MA: Missing the module source directory or the symbolic link pointing to it.
-Manual intervention is required!" R status
+Manual intervention is required!
+EOF
 copy_example pkga2
 sed -i 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="2.0"/' "$WORK/pkga2/dkms.conf"
 sed -i 's/MODULE_VERSION("1.0")/MODULE_VERSION("2.0")/' "$WORK/pkga2/hello.c"
@@ -223,14 +262,17 @@ same "2.0 untouched" "$(kos)" "$KD/updates/dkms/$L.ko"
 fresh debian
 R install $MA -k "$KVER" > /dev/null 2>&1
 rm -rf "$T/usr/src/dkms-run-hello-1.0"
-expect_out 0 "remove --all of a broken, installed version" "Module $MA for kernel $KVER ($ARCH):
+golden "remove --all of a broken, installed version" 0 R remove $MA --all <<EOF
+Module $MA for kernel $KVER ($ARCH):
 Before uninstall, this module version was ACTIVE on this kernel.
 Deleting $F
 Running depmod... done.
 
-Deleting module $MA completely from the DKMS tree." \
-"Warning: $MA is broken: $T/usr/src/dkms-run-hello-1.0 or the symbolic link pointing to it is missing.
-Removing what its manifests say it installed; its POST_REMOVE cannot run." R remove $MA --all
+Deleting module $MA completely from the DKMS tree.
+==> stderr
+Warning: $MA is broken: $T/usr/src/dkms-run-hello-1.0 or the symbolic link pointing to it is missing.
+Removing what its manifests say it installed; its POST_REMOVE cannot run.
+EOF
 same "nothing of it is left" "$(kos)" ""
 check "gone from the tree" test ! -e "$T/var/lib/dkms/dkms-run-hello"
 
@@ -253,17 +295,19 @@ printf 'A' | dd of="$BA" bs=1 seek=0 conv=notrunc status=none
 truncate -s 64G "$BA" "$F"
 # Under a 1 GiB address-space limit (not with the sanitizers, which reserve terabytes of it).
 if [ -z "${ASAN_OPTIONS:-}" ]; then
-    expect_out 0 "status with a 64 GiB sparse module" \
-"$MA, $KVER, $ARCH: installed (Differences between built and installed modules)
-$MB, $KVER, $ARCH: built" "" timeout 20 prlimit --as=1073741824 "$DKMS_RUN" --root "$T" status
+    golden "status with a 64 GiB sparse module" 0 timeout 20 prlimit --as=1073741824 "$DKMS_RUN" --root "$T" status <<EOF
+$MA, $KVER, $ARCH: installed (Differences between built and installed modules)
+$MB, $KVER, $ARCH: built
+EOF
 fi
 rm -f "$F" "$BA"
 fresh debian
-expect_out 8 "ADDON_MODULES_DIR with .." "" \
-"dkms.conf: Error! ADDON_MODULES_DIR '../../etc' contains '..'; set it to a directory below $KD, such as updates/dkms.
+golden "ADDON_MODULES_DIR with .." 8 env ADDON_MODULES_DIR=../../etc "$DKMS_RUN" --root "$T" install $MA -k "$KVER" <<EOF
+==> stderr
+dkms.conf: Error! ADDON_MODULES_DIR '../../etc' contains '..'; set it to a directory below $KD, such as updates/dkms.
 
 Error! Bad conf file.
-File: $T/var/lib/dkms/dkms-run-hello/1.0/source/dkms.conf does not represent a valid dkms.conf file." \
-    env ADDON_MODULES_DIR=../../etc "$DKMS_RUN" --root "$T" install $MA -k "$KVER"
+File: $T/var/lib/dkms/dkms-run-hello/1.0/source/dkms.conf does not represent a valid dkms.conf file.
+EOF
 same "nothing installed" "$(kos)" ""
 finish

@@ -4,7 +4,7 @@
 # OBSOLETE_BY, modules_to_force_install, post_transaction and the accepted legacy options.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sign-lib.sh"
-new_root orig
+new_root orig; no_signing   # the outputs are not about signing
 # Where dkms 3.4 archives the kernel's module: not on Debian-family systems (nothing-lost checks
 # that), so this root says it is Arch Linux (same updates/dkms destination as Debian).
 printf 'ID=arch\n' > "$T/etc/os-release"
@@ -23,18 +23,34 @@ mkdir -p "$KD/kernel/drivers/misc"
 cp -p "$OLD" "$KD/kernel/drivers/misc/dkms_run_hello.ko"
 SUM=$(sha256sum < "$OLD")
 
-expect_rc 0 "install over an in-tree module" R install $M -k "$KVER"
-out_has "Found pre-existing $KD/kernel/drivers/misc/dkms_run_hello.ko, archiving for uninstallation"
+# was: out_has "Found pre-existing $KD/kernel/drivers/misc/dkms_run_hello.ko, archiving for uninstallation"
+golden "install over an in-tree module" 0 R install $M -k "$KVER" <<EOF
+Found pre-existing <root>/lib/modules/${KVER}/kernel/drivers/misc/dkms_run_hello.ko, archiving for uninstallation
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+Running depmod... done.
+EOF
 check "in-tree copy moved away" test ! -e "$KD/kernel/drivers/misc/dkms_run_hello.ko"
 check "archived copy" test -f "$ORIG/dkms_run_hello.ko"
 same "archived byte for byte" "$(sha256sum < "$ORIG/dkms_run_hello.ko")" "$SUM"
 same "origin recorded" "$(cat "$ORIG/dkms_run_hello.ko.origin")" "$KD/kernel/drivers/misc/dkms_run_hello.ko"
-expect_rc 0 "status" R status
-out_has "$M, $KVER, $ARCH: installed (Original modules exist)"
+# was: out_has "$M, $KVER, $ARCH: installed (Original modules exist)"
+golden "status" 0 R status <<EOF
+dkms-run-hello/1.0, ${KVER}, ${ARCH}: installed (Original modules exist)
+EOF
 expect_rc 0 "reinstall with --force keeps one archived original" R install $M -k "$KVER" --force
 same "still byte for byte" "$(sha256sum < "$ORIG/dkms_run_hello.ko")" "$SUM"
-expect_rc 0 "uninstall" R uninstall $M -k "$KVER"
-out_has "Restoring archived original module $KD/kernel/drivers/misc/dkms_run_hello.ko"
+# was: out_has "Restoring archived original module $KD/kernel/drivers/misc/dkms_run_hello.ko"
+# dkms 3.4.3 (run_test.sh's dkms_replace_test): the restore empties original_module/K/A, which is
+# then deleted without a word; "Removing original module(s) ..." comes only after depmod, for an
+# archive the restore left behind.
+todo "dkms-run says 'Removing original module(s) from DKMS tree' where dkms says nothing"
+golden "uninstall" 0 R uninstall $M -k "$KVER" <<EOF
+Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+Restoring archived original module <root>/lib/modules/${KVER}/kernel/drivers/misc/dkms_run_hello.ko
+Running depmod... done.
+EOF
 same "restored byte for byte" "$(sha256sum < "$KD/kernel/drivers/misc/dkms_run_hello.ko")" "$SUM"
 check "archive dropped" test ! -e "$T/var/lib/dkms/dkms-run-hello/original_module"
 check "dkms copy gone" test ! -e "$KD/updates/dkms/dkms_run_hello.ko"
@@ -43,9 +59,16 @@ check "dkms copy gone" test ! -e "$KD/updates/dkms/dkms_run_hello.ko"
 mkdir -p "$KD/updates" "$KD/kernel/drivers/other"
 cp "$OLD" "$KD/updates/dkms_run_hello.ko"
 cp "$OLD" "$KD/kernel/drivers/other/dkms_run_hello.ko"
-expect_rc 0 "install with same-named modules in three places" R install $M -k "$KVER" --force-version-override
-out_has "Found pre-existing $KD/updates/dkms_run_hello.ko, archiving for uninstallation"
-out_has "Multiple same named modules! 3 named dkms_run_hello.ko in $KD/"
+# was: out_has "Found pre-existing $KD/updates/dkms_run_hello.ko, archiving for uninstallation"
+# was: out_has "Multiple same named modules! 3 named dkms_run_hello.ko in $KD/"
+# (In dkms 3.4.3 the "Multiple same named modules!" branch is never reached: find's lines land in one
+# bash string, counted as one module; dkms-run archives the collisions as that code means to.)
+golden "install with same-named modules in three places" 0 R install $M -k "$KVER" --force-version-override <<EOF
+Found pre-existing <root>/lib/modules/${KVER}/updates/dkms_run_hello.ko, archiving for uninstallation
+Multiple same named modules! 3 named dkms_run_hello.ko in <root>/lib/modules/${KVER}/
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+Running depmod... done.
+EOF
 check "preferred original archived" test -f "$ORIG/dkms_run_hello.ko"
 check "collision kernel/drivers/misc archived" test -f "$ORIG/collisions/kernel/drivers/misc/dkms_run_hello.ko"
 check "collision kernel/drivers/other archived" test -f "$ORIG/collisions/kernel/drivers/other/dkms_run_hello.ko"
@@ -59,8 +82,20 @@ rm -f "$KD/updates/dkms_run_hello.ko" "$KD/kernel/drivers/other/dkms_run_hello.k
 # A bad .origin (outside this kernel) is refused and the archive kept.
 expect_rc 0 "install again" R install $M -k "$KVER"
 echo "/etc/passwd" > "$ORIG/dkms_run_hello.ko.origin"
-expect_rc 0 "uninstall with a tampered origin" R uninstall $M -k "$KVER"
-out_has "Warning: Bad original location '/etc/passwd' in $ORIG/dkms_run_hello.ko.origin"
+# was: out_has "Warning: Bad original location '/etc/passwd' in $ORIG/dkms_run_hello.ko.origin"
+# (dkms would put the archived module back into DEST_MODULE_LOCATION by its pre-.origin fallback;
+# dkms-run keeps the archive: docs/threat-model.md. The warning comes twice: from the uninstall and
+# again from the clean-up of original_module/.)
+golden "uninstall with a tampered origin" 0 R uninstall $M -k "$KVER" <<EOF
+Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+Running depmod... done.
+==> stderr
+Warning: Bad original location '/etc/passwd' in <root>/var/lib/dkms/dkms-run-hello/original_module/${KVER}/${ARCH}/dkms_run_hello.ko.origin: it is not inside <root>/lib/modules/${KVER}.
+Warning: Keeping <root>/var/lib/dkms/dkms-run-hello/original_module/${KVER}/${ARCH}: some archived modules could not be restored.
+Warning: Bad original location '/etc/passwd' in <root>/var/lib/dkms/dkms-run-hello/original_module/${KVER}/${ARCH}/dkms_run_hello.ko.origin: it is not inside <root>/lib/modules/${KVER}.
+EOF
 check "archive kept" test -f "$ORIG/dkms_run_hello.ko"
 echo "$KD/kernel/drivers/misc/dkms_run_hello.ko" > "$ORIG/dkms_run_hello.ko.origin"
 rm -rf "$T/var/lib/dkms/dkms-run-hello/original_module"
@@ -73,9 +108,14 @@ cp "$WORK/newer/dkms_run_hello.ko" "$KD/kernel/drivers/misc/dkms_run_hello.ko"
 expect_rc 6 "a newer in-tree module is not replaced" R install $M -k "$KVER"
 mkdir -p "$T/usr/share/dkms/modules_to_force_install"
 echo "other-module dkms-run-hello_version-override" > "$T/usr/share/dkms/modules_to_force_install/list"
-expect_rc 0 "modules_to_force_install version override" R install $M -k "$KVER"
-out_has "Forcing version override of dkms-run-hello"
-out_has "Installing $KD/updates/dkms/dkms_run_hello.ko"
+# was: out_has "Forcing version override of dkms-run-hello"
+# was: out_has "Installing $KD/updates/dkms/dkms_run_hello.ko"
+golden "modules_to_force_install version override" 0 R install $M -k "$KVER" <<EOF
+Forcing version override of dkms-run-hello
+Found pre-existing <root>/lib/modules/${KVER}/kernel/drivers/misc/dkms_run_hello.ko, archiving for uninstallation
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+Running depmod... done.
+EOF
 expect_rc 0 "uninstall" R uninstall $M -k "$KVER"
 cmp -s "$WORK/newer/dkms_run_hello.ko" "$KD/kernel/drivers/misc/dkms_run_hello.ko" && pass "newer in-tree module restored" || fail "newer in-tree module restored"
 rm -rf "$T/usr/share/dkms" "$KD/kernel/drivers/misc/dkms_run_hello.ko"
@@ -89,31 +129,53 @@ check "symlink removed" test ! -L "$KD/updates/dkms/dkms_run_hello.ko"
 
 # OBSOLETE_BY equal to this kernel: built (3.4 maps it to BUILD_EXCLUSIVE_KERNEL_MAX) but not installed.
 echo "OBSOLETE_BY=\"$KVER\"" > "$T/etc/dkms/dkms-run-hello.conf"
-expect_rc 6 "OBSOLETE_BY this kernel" R install $M -k "$KVER"
-out_has "Deprecated feature: OBSOLETE_BY"
-out_has "Module has been obsoleted due to being included in kernel $KVER."
-out_has "You may override by specifying --force."
+# was: out_has "Deprecated feature: OBSOLETE_BY"
+# was: out_has "Module has been obsoleted due to being included in kernel $KVER."
+# was: out_has "You may override by specifying --force."
+golden "OBSOLETE_BY this kernel" 6 R install $M -k "$KVER" <<EOF
+==> stderr
+Deprecated feature: OBSOLETE_BY (<root>/var/lib/dkms/dkms-run-hello/1.0/source/dkms.conf): use BUILD_EXCLUSIVE_KERNEL_MAX instead
+
+Module has been obsoleted due to being included in kernel ${KVER}.
+We will avoid installing for future kernels above ${KVER}.
+You may override by specifying --force.
+
+Error! Installation aborted.
+EOF
 expect_rc 0 "OBSOLETE_BY with --force" R install $M -k "$KVER" --force
 expect_rc 0 "uninstall" R uninstall $M -k "$KVER"
 rm "$T/etc/dkms/dkms-run-hello.conf"
 
 # post_transaction (with $kernelver) runs once after a successful install/uninstall, logged.
-echo "post_transaction='echo \"after \$kernelver\" >> $WORK/pt.out; echo logged'" > "$T/etc/dkms/framework.conf"
-expect_rc 0 "install with post_transaction" R install $M -k "$KVER"
-out_has "Executing post-transaction command... done."
+echo "post_transaction='echo \"after \$kernelver\" >> $WORK/pt.out; echo logged'" >> "$T/etc/dkms/framework.conf"
+# was: out_has "Executing post-transaction command... done."
+golden "install with post_transaction" 0 R install $M -k "$KVER" <<EOF
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+Running depmod... done.
+Executing post-transaction command... done.
+EOF
 same "post_transaction ran once with kernelver" "$(cat "$WORK/pt.out")" "after $KVER"
 check "its output is logged" grep -qx "logged" "$T/var/lib/dkms/post_transaction.log"
 expect_rc 0 "uninstall with post_transaction" R uninstall $M -k "$KVER"
 same "post_transaction ran again" "$(wc -l < "$WORK/pt.out")" "2"
 expect_rc 3 "a failing uninstall runs no post_transaction" R uninstall no-such/1.0 -k "$KVER"
 same "post_transaction not run" "$(wc -l < "$WORK/pt.out")" "2"
-rm "$T/etc/dkms/framework.conf"
+sed -i "/^post_transaction=/d" "$T/etc/dkms/framework.conf"
 
 # Options kept for compatibility: accepted; the deprecated ones say so.
 expect_rc 0 "--rpm_safe_upgrade and --modprobe-on-install (not the running kernel: nothing loaded)" \
     R install $M -k "$KVER" --rpm_safe_upgrade --modprobe-on-install
-expect_rc 0 "--no-initrd" R uninstall $M -k "$KVER" --no-initrd --no-clean-kernel --no-prepare-kernel
-out_has "Deprecated feature: --no-initrd"
-out_has "Deprecated feature: --no-clean-kernel"
-out_has "Deprecated feature: --no-prepare-kernel"
+# was: out_has "Deprecated feature: --no-initrd"
+# was: out_has "Deprecated feature: --no-clean-kernel"
+# was: out_has "Deprecated feature: --no-prepare-kernel"
+golden "--no-initrd" 0 R uninstall $M -k "$KVER" --no-initrd --no-clean-kernel --no-prepare-kernel <<EOF
+Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+Running depmod... done.
+==> stderr
+Deprecated feature: --no-initrd
+Deprecated feature: --no-clean-kernel
+Deprecated feature: --no-prepare-kernel
+EOF
 finish

@@ -52,7 +52,7 @@ for kind in theirs ours; do
     if [ "$kind" = ours ]; then
         expect_rc 0 "ours: status with the source gone" R status
         same "ours: status shows acpi-call still installed for $KVER" \
-            "$(grep -c "^acpi-call/$V, $KVER, $ARCH: installed" "$WORK/out")" 1
+            "$(grep -c "^acpi-call/$V, $KVER, $ARCH: installed" "$LAST/stdout")" 1
     fi
     expect_rc 0 "$kind: the package's prerm (Debian's dh_dkms) with the source gone" sh -e "$WORK/ctl/prerm" remove
     if [ "$kind" = ours ]; then

@@ -3,7 +3,7 @@
 # uninstall and remove with dkms-run, and installed side by side with Debian's dkms for comparison.
 # ddcci and digimend have dkms.conf files that need a shell (if/fi, sourcing the kernel .config).
 . "$(dirname "$0")/lib.sh"
-command -v dkms >/dev/null || { echo "FAIL: Debian's dkms is not installed (apt-get install dkms)"; exit 1; }
+need_debian_dkms
 PKGS="acpi-call-dkms bbswitch-dkms dpdk-kmods-dkms langford-dkms ddcci-dkms digimend-dkms dm-writeboost-dkms"
 CACHE=${DKMS_TEST_CACHE:-$SRCDIR/t/.cache/debs}
 mkdir -p "$CACHE"
@@ -18,7 +18,7 @@ for p in $PKGS; do
     nv=$(basename "$src")
     T=$OURS
     expect_rc 0 "$p: add" R add "$src" -k "$KVER"
-    mv_line=$(grep -o "Creating symlink .*/var/lib/dkms/[^/]*/[^/]*/source" "$WORK/out" | head -n 1)
+    mv_line=$(grep -o "Creating symlink .*/var/lib/dkms/[^/]*/[^/]*/source" "$LAST/stdout" | head -n 1)
     m=$(echo "$mv_line" | sed 's|.*/var/lib/dkms/\([^/]*\)/\([^/]*\)/source|\1/\2|')
     check "$p: added as $m from $nv" test -n "$m" -a -d "$OURS/usr/src/$nv"
     expect_rc 0 "$p: build" R build "$m" -k "$KVER"

@@ -2,7 +2,7 @@
 # dkms-run and Debian's dkms on the same sources: same status lines, same installed files,
 # and each tool reads and operates on the tree the other one wrote.
 . "$(dirname "$0")/lib.sh"
-command -v dkms >/dev/null || { echo "FAIL: Debian's dkms is not installed (apt-get install dkms)"; exit 1; }
+need_debian_dkms
 M=dkms-run-hello/1.0
 installed_files() { (cd "$1/lib/modules" && find . -name '*.ko*' | LC_ALL=C sort); }
 
@@ -20,27 +20,32 @@ same "same module layout in the tree" "$(cd "$OURS/var/lib/dkms" && find . -path
     "$(cd "$THEIRS/var/lib/dkms" && find . -path '*/log' -prune -o -name '*.ko' -print | sort)"
 
 # dkms-run on the tree Debian's dkms wrote (no manifest there)
-T=$THEIRS; expect_rc 0 "dkms-run status on dkms's tree" R status
-same "dkms-run reads dkms's tree" "$(cat "$WORK/out")" "$M, $KVER, $ARCH: installed"
+T=$THEIRS; golden "dkms-run reads dkms's tree" 0 R status <<EOF
+$M, ${KVER}, ${ARCH}: installed
+EOF
 expect_rc 0 "dkms-run uninstall of a dkms install" R uninstall $M -k "$KVER"
 check "file removed from the install tree" test ! -e "$THEIRS/lib/modules/$KVER/updates/dkms/dkms_run_hello.ko"
-D status > "$WORK/out" 2>/dev/null
-same "dkms sees the module built" "$(cat "$WORK/out")" "$M, $KVER, $ARCH: built"
+golden "dkms sees the module built" 0 D status <<EOF
+$M, ${KVER}, ${ARCH}: built
+EOF
 expect_rc 0 "dkms-run install of a dkms build" R install $M -k "$KVER"
-D status > "$WORK/out" 2>/dev/null
-same "dkms sees it installed again" "$(cat "$WORK/out")" "$M, $KVER, $ARCH: installed"
+golden "dkms sees it installed again" 0 D status <<EOF
+$M, ${KVER}, ${ARCH}: installed
+EOF
 expect_rc 0 "dkms-run remove --all on dkms's tree" R remove $M --all
 check "dkms tree empty" test -z "$(ls "$THEIRS/var/lib/dkms")"
 
 # Debian's dkms on the tree dkms-run wrote
 T=$OURS; expect_rc 0 "dkms uninstall of a dkms-run install" D uninstall $M -k "$KVER"
 check "file removed" test ! -e "$OURS/lib/modules/$KVER/updates/dkms/dkms_run_hello.ko"
-R status > "$WORK/out"
-same "dkms-run sees it built" "$(cat "$WORK/out")" "$M, $KVER, $ARCH: built"
+golden "dkms-run sees it built" 0 R status <<EOF
+$M, ${KVER}, ${ARCH}: built
+EOF
 expect_rc 0 "dkms install of a dkms-run build" D install $M -k "$KVER"
-R status > "$WORK/out"
-same "dkms-run sees it installed" "$(cat "$WORK/out")" "$M, $KVER, $ARCH: installed"
+golden "dkms-run sees it installed" 0 R status <<EOF
+$M, ${KVER}, ${ARCH}: installed
+EOF
 expect_rc 0 "dkms remove --all of a dkms-run module" D remove $M --all
-R status > "$WORK/out"
-same "dkms-run sees nothing left" "$(cat "$WORK/out")" ""
+golden "dkms-run sees nothing left" 0 R status <<EOF
+EOF
 finish

@@ -27,8 +27,9 @@ signed_by_mok() { [ "$(modinfo -F signer "$KO")" = "DKMS module signing key" ] &
 KBUILD=$T/usr/lib/linux-kbuild-${KVER%.*}/scripts/sign-file
 wrapper "$KBUILD" "$WORK/kbuild.log"
 copy_example hello
-expect_rc 0 "build with the root's linux-kbuild sign-file" R build "$WORK/hello" -k "$KVER"
-out_has "Sign command: $KBUILD"
+# was: out_has "Sign command: $KBUILD"
+golden "build with the root's linux-kbuild sign-file" 0 R build "$WORK/hello" -k "$KVER" <<EOF
+EOF
 same "it was called once" "$(lines "$WORK/kbuild.log")" "1"
 same "with the hash, key, certificate and module" "$(cat "$WORK/kbuild.log")" \
     "$HASH $KEY $CERT $T/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko"
@@ -37,10 +38,11 @@ check "the module is signed and verifies against the MOK" signed_by_mok
 # Without it, the headers' scripts/sign-file of the root's kernel: the real one, so strace shows it ran.
 # (LeakSanitizer cannot run under ptrace: the sanitizer build's leak check is off for this command.)
 rm -r "$T/usr/lib/linux-kbuild-${KVER%.*}"
-expect_rc 0 "build without linux-kbuild in the root" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+# was: out_has "Sign command: $T/lib/modules/$KVER/build/scripts/sign-file"
+golden "build without linux-kbuild in the root" 0 env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
     strace -f --seccomp-bpf -qq -s 4096 -e trace=execve -e status=successful -o "$WORK/strace" \
-    "$DKMS_RUN" --root "$T" build dkms-run-hello/1.0 -k "$KVER" --force
-out_has "Sign command: $T/lib/modules/$KVER/build/scripts/sign-file"
+    "$DKMS_RUN" --root "$T" build dkms-run-hello/1.0 -k "$KVER" --force <<EOF
+EOF
 HEADERS_SIGN_FILE=$T/lib/modules/$KVER/build/scripts/sign-file
 check "the headers' sign-file was run" grep -qF "execve(\"$HEADERS_SIGN_FILE\", " "$WORK/strace"
 check "the module is signed and verifies against the MOK" signed_by_mok
@@ -49,16 +51,18 @@ check "the module is signed and verifies against the MOK" signed_by_mok
 wrapper "$KBUILD" "$WORK/kbuild.log"
 cp "$T/etc/os-release" "$WORK/os-release.debian"
 printf 'ID=fedora\nVERSION_ID=40\n' > "$T/etc/os-release"
-expect_rc 0 "build in a Fedora root" R build dkms-run-hello/1.0 -k "$KVER" --force
-out_has "Sign command: $T/lib/modules/$KVER/build/scripts/sign-file"
+# was: out_has "Sign command: $T/lib/modules/$KVER/build/scripts/sign-file"
+golden "build in a Fedora root" 0 R build dkms-run-hello/1.0 -k "$KVER" --force <<EOF
+EOF
 same "linux-kbuild's sign-file not called" "$(lines "$WORK/kbuild.log")" "1"
 cp "$WORK/os-release.debian" "$T/etc/os-release"
 
 # sign_file= with $kernelver wins over linux-kbuild's, which is there again.
 wrapper "$WORK/signers/$KVER/sign-file" "$WORK/conf.log"
 printf '%s\n' try_sign_modules=true "sign_file=$WORK/signers/\$kernelver/sign-file" > "$T/etc/dkms/framework.conf"
-expect_rc 0 "build with sign_file from framework.conf" R build dkms-run-hello/1.0 -k "$KVER" --force
-out_has "Sign command: $WORK/signers/$KVER/sign-file"
+# was: out_has "Sign command: $WORK/signers/$KVER/sign-file"
+golden "build with sign_file from framework.conf" 0 R build dkms-run-hello/1.0 -k "$KVER" --force <<EOF
+EOF
 same "framework.conf's sign_file was called once" "$(lines "$WORK/conf.log")" "1"
 same "linux-kbuild's still not called again" "$(lines "$WORK/kbuild.log")" "1"
 check "the module is signed and verifies against the MOK" signed_by_mok

@@ -37,12 +37,13 @@ flock "$LOCK" sleep 30 & HOLDER=$!
 FLOCKPID=$HOLDER
 sleep 0.3
 echo 'lock_timeout=1' > "$T/etc/dkms/framework.conf"
-expect_out 1 "a writer gives up after lock_timeout, naming the holder" "" \
-"Waiting for another dkms-run working on $T/var/lib/dkms to finish (pid $FLOCKPID (flock $LOCK sleep 30))...
+golden "a writer gives up after lock_timeout, naming the holder" 1 timeout 10 "$DKMS_RUN" --root "$T" install $M -k "$KVER" <<EOF
+==> stderr
+Waiting for another dkms-run working on $T/var/lib/dkms to finish (pid $FLOCKPID (flock $LOCK sleep 30))...
 
 Error! Gave up waiting for the lock on $T/var/lib/dkms after 1 s: it is held by pid $FLOCKPID (flock $LOCK sleep 30).
-If that process is stuck, stop it (kill <pid>) and run the command again; lock_timeout in /etc/dkms/framework.conf sets how long to wait." \
-    timeout 10 "$DKMS_RUN" --root "$T" install $M -k "$KVER"
+If that process is stuck, stop it (kill <pid>) and run the command again; lock_timeout in /etc/dkms/framework.conf sets how long to wait.
+EOF
 rm "$T/etc/dkms/framework.conf"
 
 kill "$HOLDER" 2>/dev/null || true
