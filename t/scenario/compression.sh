@@ -34,6 +34,17 @@ for case in "gzip .gz" "xz .xz" "zstd .zst" "none "; do
     BUILT=$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/module/dkms_run_hello.ko$suf
     # was: out_has "Installing $KO"
     golden "$name: install" 0 R install "$WORK/hello" -k "$KVER" <<EOF
+Creating symlink <root>/var/lib/dkms/dkms-run-hello/1.0/source -> <root>/usr/src/dkms-run-hello-1.0
+
+Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
+Certificate or key are missing, generating self signed certificate for MOK...
+
+Building module(s)... done.
+Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko.zst
+Running depmod... done.
 EOF
     check "$name: built copy is dkms_run_hello.ko$suf" test -f "$BUILT"
     check "$name: installed copy is dkms_run_hello.ko$suf" test -f "$KO"
@@ -45,9 +56,14 @@ EOF
     same "$name: modinfo of the installed file" "$(modinfo -F signer "$WORK/plain-$name.ko")" "DKMS module signing key"
     # was: same "$M, $KVER, $ARCH: installed"
     golden "$name: status" 0 R status <<EOF
+dkms-run-hello/1.0, ${KVER}, ${ARCH}: installed
 EOF
     # was: out_has "Deleting $KO"
     golden "$name: uninstall" 0 R uninstall $M -k "$KVER" <<EOF
+Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko.zst
+Running depmod... done.
 EOF
     check "$name: removed" test ! -e "$KO"
 done
@@ -64,6 +80,19 @@ printf '%s\n' try_sign_modules=true 'compress_zstd_opts="--no-such-zstd-option"'
 # was: out_has "Warning: Compressing $T/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko failed (zstd exited with status"
 # was: out_has "keeping it uncompressed."
 golden "failing zstd" 0 R install "$WORK/hello" -k "$KVER" <<EOF
+Creating symlink <root>/var/lib/dkms/dkms-run-hello/1.0/source -> <root>/usr/src/dkms-run-hello-1.0
+
+Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
+Certificate or key are missing, generating self signed certificate for MOK...
+
+Building module(s)... done.
+Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+Running depmod... done.
+==> stderr
+Warning: Compressing <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko failed (zstd exited with status 1: Incorrect parameters ); keeping it uncompressed.
 EOF
 check "plain .ko installed" test -f "$T/lib/modules/$KVER/updates/dkms/dkms_run_hello.ko"
 check "no .zst left" test ! -e "$T/lib/modules/$KVER/updates/dkms/dkms_run_hello.ko.zst"
@@ -79,6 +108,22 @@ mkdir -p "$T/lib/modules/$KVER/kernel/drivers/misc"
 xz -c "$WORK/newer/dkms_run_hello.ko" > "$T/lib/modules/$KVER/kernel/drivers/misc/dkms_run_hello.ko.xz"
 # was: out_has "is not newer than what is already found in kernel $KVER (2.0)."
 golden "a newer compressed in-kernel module is kept" 6 R install "$WORK/hello" -k "$KVER" <<EOF
+Creating symlink <root>/var/lib/dkms/dkms-run-hello/1.0/source -> <root>/usr/src/dkms-run-hello-1.0
+
+Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
+Certificate or key are missing, generating self signed certificate for MOK...
+
+Building module(s)... done.
+Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
+==> stderr
+
+Error! Module version 1.0 for dkms_run_hello.ko
+is not newer than what is already found in kernel ${KVER} (2.0).
+You may override by specifying --force.
+
+Error! Installation aborted.
 EOF
 check "in-kernel module untouched" test -f "$T/lib/modules/$KVER/kernel/drivers/misc/dkms_run_hello.ko.xz"
 finish

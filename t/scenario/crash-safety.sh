@@ -97,6 +97,8 @@ rm "$T/var/lib/dkms/zbase/kernel-$KVER-$ARCH"
 check "staged crash: file left, link gone" test -f "$(ko zbase)"
 # was: out_lacks "exactly matches"
 golden "staged crash: the next install succeeds" 0 R install zbase/1.0 -k "$KVER" <<EOF
+Installing <root>/lib/modules/${KVER}/updates/dkms/zbase.ko
+Running depmod... done.
 EOF
 same "staged crash: status says installed" "$(R status zbase/1.0 -k "$KVER")" "zbase/1.0, $KVER, $ARCH: installed"
 finish

@@ -56,6 +56,12 @@ fill "$M"
 # was: out_has "No space left on device"
 # was: out_has "ENOSPC: the file system is full."
 golden "build on a full dkms tree" 1 RD build dkms-run-hello/1.0 -k "$KVER" <<EOF
+Module signing is disabled by policy, modules won't be signed
+
+==> stderr
+
+Error! cannot write <work>/dkms-fs/dkms/dkms-run-hello/1.0/build/Makefile: No space left on device
+ENOSPC: the file system is full. Free some space (or enlarge it) and run the command again.
 EOF
 same "status unchanged" "$(st)" "$before"
 same_state "no built instance, nothing half-written in the tree"
@@ -66,6 +72,16 @@ fill "$M" 40
 # was: out_has "Error! Bad return status for module build on kernel: $KVER ($ARCH)"
 # was: out_has "ENOSPC: the file system holding $DT/dkms-run-hello/1.0/build is full (No space left on device)."
 golden "build that runs out of space during make" 10 RD build dkms-run-hello/1.0 -k "$KVER" <<EOF
+Module signing is disabled by policy, modules won't be signed
+
+Building module(s)...(bad exit status: 2)
+Failed command:
+make -j2 KERNELRELEASE=${KVER} -C <root>/lib/modules/${KVER}/build M=<work>/dkms-fs/dkms/dkms-run-hello/1.0/build modules
+==> stderr
+
+Error! Bad return status for module build on kernel: ${KVER} (${ARCH})
+Consult <work>/dkms-fs/dkms/dkms-run-hello/1.0/build/make.log for more information.
+ENOSPC: the file system holding <work>/dkms-fs/dkms/dkms-run-hello/1.0/build is full (No space left on device). Free some space (or enlarge it) and build again.
 EOF
 same "status unchanged" "$(st)" "$before"
 same_state "no built instance, nothing half-written in the tree"
@@ -82,6 +98,9 @@ no_leftovers "$M" "after the build"
 mount -o remount,ro "$M"
 # was: out_has "Error! No write access to DKMS tree at $DT"
 golden "unbuild on a read-only dkms tree" 1 RD unbuild dkms-run-hello/1.0 -k "$KVER" <<EOF
+==> stderr
+
+Error! No write access to DKMS tree at <work>/dkms-fs/dkms
 EOF
 expect_rc 1 "build --force on a read-only dkms tree" RD build dkms-run-hello/1.0 -k "$KVER" --force
 same "status unchanged on a read-only tree" "$(st)" "dkms-run-hello/1.0, $KVER, $ARCH: built"
@@ -97,6 +116,12 @@ fill "$I"
 # was: out_has "ENOSPC: the file system is full."
 # was: out_has "failed; what it had changed in $K was undone."
 golden "install on a full install tree" 1 RI install dkms-run-hello/1.0 -k "$KVER" <<EOF
+Installing <work>/install-fs/${KVER}/updates/dkms/dkms_run_hello.ko
+==> stderr
+The install of dkms-run-hello/1.0 for ${KVER} (${ARCH}) failed; what it had changed in <work>/install-fs/${KVER} was undone.
+
+Error! cannot write <work>/install-fs/${KVER}/updates/dkms/dkms_run_hello.ko: No space left on device
+ENOSPC: the file system is full. Free some space (or enlarge it) and run the command again.
 EOF
 same "status unchanged (built)" "$(RI status 2>&1)" "dkms-run-hello/1.0, $KVER, $ARCH: built"
 same "the kernel's own module is back" "$(cat "$K/kernel/drivers/misc/dkms_run_hello.ko" 2>&1)" "the kernel own module"
@@ -118,6 +143,12 @@ mount -o remount,ro "$I"
 # was: out_has "Error! cannot delete $K/updates/dkms/dkms_run_hello.ko: Read-only file system"
 # was: out_has "EROFS: the file system is mounted read-only."
 golden "uninstall from a read-only install tree" 1 RI uninstall dkms-run-hello/1.0 -k "$KVER" <<EOF
+Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+==> stderr
+
+Error! cannot delete <work>/install-fs/${KVER}/updates/dkms/dkms_run_hello.ko: Read-only file system
+EROFS: the file system is mounted read-only. Remount it read-write and run the command again.
 EOF
 same "status unchanged (installed)" "$(RI status 2>&1)" "dkms-run-hello/1.0, $KVER, $ARCH: installed"
 mount -o remount,rw "$I"

@@ -61,6 +61,8 @@ no_mok_files() { [ -z "$(find "$T/var/lib/dkms" -maxdepth 1 -name '*mok*')" ]; }
 # was: out_lacks "generating"
 # was: out_lacks "pin-value=1234"
 golden "generate_mok with a pkcs11 key and its certificate" 0 P11 generate_mok <<EOF
+Signing key: pkcs11:token=dkms-run-test;object=modsign;type=private?pin-value=(hidden)
+Public certificate (MOK): <work>/hsm/cert.der
 EOF
 check "no key or certificate written to the tree" no_mok_files
 
@@ -73,6 +75,14 @@ copy_example hello
 # was: out_lacks "Failed to sign"
 # was: out_lacks "pin-value=1234"
 golden "build signed with the token's key" 0 P11 build "$WORK/hello" -k "$KVER" <<EOF
+Creating symlink <root>/var/lib/dkms/dkms-run-hello/1.0/source -> <root>/usr/src/dkms-run-hello-1.0
+
+Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
+Signing key: pkcs11:token=dkms-run-test;object=modsign;type=private?pin-value=(hidden)
+Public certificate (MOK): <work>/hsm/cert.der
+
+Building module(s)... done.
+Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
 EOF
 HASH=$(sed -n 's/^CONFIG_MODULE_SIG_HASH="\(.*\)"/\1/p' "$HEADERS/.config")
 same "modinfo signer" "$(modinfo -F signer "$KO")" "dkms-run PKCS11 test key"
@@ -95,6 +105,20 @@ mkdir -p "$WORK/no-ossl-modules"
 golden "build when sign-file cannot load the pkcs11 provider" 0 \
     env OPENSSL_MODULES="$WORK/no-ossl-modules" OPENSSL_CONF="$H/openssl.cnf" "$DKMS_RUN" --root "$T" \
     build dkms-run-hello/1.0 -k "$KVER" --force <<EOF
+Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
+Signing key: pkcs11:token=dkms-run-test;object=modsign;type=private?pin-value=(hidden)
+Public certificate (MOK): <work>/hsm/cert.der
+
+Building module(s)... done.
+Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
+==> stderr
+Warning: Failed to sign module '<root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko'!
+At main.c:117:
+- SSL error:12800067:DSO support routines::could not load the shared library: ../crypto/dso/dso_dlfcn.c:115
+- SSL error:12800067:DSO support routines::could not load the shared library: ../crypto/dso/dso_lib.c:152
+- SSL error:07880025:common libcrypto routines::reason(524325): ../crypto/provider_core.c:923
+sign-file: OSSL_PROVIDER_try_load(pkcs11)
+The signing key is a PKCS#11 URI, which <root>/lib/modules/${KVER}/build/scripts/sign-file opens through OpenSSL's pkcs11 provider, and that could not be loaded: install the package pkcs11-provider (on Debian 12, from bookworm-backports) and configure the token's PKCS#11 module for it in openssl.cnf.
 EOF
 same "unsigned without the provider" "$(modinfo -F signer "$KO")" ""
 
@@ -105,6 +129,12 @@ MSG="Certificate file $H/missing.der not found and can't be generated, modules w
 # was: out_lacks "generating"
 # was: out_lacks "Signing module"
 golden "build with the token's certificate missing" 0 P11 build dkms-run-hello/1.0 -k "$KVER" --force <<EOF
+Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
+Signing key: pkcs11:token=dkms-run-test;object=modsign;type=private?pin-value=(hidden)
+Public certificate (MOK): <work>/hsm/missing.der
+Certificate file <work>/hsm/missing.der not found and can't be generated, modules won't be signed
+
+Building module(s)... done.
 EOF
 same "unsigned without a certificate" "$(modinfo -F signer "$KO")" ""
 check "no certificate invented" test ! -e "$H/missing.der"
@@ -112,5 +142,8 @@ check "no key or certificate written to the tree either" no_mok_files
 # was: out_has "$MSG"
 # was: out_lacks "Error!"
 golden "generate_mok with the token's certificate missing" 1 P11 generate_mok <<EOF
+Signing key: pkcs11:token=dkms-run-test;object=modsign;type=private?pin-value=(hidden)
+Public certificate (MOK): <work>/hsm/missing.der
+Certificate file <work>/hsm/missing.der not found and can't be generated, modules won't be signed
 EOF
 finish

@@ -29,6 +29,14 @@ wrapper "$KBUILD" "$WORK/kbuild.log"
 copy_example hello
 # was: out_has "Sign command: $KBUILD"
 golden "build with the root's linux-kbuild sign-file" 0 R build "$WORK/hello" -k "$KVER" <<EOF
+Creating symlink <root>/var/lib/dkms/dkms-run-hello/1.0/source -> <root>/usr/src/dkms-run-hello-1.0
+
+Sign command: <root>/usr/lib/linux-kbuild-6.1/scripts/sign-file
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
+
+Building module(s)... done.
+Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
 EOF
 same "it was called once" "$(lines "$WORK/kbuild.log")" "1"
 same "with the hash, key, certificate and module" "$(cat "$WORK/kbuild.log")" \
@@ -42,6 +50,12 @@ rm -r "$T/usr/lib/linux-kbuild-${KVER%.*}"
 golden "build without linux-kbuild in the root" 0 env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
     strace -f --seccomp-bpf -qq -s 4096 -e trace=execve -e status=successful -o "$WORK/strace" \
     "$DKMS_RUN" --root "$T" build dkms-run-hello/1.0 -k "$KVER" --force <<EOF
+Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
+
+Building module(s)... done.
+Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
 EOF
 HEADERS_SIGN_FILE=$T/lib/modules/$KVER/build/scripts/sign-file
 check "the headers' sign-file was run" grep -qF "execve(\"$HEADERS_SIGN_FILE\", " "$WORK/strace"
@@ -53,6 +67,12 @@ cp "$T/etc/os-release" "$WORK/os-release.debian"
 printf 'ID=fedora\nVERSION_ID=40\n' > "$T/etc/os-release"
 # was: out_has "Sign command: $T/lib/modules/$KVER/build/scripts/sign-file"
 golden "build in a Fedora root" 0 R build dkms-run-hello/1.0 -k "$KVER" --force <<EOF
+Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
+
+Building module(s)... done.
+Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
 EOF
 same "linux-kbuild's sign-file not called" "$(lines "$WORK/kbuild.log")" "1"
 cp "$WORK/os-release.debian" "$T/etc/os-release"
@@ -62,6 +82,12 @@ wrapper "$WORK/signers/$KVER/sign-file" "$WORK/conf.log"
 printf '%s\n' try_sign_modules=true "sign_file=$WORK/signers/\$kernelver/sign-file" > "$T/etc/dkms/framework.conf"
 # was: out_has "Sign command: $WORK/signers/$KVER/sign-file"
 golden "build with sign_file from framework.conf" 0 R build dkms-run-hello/1.0 -k "$KVER" --force <<EOF
+Sign command: <work>/signers/${KVER}/sign-file
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
+
+Building module(s)... done.
+Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
 EOF
 same "framework.conf's sign_file was called once" "$(lines "$WORK/conf.log")" "1"
 same "linux-kbuild's still not called again" "$(lines "$WORK/kbuild.log")" "1"

@@ -18,6 +18,9 @@ PATH_NO_MOKUTIL=$(printf '%s' "$PATH" | tr ':' '\n' | while read -r p; do [ -x "
 # was: out_has "Public certificate (MOK): $CERT"
 # was: out_has "Certificate or key are missing, generating self signed certificate for MOK..."
 golden "generate_mok" 0 R generate_mok <<EOF
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
+Certificate or key are missing, generating self signed certificate for MOK...
 EOF
 same "key mode" "$(stat -c %a "$KEY")" "600"
 check "certificate is DER X.509 with the dkms subject" bash -c "openssl x509 -inform DER -in '$CERT' -noout -subject | grep -q 'CN *= *DKMS module signing key'"
@@ -26,6 +29,8 @@ SUM=$(sha256sum "$KEY" "$CERT")
 KEYSUM=$(sha256sum < "$KEY")
 # was: out_lacks "generating"
 golden "generate_mok again" 0 R generate_mok <<EOF
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
 EOF
 same "pair unchanged" "$(sha256sum "$KEY" "$CERT")" "$SUM"
 no_temp() { [ -z "$(find "$T/var/lib/dkms" -maxdepth 1 -name '.mok.*')" ]; }
@@ -36,6 +41,13 @@ mv "$CERT" "$WORK/cert.saved"
 # was: out_has "Error! The MOK signing key $KEY exists, but its certificate $CERT is missing."
 # was: out_has "remove $KEY and run 'dkms-run generate_mok'"
 golden "generate_mok with the certificate missing" 1 R generate_mok <<EOF
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
+==> stderr
+
+Error! The MOK signing key <root>/var/lib/dkms/mok.key exists, but its certificate <root>/var/lib/dkms/mok.pub is missing.
+dkms-run does not generate a new pair over the remaining half, since the certificate may already be enrolled.
+Restore <root>/var/lib/dkms/mok.pub from a backup, or, to start over with a new pair, remove <root>/var/lib/dkms/mok.key and run 'dkms-run generate_mok' (the new certificate must then be enrolled: mokutil --import <root>/var/lib/dkms/mok.pub).
 EOF
 check "no certificate invented" test ! -e "$CERT"
 same "key untouched" "$(sha256sum < "$KEY")" "$KEYSUM"
@@ -43,12 +55,31 @@ copy_example hello
 # was: out_has "Warning: The MOK signing key $KEY exists, but its certificate $CERT is missing."
 # was: out_lacks "Signing module"
 golden "a build with half a pair still builds" 0 R build "$WORK/hello" -k "$KVER" <<EOF
+Creating symlink <root>/var/lib/dkms/dkms-run-hello/1.0/source -> <root>/usr/src/dkms-run-hello-1.0
+
+Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
+
+Building module(s)... done.
+==> stderr
+Warning: The MOK signing key <root>/var/lib/dkms/mok.key exists, but its certificate <root>/var/lib/dkms/mok.pub is missing.
+dkms-run does not generate a new pair over the remaining half, since the certificate may already be enrolled.
+Restore <root>/var/lib/dkms/mok.pub from a backup, or, to start over with a new pair, remove <root>/var/lib/dkms/mok.key and run 'dkms-run generate_mok' (the new certificate must then be enrolled: mokutil --import <root>/var/lib/dkms/mok.pub).
+Modules won't be signed.
 EOF
 check "and leaves the certificate missing" test ! -e "$CERT"
 mv "$WORK/cert.saved" "$CERT"
 mv "$KEY" "$WORK/key.saved"
 # was: out_has "Error! The MOK certificate $CERT exists, but its signing key $KEY is missing."
 golden "generate_mok with the key missing" 1 R generate_mok <<EOF
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
+==> stderr
+
+Error! The MOK certificate <root>/var/lib/dkms/mok.pub exists, but its signing key <root>/var/lib/dkms/mok.key is missing.
+dkms-run does not generate a new pair over the remaining half, since the certificate may already be enrolled.
+Restore <root>/var/lib/dkms/mok.key from a backup, or, to start over with a new pair, remove <root>/var/lib/dkms/mok.pub and run 'dkms-run generate_mok' (the new certificate must then be enrolled: mokutil --import <root>/var/lib/dkms/mok.pub).
 EOF
 mv "$WORK/key.saved" "$KEY"
 same "pair as before" "$(sha256sum "$KEY" "$CERT")" "$SUM"
@@ -59,6 +90,18 @@ same "pair as before" "$(sha256sum "$KEY" "$CERT")" "$SUM"
 two_module_example two
 # was: out_has "Sign command: "
 golden "install a two-module package" 0 env PATH="$PATH_NO_MOKUTIL" "$DKMS_RUN" --root "$T" install "$WORK/two" -k "$KVER" <<EOF
+Creating symlink <root>/var/lib/dkms/dkms-run-two/1.0/source -> <root>/usr/src/dkms-run-two-1.0
+
+Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
+
+Building module(s)... done.
+Signing module <root>/var/lib/dkms/dkms-run-two/1.0/build/dkms_run_hello.ko
+Signing module <root>/var/lib/dkms/dkms-run-two/1.0/build/dkms_run_hello2.ko
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello2.ko
+Running depmod... done.
 EOF
 HASH=$(sed -n 's/^CONFIG_MODULE_SIG_HASH="\(.*\)"/\1/p' "$HEADERS/.config")
 for m in dkms_run_hello dkms_run_hello2; do
@@ -79,6 +122,12 @@ printf '#!/bin/sh\necho x >> "%s/mokutil.calls"\necho "$3 is not enrolled"\nexit
 chmod +x "$WORK/bin/mokutil"
 # was: out_lacks "enrol"
 golden "rebuild with mokutil saying not enrolled" 0 env PATH="$WORK/bin:$PATH" "$DKMS_RUN" --root "$T" build $M -k "$KVER" --force <<EOF
+Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
+
+Building module(s)... done.
+Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
 EOF
 check "mokutil not asked" test ! -e "$WORK/mokutil.calls"
 
@@ -93,15 +142,41 @@ printf '%s\n' "$SIGN" "sign_file=$WORK/signers/\$kernelver/liar" > "$T/etc/dkms/
 # was: out_has "did not leave a valid signature: no '~Module signature appended~' marker at the end of the module."
 # was: out_has "Check sign_file, mok_signing_key and mok_certificate in $T/etc/dkms/framework.conf"
 golden "a sign_file that does not sign" 10 R build $M -k "$KVER" --force <<EOF
+Sign command: <root>ers/${KVER}/liar
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
+
+Building module(s)... done.
+Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
+==> stderr
+
+Error! Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko did not leave a valid signature: no '~Module signature appended~' marker at the end of the module.
+Sign command: <root>ers/${KVER}/liar sha256 <root>/var/lib/dkms/mok.key <root>/var/lib/dkms/mok.pub
+Check sign_file, mok_signing_key and mok_certificate in <root>/etc/dkms/framework.conf: sign_file must be the kernel's scripts/sign-file and the key and certificate a pair.
 EOF
 check "nothing half-built is left" test ! -e "$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH"
 printf '%s\n' "$SIGN" "sign_file=$WORK/signers/\$kernelver/otherkey" > "$T/etc/dkms/framework.conf"
 # was: out_has "the signature does not verify against $CERT"
 golden "a sign_file that signs with another key" 10 R build $M -k "$KVER" <<EOF
+Sign command: <root>ers/${KVER}/otherkey
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
+
+Building module(s)... done.
+Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
+==> stderr
+
+Error! Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko did not leave a valid signature: the signature does not verify against <root>/var/lib/dkms/mok.pub: error:1700008A:CMS routines::signer certificate not found.
+Sign command: <root>ers/${KVER}/otherkey sha256 <root>/var/lib/dkms/mok.key <root>/var/lib/dkms/mok.pub
+Check sign_file, mok_signing_key and mok_certificate in <root>/etc/dkms/framework.conf: sign_file must be the kernel's scripts/sign-file and the key and certificate a pair.
 EOF
 printf '%s\n' "$SIGN" 'sign_file=/nonexistent/sign-file' > "$T/etc/dkms/framework.conf"
 # was: out_has "Binary /nonexistent/sign-file not found, modules won't be signed"
 golden "a missing sign_file" 0 R build $M -k "$KVER" <<EOF
+Sign command: /nonexistent/sign-file
+Binary /nonexistent/sign-file not found, modules won't be signed
+
+Building module(s)... done.
 EOF
 same "unsigned" "$(modinfo -F signer "$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/module/dkms_run_hello.ko")" ""
 
@@ -109,12 +184,18 @@ same "unsigned" "$(modinfo -F signer "$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$
 echo 'try_sign_modules=false' > "$T/etc/dkms/framework.conf"
 # was: out_has "Module signing is disabled by policy, modules won't be signed"
 golden "try_sign_modules=false" 0 R build $M -k "$KVER" --force <<EOF
+Module signing is disabled by policy, modules won't be signed
+
+Building module(s)... done.
 EOF
 same "unsigned by policy" "$(modinfo -F signer "$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/module/dkms_run_hello.ko")" ""
 echo "$SIGN" > "$T/etc/dkms/framework.conf"
 grep -v '^CONFIG_MODULE_SIG' "$HEADERS/.config" > "$WORK/nosig.config"
 # was: out_has "The kernel is built without module signing facility, modules won't be signed"
 golden "--config of a kernel without module signing" 0 R build $M -k "$KVER" --force --config "$WORK/nosig.config" <<EOF
+The kernel is built without module signing facility, modules won't be signed
+
+Building module(s)... done.
 EOF
 
 # A key kept elsewhere (mok_signing_key / mok_certificate with $kernelver) is generated there once,
@@ -123,6 +204,13 @@ mkdir -p "$WORK/keys/$KVER"
 echo "$SIGN; mok_signing_key=$WORK/keys/\$kernelver/k.pem; mok_certificate=$WORK/keys/\$kernelver/c.der" > "$T/etc/dkms/framework.conf"
 # was: out_has "Signing key: $WORK/keys/$KVER/k.pem"
 golden "build with a per-kernel key" 0 R build $M -k "$KVER" --force <<EOF
+Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
+Signing key: <work>/keys/${KVER}/k.pem
+Public certificate (MOK): <work>/keys/${KVER}/c.der
+Certificate or key are missing, generating self signed certificate for MOK...
+
+Building module(s)... done.
+Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
 EOF
 check "per-kernel signature verifies" sig_verifies "$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/module/dkms_run_hello.ko" "$WORK/keys/$KVER/c.der"
 same "per-kernel key mode" "$(stat -c %a "$WORK/keys/$KVER/k.pem")" "600"
