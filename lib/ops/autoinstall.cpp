@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "dkms/ops/debs.hpp"
+#include "dkms/ops/diagnose.hpp"
 #include "dkms/conf/dkms_conf.hpp"
 #include "dkms/sys/fs.hpp"
 #include "dkms/sys/jobserver.hpp"
@@ -371,8 +372,33 @@ private:
             report_error(r_, Error(ExitCode::AutoinstallFailed, "depmod failed for kernel " + t_.kver + "."));
             unresolved = true;
         }
+        if (!failed_.empty()) outcome_summary();
         if (!failed_.empty() || unresolved) return failure();
         return ExitCode::Ok;
+    }
+
+    // After a failure, every module with its result and the cause of a failed build, so that the apt
+    // log of a kernel upgrade says which drivers will be missing after the reboot, and why.
+    void outcome_summary() {
+        auto listed = [](const std::vector<std::string>& v, const std::string& name) {
+            return std::any_of(v.begin(), v.end(), [&](const std::string& x) {
+                return x == name || x.rfind(name + "(", 0) == 0;
+            });
+        };
+        std::vector<OutcomeRow> rows;
+        for (auto& c : cands_) {
+            OutcomeRow row{c.id.name, c.id.version, "not built", ""};
+            if (listed(installed_, c.id.name)) row.result = "installed";
+            else if (listed(skipped_, c.id.name)) row.result = "skipped";
+            else if (listed(failed_, c.id.name)) row.result = "failed";
+            if (row.result == "failed")
+                if (auto o = read_build_outcome(tree_, c.id, t_); o && o->result == "failed" && !o->cause.empty())
+                    row.cause = o->cause + ": " + o->summary;
+            rows.push_back(row);
+        }
+        r_.out("");
+        r_.out("Modules for kernel " + t_.str() + ":");
+        for (auto& l : outcome_table(rows)) r_.out(l);
     }
 
     Context& ctx_;

@@ -19,7 +19,9 @@
 #include "dkms/kernel/module_files.hpp"
 #include "dkms/sys/fs.hpp"
 #include "dkms/kernel/kernel.hpp"
+#include "dkms/ops/diagnose.hpp"
 #include "dkms/ops/ops.hpp"
+#include "dkms/tree/outcome.hpp"
 #include "dkms/sys/process.hpp"
 
 namespace dkms {
@@ -219,6 +221,7 @@ struct Ops::BuildRun {
     ModuleConfig c;
     fs::path build, log;
     std::vector<std::pair<std::string, std::string>> env;
+    std::string kernel_cc;  ///< the kernel's CONFIG_CC_VERSION_TEXT (for the diagnosis of a failure)
 
     BuildRun(Ops& o, const ModuleId& i, const Target& tg, const CallOptions& cl)
         : ops(o), ctx(o.ctx_), tree(o.tree_), s(o.ctx_.settings), id(i), t(tg), call(cl),
@@ -307,6 +310,7 @@ struct Ops::BuildRun {
             const std::set<std::string> wanted{"CONFIG_CC_VERSION_TEXT", "CONFIG_CC_IS_CLANG"};
             KernelConfig kc = read_kernel_config(kconfig, &wanted);
             std::string cc = kc.count("CONFIG_CC_VERSION_TEXT") ? kc["CONFIG_CC_VERSION_TEXT"] : "";
+            kernel_cc = cc;
             cc = cc.substr(0, cc.find(' '));
             if (kc.count("CONFIG_CC_IS_CLANG") && kc["CONFIG_CC_IS_CLANG"] == "y") cc = "clang";
             if (!cc.empty() && !find_program(cc).empty()) {
@@ -485,6 +489,57 @@ struct Ops::BuildRun {
         write_manifest(final_dir, man);
         copy_file_atomic(log, final_dir / "log/make.log", 0644);
     }
+    // The outcome of this build, recorded in the tree (status --json, doctor): built, or why not. A
+    // record that cannot be written (a full disk) is not the build's failure.
+    void record(const std::string& result, int exit_code, const Diagnosis* d, const fs::path& kept_log) const {
+        BuildOutcome o;
+        o.module = id.name;
+        o.version = id.version;
+        o.kernel = t.kver;
+        o.arch = t.arch;
+        o.result = result;
+        o.exit_code = exit_code;
+        o.log = kept_log.string();
+        o.time = std::time(nullptr);
+        if (d) {
+            o.step = d->step;
+            o.cause = std::string(cause_name(d->cause));
+            o.summary = d->summary;
+            o.fix = d->fix;
+            o.first_error = d->excerpt;
+        }
+        try {
+            write_build_outcome(tree, o, d ? log : fs::path());
+        } catch (const Error&) {
+        }
+    }
+
+    // A failed step (patch, PRE_BUILD, make, POST_BUILD, no .ko made): what make.log says about it,
+    // recorded, and said after dkms's own lines (docs/build-failures.md). Returns the error to throw.
+    Error explained(const Error& e) const {
+        BuildFacts f{id.name, id.version, t.kver, {build, tree.source_link(id)}, kernel_cc, ""};
+        std::error_code ec;
+        if (fs::path real = fs::canonical(tree.source_link(id), ec); !ec) f.source_dirs.push_back(real);
+        for (auto& [k, v] : env)
+            if (k == "CC") f.cc = v;
+        Diagnosis d = diagnose_make_log(read_log(), f);
+        record("failed", int(e.code()), &d, outcome_dir(tree, id, t) / "make.log");
+        std::vector<std::string> why = why_block(d, outcome_dir(tree, id, t) / "make.log");
+        if (e.lines().empty()) {  // a script's failure: dkms prints no Error! line, the block stands alone
+            for (auto& l : why) ctx.report.err(l);
+            return e;
+        }
+        std::vector<std::string> lines = e.lines();
+        lines.insert(lines.end(), why.begin(), why.end());
+        return Error(e.code(), lines);
+    }
+
+    std::string read_log() const {
+        std::ifstream in(log, std::ios::binary);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        return text.size() > (8u << 20) ? text.substr(text.size() - (8u << 20)) : text;
+    }
+
     // Debian's dkms runs CLEAN after the build: a MAKE that writes into /usr/src/<m>-<v> leaves it as
     // dpkg installed it. Its failure is not the build's (as there). Upstream 3.1.8 and later ignore CLEAN.
     void clean(StepRunner& step, const fs::path& final_dir) {
@@ -507,11 +562,19 @@ void Ops::build(const ModuleId& id, const Target& t, const CallOptions& call) {
     b.read_environment();
     b.prepare_directory();
     StepRunner step(ctx_, b.log, id.str() + " for " + t.kver, call.jobserver);
-    b.make(step);
-    b.check_results();
     Manifest man;
-    fs::path final_dir = b.commit(man);
-    b.post_build(step, final_dir, man);
+    fs::path final_dir;
+    try {
+        b.make(step);
+        b.check_results();
+        final_dir = b.commit(man);
+        b.post_build(step, final_dir, man);
+    } catch (const SystemError&) {
+        throw;  // the tree could not be written: that says it all
+    } catch (const Error& e) {
+        throw b.explained(e);
+    }
+    b.record("built", 0, nullptr, final_dir / "log/make.log");
     b.clean(step, final_dir);
     remove_tree(b.build);
     fs::create_directories(b.build);

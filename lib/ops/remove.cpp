@@ -128,6 +128,7 @@ void Ops::unbuild(const ModuleId& id, const Target& t, const Undo& how) {
     if (!how.allow_broken || !tree_.is_broken(id)) require_added(id);
     // dkms: "not installed ... Skipping..." (uninstall's), then "not built ... Skipping...".
     uninstall(id, t, how);
+    remove_build_outcome(tree_, id, t);  // the record of its last build goes with it
     if (!tree_.is_built(id, t) && !dir_exists(tree_.built_dir(id, t))) {
         ctx_.report.out("Module " + id.str() + " is not built for kernel " + t.kver + " (" + t.arch + "). Skipping...");
         return;

@@ -126,8 +126,40 @@ std::string format_status_line(const StatusEntry& e) {
     return line;
 }
 
-std::string format_status_json(const std::vector<StatusEntry>& rows) {
-    std::string o = "{\"schema\": 1, \"modules\": [";
+std::vector<BuildOutcome> Ops::build_records(const StatusFilter& f) const {
+    std::vector<BuildOutcome> out;
+    for (auto& m : tree_.modules()) {
+        if (!f.module.empty() && m != f.module) continue;
+        for (auto& v : tree_.versions(m)) {
+            if (!f.version.empty() && v != f.version) continue;
+            for (auto& o : build_outcomes(tree_, {m, v}))
+                if ((f.kver.empty() || o.kernel == f.kver) && (f.arch.empty() || o.arch == f.arch)) out.push_back(o);
+        }
+    }
+    return out;
+}
+
+namespace {
+
+std::string json_string(const std::string& s) {
+    return "\"" + json_escape(s) + "\"";
+}
+
+std::string build_json(const BuildOutcome& b) {
+    std::string o = "{\"module\": " + json_string(b.module) + ", \"version\": " + json_string(b.version) +
+                    ", \"kernel\": " + json_string(b.kernel) + ", \"arch\": " + json_string(b.arch) +
+                    ", \"result\": " + json_string(b.result) + ", \"exit_code\": " + std::to_string(b.exit_code) +
+                    ", \"time\": " + json_string(outcome_time_string(b.time)) + ", \"step\": " + json_string(b.step) +
+                    ", \"cause\": " + json_string(b.cause) + ", \"summary\": " + json_string(b.summary) +
+                    ", \"fix\": " + json_string(b.fix) + ", \"first_error\": [";
+    for (size_t i = 0; i < b.first_error.size(); ++i) o += (i ? ", " : "") + json_string(b.first_error[i]);
+    return o + "], \"log\": " + json_string(b.log) + "}";
+}
+
+}  // namespace
+
+std::string format_status_json(const std::vector<StatusEntry>& rows, const std::vector<BuildOutcome>& builds) {
+    std::string o = "{\"schema\": 2, \"modules\": [";
     bool first = true;
     for (auto& e : rows) {
         o += first ? "\n  " : ",\n  ";
@@ -141,7 +173,9 @@ std::string format_status_json(const std::vector<StatusEntry>& rows) {
         for (size_t i = 0; i < e.notes.size(); ++i) o += (i ? ", \"" : "\"") + json_escape(e.notes[i]) + "\"";
         o += "]}";
     }
-    o += rows.empty() ? "]}" : "\n]}";
+    o += rows.empty() ? "], \"builds\": [" : "\n], \"builds\": [";
+    for (size_t i = 0; i < builds.size(); ++i) o += (i ? ",\n  " : "\n  ") + build_json(builds[i]);
+    o += builds.empty() ? "]}" : "\n]}";
     return o;
 }
 

@@ -5,7 +5,7 @@
 namespace dkms::cli {
 
 extern const Command add_command, build_command, install_command, uninstall_command, unbuild_command,
-    remove_command, status_command, postinst_command, lint_command, generate_mok_command;
+    remove_command, status_command, postinst_command, lint_command, generate_mok_command, doctor_command;
 extern const Command autoinstall_command, kernel_postinst_command, kernel_preinst_command, kernel_prerm_command;
 extern const Command mktarball_command, ldtarball_command, match_command,  // archives (tarball.cpp, match.cpp)
     mkbmdeb_command, mkdeb_command, mkdsc_command;                          // packages (mkbmdeb.cpp)
@@ -16,6 +16,7 @@ const std::vector<const Command*>& commands() {
         &unbuild_command,   &remove_command,    &status_command,       &postinst_command,
         &lint_command,      &mktarball_command, &ldtarball_command,    &match_command,
         &mkbmdeb_command,   &mkdeb_command,     &mkdsc_command,        &generate_mok_command,
+        &doctor_command,
         &autoinstall_command, &kernel_postinst_command, &kernel_preinst_command, &kernel_prerm_command,
     };
     return table;

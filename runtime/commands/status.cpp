@@ -14,7 +14,7 @@ static ExitCode run_status(Invocation& inv) {
     }
     auto rows = ops.status(f);
     if (inv.json) {
-        inv.ctx.report.out(format_status_json(rows));
+        inv.ctx.report.out(format_status_json(rows, ops.build_records(f)));
         return ExitCode::Ok;
     }
     for (auto& r : rows) {
@@ -27,9 +27,10 @@ static ExitCode run_status(Invocation& inv) {
     return ExitCode::Ok;
 }
 
-static const Option json_option{
+extern const Option json_option;  // doctor's too
+const Option json_option{
     .name = "json",
-    .help = "print one JSON document (docs/status-json.md) instead of the lines",
+    .help = "print one JSON document instead of the lines (docs/status-json.md, docs/doctor.md)",
     .apply = [](CommandLine& c, const std::string&) { c.inv.json = true; },
 };
 static const Option* const status_options[] = {&json_option};

@@ -13,6 +13,7 @@
 #include "dkms/conf/dkms_conf.hpp"
 #include "dkms/core/error.hpp"
 #include "dkms/ops/signing.hpp"
+#include "dkms/tree/outcome.hpp"
 #include "dkms/tree/tree.hpp"
 
 namespace dkms {
@@ -99,6 +100,8 @@ public:
     void remove(const ModuleId& id, const std::vector<Target>& targets);
     /// Rows of `dkms status`, read without spawning any process.
     std::vector<StatusEntry> status(const StatusFilter& f) const;
+    /// The records of the last build attempts (status --json's `builds`) of the versions the filter names.
+    std::vector<BuildOutcome> build_records(const StatusFilter& f) const;
     /// Package helper (dh_dkms postinst): (re)add or load the archive, then build and install for the
     /// right kernels. Without a source or an archive it warns and does nothing.
     ExitCode postinst(const ModuleId& id, const PostinstOptions& opt = {});
@@ -174,7 +177,8 @@ int run_post_transaction(Context& ctx, const std::vector<Target>& targets);
 
 /// "m/v, K, A: installed (notes)" / "m/v: added".
 std::string format_status_line(const StatusEntry& e);
-/// JSON document for `status --json` (schema documented in docs/status-json.md).
-std::string format_status_json(const std::vector<StatusEntry>& rows);
+/// JSON document for `status --json` (schema 2, documented in docs/status-json.md): the rows, and
+/// the records of the last build attempts.
+std::string format_status_json(const std::vector<StatusEntry>& rows, const std::vector<BuildOutcome>& builds = {});
 
 }  // namespace dkms
