@@ -327,6 +327,7 @@ private:
                     if (std::find(candidates.begin(), candidates.end(), p) == candidates.end()) candidates.push_back(p);
                 }
             }
+            std::sort(candidates.begin(), candidates.end());  // the same report whatever the file system's order
             std::set<fs::path> owned = dpkg_owned(candidates);
             for (auto& p : candidates)
                 if (!owned.count(p))

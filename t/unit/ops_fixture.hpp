@@ -55,6 +55,16 @@ struct OpsRoot : FakeRoot {
         return "make " + jobs + " KERNELRELEASE=" + kKernel + " -C @ROOT@/lib/modules/" + kKernel + "/build M=@ROOT@/var/lib/dkms/" +
                id.name + "/" + id.version + "/build";
     }
+    /// The Why block after a failed build whose (fake) make.log ends with `make_cmd` and names no
+    /// error: diagnosed as unknown, its log kept beside the record (docs/build-failures.md).
+    static std::vector<std::string> why_unknown(const ModuleId& id, const std::string& make_cmd) {
+        return {"Why: the failed step ends in make.log with:", "    fake run of: " + make_cmd,
+                "Likely cause: dkms-run does not recognise this error.",
+                "What to do: Read the whole make.log; if the module's source is at fault, report it to the authors of " +
+                    id.name + " with that file.",
+                "The whole log: @ROOT@/var/lib/dkms/" + id.name + "/" + id.version + "/.dkms-run-builds/" + kKernel +
+                    "/x86_64/make.log"};
+    }
     /// The commands run so far, the root written @ROOT@.
     std::vector<std::string> commands() const {
         std::vector<std::string> out;

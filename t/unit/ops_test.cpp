@@ -79,8 +79,13 @@ TEST_CASE("a failing make leaves no build, and its make.log", "[ops]") {
     Error e = error_of([&] { ops.build(foo, r.T); });
     CHECK(e.code() == ExitCode::BuildFailed);
     fs::path log = r.tree.build_dir(foo) / "make.log";
-    CHECK(e.lines() == Lines{"Bad return status for module build on kernel: " + KA,
-                             "Consult " + log.string() + " for more information."});
+    Lines lines{"Bad return status for module build on kernel: " + KA,
+                "Consult " + r.rooted(log.string()) + " for more information."};
+    for (auto& l : r.why_unknown(foo, r.make_command(foo))) lines.push_back(l);
+    Lines got;
+    for (auto& l : e.lines()) got.push_back(r.rooted(l));
+    CHECK(got == lines);
+    CHECK(read_build_outcome(r.tree, foo, r.T)->cause == "unknown");
     CHECK(r.out() == Lines{"Module signing is disabled by policy, modules won't be signed", "", "Building module(s)...",
                            "(bad exit status: 2)", "Failed command:", r.make_command(foo)});
     CHECK_FALSE(r.tree.is_built(foo, r.T));
@@ -96,10 +101,14 @@ TEST_CASE("a make that succeeds without the module, or makes it a symbolic link,
     Ops ops(r.ctx);
     Error e = error_of([&] { ops.build(foo, r.T); });
     CHECK(e.code() == ExitCode::ModuleMissing);
-    CHECK(e.lines() == Lines{"Build of foo.ko failed for: " + KA,
-                             "Make sure the name of the generated module is correct and at the root of the",
-                             "build directory, or consult make.log in the build directory",
-                             r.tree.build_dir(foo).string() + " for more information."});
+    Lines lines{"Build of foo.ko failed for: " + KA,
+                "Make sure the name of the generated module is correct and at the root of the",
+                "build directory, or consult make.log in the build directory",
+                "@ROOT@/var/lib/dkms/foo/1.0/build for more information."};
+    for (auto& l : r.why_unknown(foo, r.make_command(foo))) lines.push_back(l);
+    Lines got;
+    for (auto& l : e.lines()) got.push_back(r.rooted(l));
+    CHECK(got == lines);
     r.procs.on("/foo/1.0/build", [](const ProcessSpec& p) {
         fs::create_symlink("/etc/shadow", *p.cwd / "foo.ko");
         return ProcessResult{};

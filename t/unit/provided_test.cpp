@@ -103,9 +103,9 @@ TEST_CASE("status: a kernel whose module a package provides", "[provided]") {
     auto rows = ops.status({"foo", "1.0", K2, ""});
     REQUIRE(rows.size() == 1);
     CHECK(format_status_json(rows) ==
-          "{\"schema\": 1, \"modules\": [\n  {\"module\": \"foo\", \"version\": \"1.0\", \"kernel\": \"" + K2 +
+          "{\"schema\": 2, \"modules\": [\n  {\"module\": \"foo\", \"version\": \"1.0\", \"kernel\": \"" + K2 +
               "\", \"arch\": \"" + c.arch +
-              "\", \"state\": \"built\", \"notes\": [\"Provided by package " + pkg + "\"]}\n]}");
+              "\", \"state\": \"built\", \"notes\": [\"Provided by package " + pkg + "\"]}\n], \"builds\": []}");
 }
 
 TEST_CASE("install refuses to go over a module a package provides, before building", "[provided]") {
