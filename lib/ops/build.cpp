@@ -510,7 +510,10 @@ struct Ops::BuildRun {
         }
         try {
             write_build_outcome(tree, o, d ? log : fs::path());
-        } catch (const Error&) {
+        } catch (const Interrupted&) {
+            throw;
+        } catch (const std::exception&) {
+            remove_build_outcome(tree, id, t);  // no half record, and no older one that would mislead
         }
     }
 

@@ -58,7 +58,7 @@ $M, ${KVER}, ${ARCH}: installed
 EOF
 # status --json is dkms-run's own document (docs/status-json.md): its fields are checked.
 expect_rc 0 "status --json" R status --json
-check "json is valid and says installed" python3 -c "import json,sys; d=json.load(open('$LAST/stdout')); assert d['schema']==1 and d['modules'][0]['state']=='installed' and d['modules'][0]['kernel']=='$KVER'"
+check "json is valid and says installed" python3 -c "import json,sys; d=json.load(open('$LAST/stdout')); assert d['schema']==2 and d['builds'][0]['result']=='built' and d['modules'][0]['state']=='installed' and d['modules'][0]['kernel']=='$KVER'"
 check "status --json writes nothing on stderr" test ! -s "$LAST/stderr"
 
 printf 'junk' >> "$KO"

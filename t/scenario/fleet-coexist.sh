@@ -116,7 +116,8 @@ Autoinstall on $KVER was skipped for module(s) $M."
 
 # 1a. removing the source package leaves the binary package's module in place
 expect_rc 0 "client: purge $SRC" in_client "$C" apt-get -q -y purge $SRC
-same "$SRC's prerm called dkms-run remove" "$(calls)" "dkms-run remove $M/1.0 --all"
+same "$SRC's prerm asked dkms-run status, then called dkms-run remove" "$(calls)" "dkms-run status $M/1.0
+dkms-run remove $M/1.0 --all"
 status_is ""
 one_copy "$SITE_CN"
 same "$BIN still installed" "$(chroot "$C" dpkg-query -W -f '${Status}' $BIN)" "install ok installed"
@@ -143,7 +144,8 @@ check "the package owns it" bash -c "chroot '$C' dpkg -S '/$KO' | grep -qx '$BIN
 
 # 2a. removing the source package: the binary package's module stays
 expect_rc 0 "client: purge $SRC" in_client "$C" apt-get -q -y purge $SRC
-same "$SRC's prerm called dkms-run remove" "$(calls)" "dkms-run remove $M/1.0 --all"
+same "$SRC's prerm asked dkms-run status, then called dkms-run remove" "$(calls)" "dkms-run status $M/1.0
+dkms-run remove $M/1.0 --all"
 status_is ""
 one_copy "$SITE_CN"
 check "still the packaged module" cmp "$C/$KO" "$PACKAGED"
