@@ -404,9 +404,8 @@ struct Ops::BuildRun {
             if (!fs::exists(build / rel))
                 throw Error(ExitCode::ModuleMissing,
                             {"Build of " + m.built_name + ".ko failed for: " + t.str(),
-                             "Make sure the name of the generated module is correct and at the root of the",
-                             "build directory, or consult make.log in the build directory",
-                             build.string() + " for more information."});
+                             "Make sure the name and location of the generated module are correct,",
+                             "or consult " + log.string() + " for more information."});
         }
     }
 
@@ -520,6 +519,12 @@ struct Ops::BuildRun {
     // A failed step (patch, PRE_BUILD, make, POST_BUILD, no .ko made): what make.log says about it,
     // recorded, and said after dkms's own lines (docs/build-failures.md). Returns the error to throw.
     Error explained(const Error& e) const {
+        // make, a patch or a script failed: make.log says why (signing, say, fails with code 10 too).
+        const bool step_failed = e.lines().empty() || e.lines().front().starts_with("Bad return status for module build") ||
+                                 e.lines().front().starts_with("Application of patch");
+        // Not a step that failed (make made no module, a patch is missing, a refused symlink, signing):
+        // dkms's lines say what it is, and nothing is recorded (a refusal writes nothing).
+        if (!step_failed) return e;
         BuildFacts f{id.name, id.version, t.kver, {build, tree.source_link(id)}, kernel_cc, ""};
         std::error_code ec;
         if (fs::path real = fs::canonical(tree.source_link(id), ec); !ec) f.source_dirs.push_back(real);

@@ -2,6 +2,7 @@
 // The YAML manifest of a built instance; with outcome.cpp (the build records), the only yaml-cpp user.
 #include <yaml-cpp/yaml.h>
 
+#include <cstdio>
 #include <cstdint>
 #include <string_view>
 #include <utility>
@@ -89,7 +90,18 @@ bool read_manifest(const fs::path& built_dir, Manifest& m) {
             if (!valid_utf8(*value))
                 throw Error(ExitCode::Error, p.string() + ": corrupt manifest: " + field + " is not UTF-8");
     } catch (const YAML::Exception& e) {
-        throw Error(ExitCode::Error, p.string() + ": corrupt manifest: " + e.what());
+        // The parser's message may quote the manifest's bytes: shown escaped, never raw to a terminal.
+        std::string why;
+        for (unsigned char c : std::string(e.what())) {
+            if (c >= 0x20 && c < 0x7f) {
+                why += char(c);
+                continue;
+            }
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\x%02x", c);
+            why += hex;
+        }
+        throw Error(ExitCode::Error, p.string() + ": corrupt manifest: " + why);
     }
     return true;
 }

@@ -43,7 +43,7 @@ Certificate or key are missing, generating self signed certificate for MOK...
 
 Building module(s)... done.
 Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
-Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko.zst
+Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko$suf
 Running depmod... done.
 EOF
     check "$name: built copy is dkms_run_hello.ko$suf" test -f "$BUILT"
@@ -62,7 +62,7 @@ EOF
     golden "$name: uninstall" 0 R uninstall $M -k "$KVER" <<EOF
 Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
 Before uninstall, this module version was ACTIVE on this kernel.
-Deleting <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko.zst
+Deleting <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko$suf
 Running depmod... done.
 EOF
     check "$name: removed" test ! -e "$KO"

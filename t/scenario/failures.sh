@@ -94,6 +94,12 @@ make -j1 KERNELRELEASE=${KVER} -C <root>/lib/modules/${KVER}/build M=<root>/var/
 
 Error! Bad return status for module build on kernel: ${KVER} (${ARCH})
 Consult <root>/var/lib/dkms/broken/1.0/build/make.log for more information.
+Why: the first error in make.log:
+    hello.c:28:1: error: unknown type name ‘this’
+       28 | this is not C;
+          | ^~~~
+Likely cause: broken/1.0 does not compile against the API of kernel ${KVER}.
+What to do: It needs a version of broken that supports kernel ${KVER}: update the package that provides it (or ask its authors), or boot a kernel it supports.
 EOF
 check "make.log names the compiler error" grep -q "this is not C" "$WORK/ours/var/lib/dkms/broken/1.0/build/make.log"
 check "failed build is not 'built'" test ! -e "$WORK/ours/var/lib/dkms/broken/1.0/$KVER/$ARCH"
@@ -160,7 +166,6 @@ File: <root>/usr/src/badloc-1.0/dkms.conf does not represent a valid dkms.conf f
 EOF
 check "nothing added for a malformed conf" test ! -e "$WORK/ours/var/lib/dkms/badloc"
 mk_module wrongname 'BUILT_MODULE_NAME[0]="not_what_make_builds"'
-todo "dkms-run prints dkms 3.0's hint (at the root of the build directory), not 3.4's"
 both 7 7 "built module missing after make" build wrongname/1.0 -k "$KVER" <<EOF
 $(added wrongname)
 

@@ -100,10 +100,6 @@ EOF
 golden "dkms-run --help" 0 R --help <<EOF
 Usage: dkms-run [action] [options] [module/version | source-dir | dkms.conf]
   [action]  = one of the actions below (dkms's, and dkms-run's own: postinst, lint)
-  [options] = [-m module] [-v module-version] [-k kernel-version[/arch]] [-a arch] [--all]
-              [--force] [--force-version-override] [--dkmstree path] [--sourcetree path]
-              [--installtree path] [--kernelsourcedir path] [-c dkms.conf] [--directive 'NAME=value']
-              [-j jobs] [--no-depmod] [--verbose] [-q] [--json] [--root path] [--version] [--help]
 
 Actions:
   add              add a module source to the dkms tree
@@ -122,10 +118,69 @@ Actions:
   mkdeb            make a <module>-dkms source package (.deb)
   mkdsc            make a Debian source package (.dsc) of a module's source
   generate_mok     create the module signing key and certificate if missing
+  doctor           check the machine for what keeps modules from working (read-only)
   autoinstall      build and install the latest version of every AUTOINSTALL module
   kernel_postinst  kernel hook: autoinstall for a new kernel
   kernel_preinst   kernel hook: unbuild AUTOINSTALL modules before a kernel upgrade
   kernel_prerm     kernel hook: unbuild every module of a kernel being removed
+
+Options:
+  -m [ --module ] module[/version]  the module (and its version)
+  -v version                        the module's version
+  -k [ --kernelver ] kernel[/arch]  a kernel to act on (repeatable; default: the running one)
+  -a [ --arch ] arch                the architecture (default: the machine's; one per -k when
+                                    several)
+  --all                             every kernel the module is built for (uninstall, unbuild,
+                                    remove, mktarball, mkbmdeb)
+  --force                           rebuild, reinstall or replace what is already there
+  --force-version-override          install even if the kernel's own module has a higher version
+  --kernelsourcedir dir             the kernel headers to build against, for every kernel
+  --config file                     the kernel's .config (default: the one of its headers)
+  -c dkms.conf                      this dkms.conf instead of the one of the source
+  --directive NAME=value            set a dkms.conf directive after reading it (repeatable)
+  --dkmstree dir                    the dkms tree (default: /var/lib/dkms)
+  --sourcetree dir                  where module sources are (default: /usr/src)
+  --installtree dir                 the kernels' module trees (default: /lib/modules)
+  --root dir                        take every path (trees, /etc/dkms, /boot) below dir
+  --symlink-modules                 install symlinks into the dkms tree instead of copies
+  -j jobs                           parallel make jobs (default: parallel_jobs, else the CPUs)
+  --no-depmod                       do not run depmod after install or uninstall
+  --modprobe-on-install             after install, load the modules for the devices present
+  --verbose                         print the commands that are run
+  -q [ --quiet ]                    print nothing
+  -V [ --version ]                  print the version and exit
+  -h [ --help ]                     print this help (with an action: the action's) and exit
+
+Options of status, doctor:
+  --json                            print one JSON document instead of the lines
+                                    (docs/status-json.md, docs/doctor.md)
+
+Options of mktarball, ldtarball:
+  --archive file                    the archive mktarball writes (its suffix chooses the
+                                    compression) or ldtarball loads
+
+Options of mktarball:
+  --binaries-only                   only the built modules and dkms.conf, without the source
+  --source-only                     only the source, without the built modules
+
+Options of match:
+  --templatekernel kernel           the kernel whose installed modules are matched
+
+Options of mkbmdeb, mkdeb, mkdsc:
+  --output-dir dir                  where the packages are written (default: the module version's
+                                    deb/ in the dkms tree)
+
+Options of mkbmdeb:
+  --mok-signing-key key             sign the packaged modules with this key (a file or a pkcs11:
+                                    URI)
+  --mok-certificate cert            the certificate of that key
+
+Accepted for dkms's command lines, without effect:
+  --rpm_safe_upgrade                no effect
+  --no-initrd                       no effect (a notice)
+  --no-clean-kernel                 no effect (a notice)
+  --no-prepare-kernel               no effect (a notice)
+  --debug                           no effect
 EOF
 # usage_of COMMAND: its usage line and summary, as --help gives them (the summary as in the list above).
 usage_of() {
@@ -136,18 +191,28 @@ usage_of() {
         uninstall) echo "uninstall module/version [-k kernel[/arch]]... | --all"; echo "uninstall a module from kernels" ;;
         unbuild) echo "unbuild module/version [-k kernel[/arch]]... | --all"; echo "unbuild a module for kernels" ;;
         remove) echo "remove module/version [-k kernel[/arch]]... | --all"; echo "remove a module version from the dkms tree" ;;
-        status) echo "status [module[/version]] [-k kernel[/arch]] [--json]"; echo "show what is added, built and installed" ;;
-        postinst) echo "postinst module/version"; echo "package helper: add, build and install for the right kernels" ;;
+        postinst) echo "postinst module/version [-k kernel]... [-a arch] [--archive file]"; echo "package helper: add, build and install for the right kernels" ;;
     esac
 }
-for c in add build install uninstall unbuild remove status postinst; do
+for c in add build install uninstall unbuild remove postinst; do
     { read -r use; read -r what; } < <(usage_of "$c")
     golden "$c --help" 0 R "$c" --help <<EOF
 Usage: dkms-run $use
   $what
-Run 'dkms-run --help' for the options.
+Run 'dkms-run --help' for the options of every action.
 EOF
 done
+# An action with options of its own lists them.
+golden "status --help" 0 R status --help <<EOF
+Usage: dkms-run status [module[/version]] [-k kernel[/arch]] [--json]
+  show what is added, built and installed
+
+Options of status:
+  --json                print one JSON document instead of the lines (docs/status-json.md,
+                        docs/doctor.md)
+
+Run 'dkms-run --help' for the options of every action.
+EOF
 # The version is the project's (meson.build).
 VERSION=$(sed -n "s/^ *version: '\(.*\)',\$/\1/p" "$SRCDIR/meson.build" | head -n 1)
 golden "--version" 0 R --version <<EOF
