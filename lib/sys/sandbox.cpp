@@ -198,7 +198,7 @@ Sandbox::Sandbox(const SandboxPolicy& policy) : makeflags_(policy.makeflags) {
         if (std::error_code ec; !fs::is_directory("/proc/self", ec))
             limits_.push_back("Without /proc, processes a build leaves behind are not ended.");
     }
-    plan_ = new Plan;
+    plan_ = std::make_unique<Plan>();
     plan_->level = level_;
     plan_->uid = uid_;
     plan_->gid = gid_;
@@ -209,7 +209,6 @@ Sandbox::Sandbox(const SandboxPolicy& policy) : makeflags_(policy.makeflags) {
 
 Sandbox::~Sandbox() {
     if (fifo_fd_ >= 0) close(fifo_fd_);
-    delete plan_;
 }
 
 // The jobserver's descriptors stay open in the step; a fifo is opened here (the private /tmp hides

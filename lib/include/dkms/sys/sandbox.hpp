@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -107,7 +108,7 @@ private:
     std::vector<std::string> limits_;
     std::string makeflags_;
     int fifo_fd_ = -1;
-    Plan* plan_ = nullptr;
+    std::unique_ptr<Plan> plan_;  ///< also freed when the constructor throws after making it
 };
 
 /// Prints `box.limits()` as a warning through `r`, the first time in this process only (a
