@@ -257,6 +257,11 @@ std::optional<Hit> find_hit(const Lines& out) {
     for (std::size_t i = 0; i < out.size(); ++i)
         if (auto h = match_line(out[i])) {
             h->line = i;
+            // "make: X: No such file or directory" is a missing program, unless make goes on with "No rule
+            // to make target 'X'": then X is a file (a makefile, a target) and no program is missing.
+            if (h->kind == Kind::MissingProgram && i + 1 < out.size() &&
+                contains(out[i + 1], "No rule to make target '" + h->a + "'"))
+                return Hit{Kind::MakeStop, i, "", std::string(out[i + 1])};
             return h;
         }
     return std::nullopt;

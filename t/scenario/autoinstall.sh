@@ -37,10 +37,24 @@ Running depmod... done.
 Autoinstall on ${KVER} succeeded for module(s) cindep zbase auser.
 Autoinstall on ${KVER} was skipped for module(s) nexcl.
 Autoinstall on ${KVER} failed for module(s) mbroken(10).
+
+Modules for kernel ${KVER} (${ARCH}):
+Module   Version  Result     Cause
+auser    1.0      installed
+cindep   1.0      installed
+mbroken  1.0      failed     kernel-api: mbroken/1.0 does not compile against the API of kernel ${KVER}.
+nexcl    1.0      skipped
+zbase    1.0      installed
 ==> stderr
 
 Error! Bad return status for module build on kernel: ${KVER} (${ARCH})
 Consult <root>/var/lib/dkms/mbroken/1.0/build/make.log for more information.
+Why: the first error in make.log:
+    mbroken.c:4:1: error: unknown type name ‘this’
+        4 | this is not C;
+          | ^~~~
+Likely cause: mbroken/1.0 does not compile against the API of kernel ${KVER}.
+What to do: It needs a version of mbroken that supports kernel ${KVER}: update the package that provides it (or ask its authors), or boot a kernel it supports.
 Warning: The <root>/var/lib/dkms/nexcl/1.0/${KVER}/${ARCH}/dkms.conf
 for module nexcl/1.0 includes BUILD_EXCLUSIVE directives
 which do not match this kernel/arch/config for any modules.

@@ -42,29 +42,38 @@ for m in a_base a_excl a_fail a_user; do R add $m/1.0 > /dev/null; done
 # dkms says "Running depmod... done." after each install; dkms-run runs depmod once, after the last
 # one (docs/differences.md), so the line comes in the last module's block only.
 golden "four modules: built, skipped, failed, built after its dependency" 11 R autoinstall -k "$KVER" -j 1 <<EOF
-$PROLOGUE
+Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
 
-$(of a_base)
+Autoinstall of module a_base/1.0 for kernel ${KVER} (${ARCH})
 Building module(s)... done.
 Signing module <root>/var/lib/dkms/a_base/1.0/build/a_base.ko
-Installing $DEST/a_base.ko
+Installing <root>/lib/modules/${KVER}/updates/dkms/a_base.ko
 
-$(of a_excl)
+Autoinstall of module a_excl/1.0 for kernel ${KVER} (${ARCH})
 
-$(of a_fail)
+Autoinstall of module a_fail/1.0 for kernel ${KVER} (${ARCH})
 Building module(s)...(bad exit status: 2)
 Failed command:
 make -j1 KERNELRELEASE=${KVER} -f no-such-makefile
 
-$(of a_user)
+Autoinstall of module a_user/1.0 for kernel ${KVER} (${ARCH})
 Building module(s)... done.
 Signing module <root>/var/lib/dkms/a_user/1.0/build/a_user.ko
-Installing $DEST/a_user.ko
+Installing <root>/lib/modules/${KVER}/updates/dkms/a_user.ko
 Running depmod... done.
 
 Autoinstall on ${KVER} succeeded for module(s) a_base a_user.
 Autoinstall on ${KVER} was skipped for module(s) a_excl.
 Autoinstall on ${KVER} failed for module(s) a_fail(10).
+
+Modules for kernel ${KVER} (${ARCH}):
+Module  Version  Result     Cause
+a_base  1.0      installed
+a_excl  1.0      skipped
+a_fail  1.0      failed     unknown: dkms-run does not recognise this error.
+a_user  1.0      installed
 ==> stderr
 Warning: The <root>/var/lib/dkms/a_excl/1.0/${KVER}/${ARCH}/dkms.conf
 for module a_excl/1.0 includes BUILD_EXCLUSIVE directives
@@ -73,6 +82,12 @@ This indicates that it should not be built.
 
 Error! Bad return status for module build on kernel: ${KVER} (${ARCH})
 Consult <root>/var/lib/dkms/a_fail/1.0/build/make.log for more information.
+Why: the first error in make.log:
+    make: no-such-makefile: No such file or directory
+    make: *** No rule to make target 'no-such-makefile'.  Stop.
+Likely cause: dkms-run does not recognise this error.
+What to do: Read the whole make.log; if the module's source is at fault, report it to the authors of a_fail with that file.
+The whole log: <root>/var/lib/dkms/a_fail/1.0/.dkms-run-builds/${KVER}/${ARCH}/make.log
 
 Error! One or more modules failed to install during autoinstall.
 Refer to previous errors for more information.

@@ -26,9 +26,9 @@ golden "status -m -v -k of an added module" 0 R status -m la -v 1.0 -k "$KVER" -
 la/1.0: added
 EOF
 golden "status --json -k of an added module" 0 R status -k "$KVER" --json <<EOF
-{"schema": 1, "modules": [
+{"schema": 2, "modules": [
   {"module": "la", "version": "1.0", "kernel": null, "arch": null, "state": "added", "notes": []}
-]}
+], "builds": []}
 EOF
 golden "build" 0 R build -k "$KVER" -m la -v 1.0 <<EOF
 $PROLOGUE

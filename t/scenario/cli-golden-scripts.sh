@@ -193,12 +193,19 @@ printf '#!/bin/sh\necho failing\nexit 3\n' > "$T/usr/src/sf-1.0/fail.sh"
 chmod +x "$T/usr/src/sf-1.0/fail.sh"
 R add sf/1.0 > /dev/null
 golden "a failing pre_build script" 3 R build sf/1.0 -k "$KVER" <<EOF
-$PROLOGUE
+Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
 
 Running the pre_build script...(bad exit status: 3)
 Failed command:
 cd <root>/var/lib/dkms/sf/1.0/build/ && <root>/var/lib/dkms/sf/1.0/build/fail.sh
 Consult <root>/var/lib/dkms/sf/1.0/build/make.log for more information.
+==> stderr
+Why: the failed step ends in make.log with:
+    failing
+Likely cause: The PRE_BUILD script fail.sh of sf/1.0 failed (exit status 3).
+What to do: It is the module's own script: its whole output is in make.log; report the failure to the packager of sf.
 EOF
 golden "status after the failed pre_build" 0 R status sf <<EOF
 sf/1.0: added
@@ -208,7 +215,9 @@ printf '#!/bin/sh\nexit 4\n' > "$T/usr/src/pbf-1.0/fail.sh"
 chmod +x "$T/usr/src/pbf-1.0/fail.sh"
 R add pbf/1.0 > /dev/null
 golden "a failing post_build script" 4 R build pbf/1.0 -k "$KVER" <<EOF
-$PROLOGUE
+Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
 
 Building module(s)... done.
 Signing module <root>/var/lib/dkms/pbf/1.0/build/pbf.ko
@@ -216,6 +225,10 @@ Running the post_build script...(bad exit status: 4)
 Failed command:
 cd <root>/var/lib/dkms/pbf/1.0/build/ && <root>/var/lib/dkms/pbf/1.0/build/fail.sh
 Consult <root>/var/lib/dkms/pbf/1.0/build/make.log for more information.
+==> stderr
+Why: make.log names no error.
+Likely cause: The POST_BUILD script fail.sh of pbf/1.0 failed (exit status 4).
+What to do: It is the module's own script: its whole output is in make.log; report the failure to the packager of pbf.
 EOF
 # dkms leaves it built; dkms-run takes an unfinished build away (docs/directives.md).
 golden "status after the failed post_build" 0 R status pbf <<EOF
@@ -224,7 +237,9 @@ EOF
 golden_module mf 'MAKE[0]="make -f no-such-makefile"'
 R add mf/1.0 > /dev/null
 golden "a failing make" 10 R build mf/1.0 -k "$KVER" "${J[@]}" <<EOF
-$PROLOGUE
+Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
 
 Building module(s)...(bad exit status: 2)
 Failed command:
@@ -233,13 +248,21 @@ make -j1 KERNELRELEASE=${KVER} -f no-such-makefile
 
 Error! Bad return status for module build on kernel: ${KVER} (${ARCH})
 Consult <root>/var/lib/dkms/mf/1.0/build/make.log for more information.
+Why: the first error in make.log:
+    make: no-such-makefile: No such file or directory
+    make: *** No rule to make target 'no-such-makefile'.  Stop.
+Likely cause: dkms-run does not recognise this error.
+What to do: Read the whole make.log; if the module's source is at fault, report it to the authors of mf with that file.
+The whole log: <root>/var/lib/dkms/mf/1.0/.dkms-run-builds/${KVER}/${ARCH}/make.log
 EOF
 golden_module pf 'PATCH[0]="bad.patch"'
 mkdir -p "$T/usr/src/pf-1.0/patches"
 printf -- '--- a/none.c\n+++ b/none.c\n@@ -1 +1 @@\n-a\n+b\n' > "$T/usr/src/pf-1.0/patches/bad.patch"
 R add pf/1.0 > /dev/null
 golden "a patch that does not apply" 6 R build pf/1.0 -k "$KVER" <<EOF
-$PROLOGUE
+Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
+Signing key: <root>/var/lib/dkms/mok.key
+Public certificate (MOK): <root>/var/lib/dkms/mok.pub
 
 Applying patch bad.patch...(bad exit status: 1)
 Failed command:
@@ -248,6 +271,14 @@ patch -p1 < ./patches/bad.patch
 
 Error! Application of patch bad.patch failed.
 Consult <root>/var/lib/dkms/pf/1.0/build/make.log for more information.
+Why: the first error in make.log:
+    can't find file to patch at input line 3
+    Perhaps you used the wrong -p or --strip option?
+    The text leading up to this was:
+    --------------------------
+    |--- a/none.c
+Likely cause: The patch bad.patch does not apply to pf/1.0 (exit status 1).
+What to do: The patch does not fit this version of the source: update or remove it (PATCH in dkms.conf, or /etc/dkms/pf/patches/bad.patch).
 EOF
 golden_module pi 'PRE_INSTALL="no.sh"'
 printf '#!/bin/sh\necho refusing\nexit 1\n' > "$T/usr/src/pi-1.0/no.sh"

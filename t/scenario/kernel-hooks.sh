@@ -44,10 +44,22 @@ Running depmod... done.
 
 Autoinstall on ${FAKE} succeeded for module(s) cindep zbase.
 Autoinstall on ${FAKE} failed for module(s) mbroken(10).
+
+Modules for kernel ${FAKE} (${ARCH}):
+Module   Version  Result     Cause
+cindep   1.0      installed
+mbroken  1.0      failed     kernel-api: mbroken/1.0 does not compile against the API of kernel ${FAKE}.
+zbase    1.0      installed
 ==> stderr
 
 Error! Bad return status for module build on kernel: ${FAKE} (${ARCH})
 Consult <root>/var/lib/dkms/mbroken/1.0/build/make.log for more information.
+Why: the first error in make.log:
+    mbroken.c:4:1: error: unknown type name ‘this’
+        4 | this is not C;
+          | ^~~~
+Likely cause: mbroken/1.0 does not compile against the API of kernel ${FAKE}.
+What to do: It needs a version of mbroken that supports kernel ${FAKE}: update the package that provides it (or ask its authors), or boot a kernel it supports.
 
 Error! One or more modules failed to install during autoinstall.
 Refer to previous errors for more information.
@@ -71,10 +83,20 @@ make -j1 KERNELRELEASE=${FAKE} -C <root>/lib/modules/${FAKE}/build M=<root>/var/
 
 Autoinstall on ${FAKE} succeeded for module(s) cindep zbase.
 Autoinstall on ${FAKE} failed for module(s) mbroken(10).
+
+Modules for kernel ${FAKE} (${ARCH}):
+Module   Version  Result  Cause
+mbroken  1.0      failed  kernel-api: mbroken/1.0 does not compile against the API of kernel ${FAKE}.
 ==> stderr
 
 Error! Bad return status for module build on kernel: ${FAKE} (${ARCH})
 Consult <root>/var/lib/dkms/mbroken/1.0/build/make.log for more information.
+Why: the first error in make.log:
+    mbroken.c:4:1: error: unknown type name ‘this’
+        4 | this is not C;
+          | ^~~~
+Likely cause: mbroken/1.0 does not compile against the API of kernel ${FAKE}.
+What to do: It needs a version of mbroken that supports kernel ${FAKE}: update the package that provides it (or ask its authors), or boot a kernel it supports.
 
 Error! One or more modules failed to install during autoinstall.
 Refer to previous errors for more information.

@@ -97,9 +97,21 @@ make -j1 KERNELRELEASE=${FAKE} -C <root>/lib/modules/${FAKE}/build M=<root>/var/
 
 Error! Bad return status for module build on kernel: ${KVER} (${ARCH})
 Consult <root>/var/lib/dkms/mbroken/1.0/build/make.log for more information.
+Why: the first error in make.log:
+    mbroken.c:4:1: error: unknown type name ‘this’
+        4 | this is not C;
+          | ^~~~
+Likely cause: mbroken/1.0 does not compile against the API of kernel ${KVER}.
+What to do: It needs a version of mbroken that supports kernel ${KVER}: update the package that provides it (or ask its authors), or boot a kernel it supports.
 
 Error! Bad return status for module build on kernel: ${FAKE} (${ARCH})
 Consult <root>/var/lib/dkms/mbroken/1.0/build/make.log for more information.
+Why: the first error in make.log:
+    mbroken.c:4:1: error: unknown type name ‘this’
+        4 | this is not C;
+          | ^~~~
+Likely cause: mbroken/1.0 does not compile against the API of kernel ${FAKE}.
+What to do: It needs a version of mbroken that supports kernel ${FAKE}: update the package that provides it (or ask its authors), or boot a kernel it supports.
 Builds for the following kernel(s) failed: ${KVER} ${FAKE}
 EOF
 echo 'continue_on_error="false"' >> "$T/etc/dkms/framework.conf"
@@ -119,6 +131,12 @@ make -j1 KERNELRELEASE=${KVER} -C <root>/lib/modules/${KVER}/build M=<root>/var/
 
 Error! Bad return status for module build on kernel: ${KVER} (${ARCH})
 Consult <root>/var/lib/dkms/mbroken/1.0/build/make.log for more information.
+Why: the first error in make.log:
+    mbroken.c:4:1: error: unknown type name ‘this’
+        4 | this is not C;
+          | ^~~~
+Likely cause: mbroken/1.0 does not compile against the API of kernel ${KVER}.
+What to do: It needs a version of mbroken that supports kernel ${KVER}: update the package that provides it (or ask its authors), or boot a kernel it supports.
 Builds for the following kernel(s) failed: ${KVER}
 EOF
 touch "$T/etc/dkms/no-autoinstall"

@@ -127,6 +127,26 @@ TEST_CASE("a log of dkms 3.0 (no steps) is read as one make step", "[diagnose]")
     CHECK(d.excerpt == std::vector<std::string>{"foo.c:7:2: error: implicit declaration of function 'bar'"});
 }
 
+TEST_CASE("make -f of a missing makefile is no missing program", "[diagnose]") {
+    std::string log =
+        "DKMS make.log for foo-1.0 for kernel 6.1.0-9-amd64 (x86_64)\n"
+        "Mon Jan  1 00:00:00 UTC 2024\n"
+        "make: no-such-makefile: No such file or directory\n"
+        "make: *** No rule to make target 'no-such-makefile'.  Stop.\n";
+    BuildFacts f{"foo", "1.0", "6.1.0-9-amd64", {"/var/lib/dkms/foo/1.0/build"}, "", ""};
+    Diagnosis d = diagnose_make_log(log, f);
+    CHECK(d.cause == Cause::Unknown);
+    CHECK(d.missing.empty());
+    // while a program make cannot run is one
+    d = diagnose_make_log("DKMS make.log for foo-1.0 for kernel 6.1.0-9-amd64 (x86_64)\n"
+                          "Mon Jan  1 00:00:00 UTC 2024\n"
+                          "make: flex: No such file or directory\n"
+                          "make: *** [Makefile:3: lex.c] Error 127\n",
+                          f);
+    CHECK(d.cause == Cause::MissingTool);
+    CHECK(d.missing == "flex");
+}
+
 TEST_CASE("kbuild's own warning names both compilers", "[diagnose]") {
     // The text of the kernel Makefile's check (Debian silences it; upstream and Ubuntu kernels print it).
     std::string log =
