@@ -89,10 +89,6 @@ truthful() {
     fi
     echo "$bad"
 }
-# traced strace ...: under AddressSanitizer, without its leak check, which cannot work under ptrace
-# (LeakSanitizer aborts the traced program instead).
-traced() { env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"; }
-
 # points: the file-changing system calls in the strace log $WORK/trace, as "SYSCALL N" (N counts
 # every call of that syscall, as strace's when= does); reads, and writes to stdout/stderr, are not points.
 points() {

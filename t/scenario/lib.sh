@@ -274,6 +274,10 @@ finish() {
 
 # --- helpers for the scenarios --------------------------------------------------------------------
 
+# traced strace ...: under AddressSanitizer, without its leak check, which cannot work under ptrace
+# (LeakSanitizer aborts the traced program instead).
+traced() { env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"; }
+
 # spawned ARGS...: how many processes `dkms-run --root $T ARGS...` started (successful execve calls
 # under strace -f, its own excluded); its output and status in $LAST, for outputs_are. LeakSanitizer
 # cannot run under ptrace, so the sanitizer build's leak check is off for this one command.

@@ -180,7 +180,7 @@ for cmd in "uninstall $MA -k $KVER" "unbuild $MA -k $KVER" "remove $MA --all"; d
     fresh fedora
     intree "$O9"
     R install $MA -k "$KVER" > /dev/null 2>&1
-    strace -qq -o /dev/null -P "$ORIG/$L.ko" -e inject=rename:signal=KILL "$DKMS_RUN" --root "$T" $cmd > /dev/null 2>&1 || true
+    traced strace -qq -o /dev/null -P "$ORIG/$L.ko" -e inject=rename:signal=KILL "$DKMS_RUN" --root "$T" $cmd > /dev/null 2>&1 || true
     check "killed before the restore (${cmd%% *})" test -f "$ORIG/$L.ko"
     expect_rc 0 "the re-run: ${cmd%% *}" R $cmd
     same "original restored by the re-run of ${cmd%% *}" "$(sum "$IT")" "$(sum "$O9")"
@@ -189,7 +189,7 @@ done
 # Killed during install between the archiving and the link, then apt's `remove --all`.
 fresh fedora
 intree "$O9"
-strace -qq -o /dev/null -e inject=symlink:signal=KILL "$DKMS_RUN" --root "$T" install $MA -k "$KVER" > /dev/null 2>&1 || true
+traced strace -qq -o /dev/null -e inject=symlink:signal=KILL "$DKMS_RUN" --root "$T" install $MA -k "$KVER" > /dev/null 2>&1 || true
 check "install killed after archiving" test -f "$ORIG/$L.ko"
 expect_rc 0 "remove --all after the killed install" R remove $MA --all
 same "original restored" "$(sum "$IT")" "$(sum "$O9")"
@@ -198,7 +198,7 @@ same "only the kernel's module" "$(kos)" "$IT"
 fresh fedora
 intree "$O9"
 R install $MA -k "$KVER" > /dev/null 2>&1
-run_cmd strace -qq -o /dev/null -P "$ORIG/$L.ko" -e inject=rename:error=ENOSPC "$DKMS_RUN" --root "$T" uninstall $MA -k "$KVER"
+run_cmd traced strace -qq -o /dev/null -P "$ORIG/$L.ko" -e inject=rename:error=ENOSPC "$DKMS_RUN" --root "$T" uninstall $MA -k "$KVER"
 outputs_are "no space left while the original is put back" 1 <<EOF
 Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
 Before uninstall, this module version was ACTIVE on this kernel.
@@ -215,7 +215,7 @@ check "no archive left" test ! -e "$ORIG"
 # An archive left behind is put back by install and autoinstall too (then archived again).
 fresh fedora
 intree "$O9"
-strace -qq -o /dev/null -e inject=symlink:signal=KILL "$DKMS_RUN" --root "$T" install $MA -k "$KVER" > /dev/null 2>&1 || true
+traced strace -qq -o /dev/null -e inject=symlink:signal=KILL "$DKMS_RUN" --root "$T" install $MA -k "$KVER" > /dev/null 2>&1 || true
 expect_rc 0 "install after the killed install" R install $MA -k "$KVER"
 expect_rc 0 "uninstall" R uninstall $MA -k "$KVER"
 same "original back in place" "$(sum "$IT")" "$(sum "$O9")"
