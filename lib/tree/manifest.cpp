@@ -2,7 +2,12 @@
 // The YAML manifest of a built instance; with outcome.cpp (the build records), the only yaml-cpp user.
 #include <yaml-cpp/yaml.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <cstdint>
 #include <string_view>
 #include <utility>
@@ -54,9 +59,54 @@ std::vector<std::pair<const char*, const std::string*>> strings_of(const Manifes
 
 }  // namespace
 
+namespace {
+
+// The manifests read in this process, by what identifies a file's content: dkms-run writes a manifest
+// to a temporary name and renames it, so a new content is a new inode (mtime and ctime are kept in the
+// key for a file changed in place). Without it, checking the files of a version with many modules
+// against every manifest parsed each manifest once per file (quadratic: 1000 modules took minutes).
+struct ManifestKey {
+    std::string path;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    long mtime_s, mtime_ns, ctime_s, ctime_ns;
+    bool operator<(const ManifestKey& o) const {
+        return std::tie(path, dev, ino, size, mtime_s, mtime_ns, ctime_s, ctime_ns) <
+               std::tie(o.path, o.dev, o.ino, o.size, o.mtime_s, o.mtime_ns, o.ctime_s, o.ctime_ns);
+    }
+};
+std::mutex manifest_cache_mutex;  // autoinstall reads manifests from several threads
+std::map<ManifestKey, Manifest> manifest_cache;
+
+bool parse_manifest(const fs::path& p, Manifest& m);
+
+}  // namespace
+
 bool read_manifest(const fs::path& built_dir, Manifest& m) {
     fs::path p = built_dir / manifest_name;
     if (!path_exists(p)) return false;
+    struct stat st {};
+    if (stat(p.c_str(), &st) != 0) return parse_manifest(p, m);
+    ManifestKey key{p.string(), st.st_dev, st.st_ino, st.st_size, long(st.st_mtim.tv_sec), st.st_mtim.tv_nsec,
+                    long(st.st_ctim.tv_sec), st.st_ctim.tv_nsec};
+    {
+        std::lock_guard<std::mutex> g(manifest_cache_mutex);
+        if (auto it = manifest_cache.find(key); it != manifest_cache.end()) {
+            m = it->second;
+            return true;
+        }
+    }
+    if (!parse_manifest(p, m)) return false;  // a corrupt one throws, and is read again next time
+    std::lock_guard<std::mutex> g(manifest_cache_mutex);
+    if (manifest_cache.size() > 4096) manifest_cache.clear();
+    manifest_cache.emplace(key, m);
+    return true;
+}
+
+namespace {
+
+bool parse_manifest(const fs::path& p, Manifest& m) {
     auto corrupt = [&](const std::string& why) { return Error(ExitCode::Error, p.string() + ": corrupt manifest: " + why); };
     try {
         std::string text = read_file(p);
@@ -105,6 +155,8 @@ bool read_manifest(const fs::path& built_dir, Manifest& m) {
     }
     return true;
 }
+
+}  // namespace
 
 void write_manifest(const fs::path& built_dir, const Manifest& m) {
     for (auto& [field, value] : strings_of(m))

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "dkms/ops/autoinstall.hpp"
 #include "dkms/core/error.hpp"
@@ -242,6 +243,32 @@ TEST_CASE("status rows come from the tree alone, in dkms's order and words", "[t
     auto json = format_status_json(only);
     CHECK(json.find("\"installed\"") != std::string::npos);
     CHECK(json.find(T2.kver) != std::string::npos);
+}
+
+TEST_CASE("a manifest read again after it changed gives its new content", "[tree]") {
+    FakeRoot r;
+    fs::path dir = r.path() / "built";
+    fs::create_directories(dir);
+    Manifest m;
+    m.module = "foo";
+    m.version = "1.0";
+    m.kernel = T1.kver;
+    m.arch = T1.arch;
+    m.files = {{"foo.ko", std::string(64, 'a'), ""}};
+    write_manifest(dir, m);
+    Manifest back;
+    REQUIRE(read_manifest(dir, back));
+    CHECK(back.files.front().installed_to.empty());
+    m.files.front().installed_to = "/lib/modules/x/updates/dkms/foo.ko";  // as install records it
+    write_manifest(dir, m);
+    REQUIRE(read_manifest(dir, back));
+    CHECK(back.files.front().installed_to == "/lib/modules/x/updates/dkms/foo.ko");
+    // changed in place, same size (not as dkms-run writes it, but a file is what it holds now)
+    std::string text = read_file(dir / manifest_name);
+    text.replace(text.find("foo.ko"), 6, "fob.ko");
+    { std::ofstream(dir / manifest_name, std::ios::binary | std::ios::trunc) << text; }
+    REQUIRE(read_manifest(dir, back));
+    CHECK(back.files.front().name == "fob.ko");
 }
 
 TEST_CASE("status: built modules recorded in the manifest but gone from module/", "[tree][status]") {
