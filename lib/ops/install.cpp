@@ -503,6 +503,7 @@ struct Ops::UninstallRun {
     fs::path bdir, kdir;
     Manifest man;
     bool have_manifest = false;
+    std::optional<ModuleConfig> conf;  ///< read when there is no manifest (a tree written by dkms)
     std::vector<fs::path> targets;
 
     UninstallRun(Ops& o, const ModuleId& i, const Target& tg, bool b)
@@ -566,8 +567,7 @@ struct Ops::UninstallRun {
         } else if (!broken) {
             // A tree built by dkms itself: delete <dest_location>/<dest>.ko* as dkms does, when it holds
             // the bytes of this build.
-            ModuleConfig c = ops.read_conf(id, t, ConfMode::Lenient);
-            for (auto& m : c.modules) {
+            for (auto& m : conf->modules) {
                 fs::path dir = kdir / fs::path(m.dest_location).relative_path();
                 for (auto& suf : module_suffixes())
                     if (fs::path p = dir / (m.dest_name + suf); path_exists(p)) take(p, tree.conf_path(id).string(), "");
@@ -647,9 +647,12 @@ void Ops::uninstall(const ModuleId& id, const Target& t, const Undo& how) {
         return;
     }
     ctx_.report.out("Module " + id.str() + " for kernel " + t.str() + ":");
-    ctx_.report.out("Before uninstall, this module version was ACTIVE on this kernel.");
     UninstallRun run(*this, id, t, broken);
     run.read_manifest_if_any();
+    // What to delete is known before anything is said: without a manifest the dkms.conf says it, and
+    // one that cannot be read fails here, right after the first line, as in dkms 3.4.
+    if (!run.have_manifest && !broken) run.conf = read_conf(id, t, ConfMode::Lenient);
+    ctx_.report.out("Before uninstall, this module version was ACTIVE on this kernel.");
     run.collect_targets();
     run.delete_targets();
     run.finish(how);

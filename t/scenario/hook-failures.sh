@@ -83,7 +83,6 @@ R install "$MODS/cindep-1.0" -k "$FAKE" > /dev/null
 mv "$T/usr/src/cindep-1.0/dkms.conf" "$WORK/cindep.conf"
 rm "$T/var/lib/dkms/cindep/1.0/$FAKE/$ARCH/.dkms-run.yaml"
 unbuilt="Module cindep/1.0 for kernel $FAKE ($ARCH):
-Before uninstall, this module version was ACTIVE on this kernel.
 
 Running depmod... done."
 goes_on() {  # goes_on ACTION: the hook's last line after a failed preinst or prerm
