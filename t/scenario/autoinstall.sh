@@ -156,15 +156,14 @@ R add "$WORK/cindep-1.10" > /dev/null
 expect_rc 0 "autoinstall picks the latest version" R autoinstall -k "$KVER" -j 1
 check "cindep 1.10 is the installed one" test "$(readlink "$T/var/lib/dkms/cindep/kernel-$KVER-$ARCH")" = "1.10/$KVER/$ARCH"
 
-# Debian's dkms on the same modules, in its own root.
-if command -v dkms > /dev/null; then
-    new_root theirs
-    for m in zbase auser mbroken nexcl cindep; do D add "$MODS/$m-1.0" > /dev/null 2>&1; done
-    start=$(date +%s.%N)
-    expect_rc 11 "dkms 3.0.10: the same autoinstall also exits 11" D autoinstall -k "$KVER"
-    their_time=$(echo "$(date +%s.%N) - $start" | bc)
-    for m in zbase auser cindep; do check "dkms also installed $m" test -f "$(ko $m)"; done
-    T=$OURS
-    echo "# autoinstall of 5 modules (3 built, 1 failing, 1 skipped): dkms-run ${ours_time}s, dkms 3.0.10 ${their_time}s"
-fi
+# Debian's dkms on the same modules, in its own root (from its .deb: the `dkms` on PATH may be dkms-run).
+need_debian_dkms
+new_root theirs
+for m in zbase auser mbroken nexcl cindep; do D add "$MODS/$m-1.0" > /dev/null 2>&1; done
+start=$(date +%s.%N)
+expect_rc 11 "dkms 3.0.10: the same autoinstall also exits 11" D autoinstall -k "$KVER"
+their_time=$(echo "$(date +%s.%N) - $start" | bc)
+for m in zbase auser cindep; do check "dkms also installed $m" test -f "$(ko $m)"; done
+T=$OURS
+echo "# autoinstall of 5 modules (3 built, 1 failing, 1 skipped): dkms-run ${ours_time}s, dkms 3.0.10 ${their_time}s"
 finish
