@@ -365,7 +365,10 @@ LoadedTarball load_tarball(Ops& ops, Context& ctx, const fs::path& file, const a
     archive::extract(t.members, root);
     if (!t.dkms_layout) return {load_plain_source(ops, t, root, conf_target), false};
 
-    auto [loc, id] = archive_module(ctx, file, root, conf_target);
+    // (not a structured binding: clang 14 does not let a lambda below capture one)
+    const auto found = archive_module(ctx, file, root, conf_target);
+    const std::string& loc = found.first;
+    const ModuleId& id = found.second;
     check_identifier("module name", id.name);
     check_identifier("module version", id.version);
     ops.sweep_once(id.name);  // what an earlier, interrupted load left
