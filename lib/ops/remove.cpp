@@ -84,6 +84,17 @@ void Ops::sweep_leftovers(const std::string& m) {
                         remove_tree(p);
                 });
             });
+            // Temporaries of the build records (<v>/.dkms-run-builds/<K>/<A>/.last-build.yaml.tmp-XXXXXX,
+            // .make.log.tmp-XXXXXX), left by a run killed while it wrote one.
+            each_entry(tree_.version_dir(id) / outcomes_dir_name, [&](const fs::path& kd, const std::string&) {
+                if (!real_dir_exists(kd)) return;
+                each_entry(kd, [&](const fs::path& ad, const std::string&) {
+                    if (!real_dir_exists(ad)) return;
+                    each_entry(ad, [&](const fs::path& p, const std::string& n) {
+                        if (temp_file_name(n, "last-build.yaml") || temp_file_name(n, "make.log")) fs::remove(p, ec);
+                    });
+                });
+            });
             for (auto& t : tree_.built_targets(id)) {
                 each_entry(tree_.built_dir(id, t), [&](const fs::path& p, const std::string& n) {
                     if (temp_file_name(n, manifest_name)) fs::remove(p, ec);

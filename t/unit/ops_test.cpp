@@ -12,6 +12,7 @@ using namespace dkms;
 using dkms::test::FakeProcesses;
 using dkms::test::fake_module_image;
 using dkms::test::make_writes;
+using dkms::test::FakeRoot;
 using dkms::test::OpsRoot;
 using Lines = std::vector<std::string>;
 
@@ -69,6 +70,24 @@ TEST_CASE("build runs make in a copy of the source and stages the module with it
     // The build directory is emptied; nothing temporary is left.
     CHECK(fs::is_empty(r.tree.build_dir(foo)));
     CHECK(leftovers(r.settings.dkms_tree).empty());
+}
+
+TEST_CASE("a build record's temporaries left by a killed run are swept by the next one", "[ops]") {
+    OpsRoot r;
+    ModuleId foo = r.add_module("foo", "1.0");
+    Ops(r.ctx).build(foo, r.T);
+    fs::path records = outcome_dir(r.tree, foo, r.T);
+    REQUIRE(path_exists(records / "last-build.yaml"));
+    // what a dkms-run killed while it wrote the record (crash-points found it) or its log copy leaves
+    FakeRoot::write(records / ".last-build.yaml.tmp-Ab12Cd", "half");
+    FakeRoot::write(records / ".make.log.tmp-Xy34Zw", "half");
+    FakeRoot::write(records / ".last-build.yaml.tmp-notmine", "not a name dkms-run makes");
+    r.out();
+    Ops(r.ctx).build(foo, r.T);  // built already: it says so, after sweeping
+    CHECK_FALSE(path_exists(records / ".last-build.yaml.tmp-Ab12Cd"));
+    CHECK_FALSE(path_exists(records / ".make.log.tmp-Xy34Zw"));
+    CHECK(path_exists(records / ".last-build.yaml.tmp-notmine"));
+    CHECK(path_exists(records / "last-build.yaml"));
 }
 
 TEST_CASE("a failing make leaves no build, and its make.log", "[ops]") {
