@@ -16,7 +16,8 @@ slow() { echo "MAKE[0]=\"$2 && make -C \${kernel_source_dir} M=\${dkms_tree}/$1/
 # pb builds for 3 s at least; pa waits for pb to be installed, then 2 s: the frame drawn right
 # after pb's install shows pa alone, and pc waiting for pa.
 indep_module pb "$(slow pb 'sleep 3')" > /dev/null
-indep_module pa "$(slow pa "while [ ! -e $T/lib/modules/$KVER/updates/dkms/pb.ko ]; do sleep 0.2; done; sleep 2")" > /dev/null
+# (pa's wait is bounded: if pb never comes, the checks below fail instead of the test hanging)
+indep_module pa "$(slow pa "timeout 120 sh -c 'until [ -e $T/lib/modules/$KVER/updates/dkms/pb.ko ]; do sleep 0.2; done'; sleep 2")" > /dev/null
 indep_module pc "$(slow pc true)" 'BUILD_DEPENDS[0]="pa"' > /dev/null
 for m in pa pb pc; do R add "$WORK/mods/$m-1.0" > /dev/null; done
 
