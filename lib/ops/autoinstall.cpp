@@ -190,6 +190,7 @@ private:
         ModuleId id;
         std::vector<std::string> deps;  ///< BUILD_DEPENDS
         bool built = false;             ///< already built for the kernel: only the install step is left
+        std::string result = "not built";  ///< installed, skipped or failed once its block is done
     };
 
     // The latest version of every module: installed ones count as successes, provided ones as
@@ -316,7 +317,7 @@ private:
 
     // The module's block: its build's output, then its install. True when it is installed (or skipped).
     bool finish(size_t i, int rc) {
-        const Candidate& c = cands_[i];
+        Candidate& c = cands_[i];
         if (!c.built) signing_.print(r_);
         r_.out("Autoinstall of module " + c.id.str() + " for kernel " + t_.str());
         outs_[i]->replay(r_);
@@ -333,6 +334,7 @@ private:
                 rc = 1;
             }
         }
+        c.result = rc == 0 ? "installed" : rc == int(ExitCode::BuildExcluded) ? "skipped" : "failed";
         if (rc == 0) installed_.push_back(c.id.name);
         else if (rc == int(ExitCode::BuildExcluded)) skipped_.push_back(c.id.name);
         else failed_.push_back(c.id.name + "(" + std::to_string(rc) + ")");
@@ -380,17 +382,9 @@ private:
     // After a failure, every module with its result and the cause of a failed build, so that the apt
     // log of a kernel upgrade says which drivers will be missing after the reboot, and why.
     void outcome_summary() {
-        auto listed = [](const std::vector<std::string>& v, const std::string& name) {
-            return std::any_of(v.begin(), v.end(), [&](const std::string& x) {
-                return x == name || x.rfind(name + "(", 0) == 0;
-            });
-        };
         std::vector<OutcomeRow> rows;
         for (auto& c : cands_) {
-            OutcomeRow row{c.id.name, c.id.version, "not built", ""};
-            if (listed(installed_, c.id.name)) row.result = "installed";
-            else if (listed(skipped_, c.id.name)) row.result = "skipped";
-            else if (listed(failed_, c.id.name)) row.result = "failed";
+            OutcomeRow row{c.id.name, c.id.version, c.result, ""};
             if (row.result == "failed")
                 if (auto o = read_build_outcome(tree_, c.id, t_); o && o->result == "failed" && !o->cause.empty())
                     row.cause = o->cause + ": " + o->summary;

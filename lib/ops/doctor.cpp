@@ -18,6 +18,7 @@
 #include "dkms/conf/dkms_conf.hpp"
 #include "dkms/conf/framework.hpp"
 #include "dkms/core/error.hpp"
+#include "dkms/core/text.hpp"
 #include "dkms/kernel/kernel.hpp"
 #include "dkms/kernel/module_files.hpp"
 #include "dkms/ops/debs.hpp"
@@ -39,46 +40,12 @@ std::vector<fs::path> entries(const fs::path& dir) {
     return out;
 }
 
-// The random part of mkstemp/mkdtemp names: six letters or digits.
-bool random_tail(std::string_view s) {
-    return s.size() == 6 &&
-           std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
-}
-// "<prefix>XXXXXX" (TempDir, make_temp_dir).
-bool temp_dir_name(const std::string& n, std::string_view prefix) {
-    return n.size() == prefix.size() + 6 && n.compare(0, prefix.size(), prefix) == 0 &&
-           random_tail(std::string_view(n).substr(prefix.size()));
-}
-// ".<stem>.tmp-XXXXXX" (write_file_atomic, copy_file_atomic, symlink_atomic).
-bool temp_file_name(const std::string& n) {
-    return n.size() > 13 && n[0] == '.' && n.compare(n.size() - 11, 5, ".tmp-") == 0 &&
-           random_tail(std::string_view(n).substr(n.size() - 6));
-}
-
 bool kernel_like(const std::string& k) {
     std::size_t i = 0;
     while (i < k.size() && std::isdigit(static_cast<unsigned char>(k[i]))) ++i;
     return i > 0 && i < k.size() && k[i] == '.';
 }
 
-std::string json_escape(const std::string& s) {
-    std::string o;
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\')
-            o += '\\', o += char(c);
-        else if (c == '\n')
-            o += "\\n";
-        else if (c == '\t')
-            o += "\\t";
-        else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            o += buf;
-        } else
-            o += char(c);
-    }
-    return o;
-}
 
 std::string openssl_reason() {
     unsigned long e = ERR_get_error();

@@ -14,30 +14,6 @@ namespace dkms {
 
 namespace {
 
-// The random part of mkstemp/mkdtemp and of symlink_atomic's names: six letters or digits.
-bool random_tail(std::string_view s) {
-    if (s.size() != 6) return false;
-    for (char c : s)
-        if (!std::isalnum(static_cast<unsigned char>(c))) return false;
-    return true;
-}
-
-// "<prefix>XXXXXX": a name made by make_temp_dir(dir, prefix) (TempDir).
-bool temp_dir_name(const std::string& n, std::string_view prefix) {
-    return n.size() == prefix.size() + 6 && n.compare(0, prefix.size(), prefix) == 0 &&
-           random_tail(std::string_view(n).substr(prefix.size()));
-}
-
-// ".<stem>.tmp-XXXXXX": the temporary name of write_file_atomic, copy_file_atomic and symlink_atomic
-// for <stem>; `stem` empty matches any stem.
-bool temp_file_name(const std::string& n, const std::string& stem = "") {
-    const std::string mark = ".tmp-";
-    if (n.size() < 2 + mark.size() + 6 || n[0] != '.' || !random_tail(std::string_view(n).substr(n.size() - 6)) ||
-        n.compare(n.size() - 6 - mark.size(), mark.size(), mark) != 0)
-        return false;
-    return stem.empty() || n == "." + stem + mark + n.substr(n.size() - 6);
-}
-
 template <typename F>
 void each_entry(const fs::path& dir, F&& f) {
     std::error_code ec;

@@ -8,35 +8,11 @@
 #include "dkms/ops/debs.hpp"
 #include "dkms/sys/fs.hpp"
 #include "dkms/kernel/kernel.hpp"
+#include "dkms/core/text.hpp"
 #include "dkms/ops/ops.hpp"
 #include "dkms/ops/tarball.hpp"
 
 namespace dkms {
-
-namespace {
-
-std::string json_escape(const std::string& s) {
-    std::string o;
-    for (unsigned char c : s) {
-        switch (c) {
-            case '"': o += "\\\""; break;
-            case '\\': o += "\\\\"; break;
-            case '\n': o += "\\n"; break;
-            case '\t': o += "\\t"; break;
-            default:
-                if (c < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    o += buf;
-                } else {
-                    o += char(c);
-                }
-        }
-    }
-    return o;
-}
-
-}  // namespace
 
 std::vector<StatusEntry> Ops::status(const StatusFilter& f) const {
     std::vector<StatusEntry> rows;

@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <algorithm>
@@ -208,6 +209,24 @@ void copy_tree(const fs::path& src, const fs::path& dst) {
     chmod(dst.c_str(), st.st_mode & 07777);
     struct timespec times[2] = {st.st_atim, st.st_mtim};
     utimensat(AT_FDCWD, dst.c_str(), times, AT_SYMLINK_NOFOLLOW);
+}
+
+bool random_tail(std::string_view s) {
+    return s.size() == 6 &&
+           std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+}
+
+bool temp_dir_name(const std::string& n, std::string_view prefix) {
+    return n.size() == prefix.size() + 6 && n.compare(0, prefix.size(), prefix) == 0 &&
+           random_tail(std::string_view(n).substr(prefix.size()));
+}
+
+bool temp_file_name(const std::string& n, const std::string& stem) {
+    const std::string mark = ".tmp-";
+    if (n.size() < 2 + mark.size() + 6 || n[0] != '.' || !random_tail(std::string_view(n).substr(n.size() - 6)) ||
+        n.compare(n.size() - 6 - mark.size(), mark.size(), mark) != 0)
+        return false;
+    return stem.empty() || n == "." + stem + mark + n.substr(n.size() - 6);
 }
 
 fs::path make_temp_dir(const fs::path& parent, const std::string& prefix) {

@@ -34,6 +34,14 @@ void copy_tree(const fs::path& src, const fs::path& dst);
 /// mkdtemp under `parent` with the given prefix ("prefix" + "XXXXXX"); returns the new path.
 fs::path make_temp_dir(const fs::path& parent, const std::string& prefix);
 
+/// The random part of the names mkstemp/mkdtemp (and so the functions here) make: six letters or digits.
+bool random_tail(std::string_view s);
+/// "<prefix>XXXXXX": a name made by make_temp_dir(dir, prefix) (TempDir).
+bool temp_dir_name(const std::string& n, std::string_view prefix);
+/// ".<stem>.tmp-XXXXXX": the temporary name of write_file_atomic, copy_file_atomic and symlink_atomic
+/// for <stem>; `stem` empty matches any stem. What the sweep removes and doctor reports as leftovers.
+bool temp_file_name(const std::string& n, const std::string& stem = "");
+
 /// rm -rf that never throws; returns false if something could not be removed.
 bool remove_tree(const fs::path& p) noexcept;
 
