@@ -11,7 +11,7 @@
 
 namespace dkms {
 
-std::vector<fs::path> framework_files(const Settings& s) {
+std::vector<fs::path> framework_files(const Paths& s) {
     std::vector<fs::path> files;
     if (fs::exists(s.etc_dkms() / "framework.conf")) files.push_back(s.etc_dkms() / "framework.conf");
     std::error_code ec;
@@ -39,8 +39,8 @@ void load_framework(Settings& s) {
     set("verbose", [&](const std::string& x) { s.verbose = !x.empty(); });
     set("symlink_modules", [&](const std::string& x) { s.symlink_modules = !x.empty(); });
     set("parallel_jobs", [&](const std::string& x) { s.parallel_jobs = x; });
-    set("autoinstall_all_kernels", [&](const std::string& x) { s.autoinstall_all_kernels = x; });
-    set("continue_on_error", [&](const std::string& x) { s.continue_on_error = x; });
+    set("autoinstall_all_kernels", [&](const std::string& x) { s.autoinstall_all_kernels = !x.empty(); });
+    set("continue_on_error", [&](const std::string& x) { s.continue_on_error = x == "true" || x == "yes"; });
     set("post_transaction", [&](const std::string& x) { s.post_transaction = x; });
     set("modprobe_on_install", [&](const std::string& x) { if (!x.empty()) s.modprobe_on_install = true; });
     set("compress_gzip_opts", [&](const std::string& x) { s.compress_gzip_opts = x; });
@@ -89,7 +89,7 @@ Confinement build_confinement(const Settings& s) {
                  "on (confine them or fail) or off (build as root, unconfined, as dkms does)."});
 }
 
-bool has_os_release(const Settings& s) {
+bool has_os_release(const Paths& s) {
     std::error_code ec;
     // A link counts even when it points outside a --root tree (an absolute link in a chroot).
     for (auto rel : {"etc/os-release", "usr/lib/os-release"})
@@ -97,7 +97,7 @@ bool has_os_release(const Settings& s) {
     return false;
 }
 
-std::string running_distribution(const Settings& s) {
+std::string running_distribution(const Paths& s) {
     for (auto rel : {"etc/os-release", "usr/lib/os-release"}) {
         std::ifstream in(s.root / rel);
         if (!in) continue;
@@ -118,12 +118,12 @@ std::string running_distribution(const Settings& s) {
     return "";
 }
 
-bool debian_family(const Settings& s) {
+bool debian_family(const Paths& s) {
     std::string d = " " + running_distribution(s) + " ";
     return d.find(" debian ") != std::string::npos || d.find(" ubuntu ") != std::string::npos;
 }
 
-std::string distro_dest_override(const Settings& s) {
+std::string distro_dest_override(const Paths& s) {
     if (const char* addon = getenv("ADDON_MODULES_DIR"); addon && *addon) return std::string("/") + addon;
     std::string d = running_distribution(s);
     auto starts = [&](const char* p) { return d.rfind(p, 0) == 0; };

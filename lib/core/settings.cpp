@@ -8,7 +8,7 @@
 
 namespace dkms {
 
-fs::path Settings::kernel_source_dir_for(const std::string& kver) const {
+fs::path Paths::kernel_source_dir_for(const std::string& kver) const {
     if (kernel_source_dir) return *kernel_source_dir;
     return install_tree / kver / "build";
 }

@@ -99,7 +99,7 @@ std::vector<std::string> missing_generated_headers(const std::filesystem::path& 
     return missing;
 }
 
-fs::path kernel_config_path(const Settings& s, const std::string& kver) {
+fs::path kernel_config_path(const Paths& s, const std::string& kver) {
     if (s.kernel_config) return *s.kernel_config;
     return kernel_config_file(s.kernel_source_dir_for(kver));
 }

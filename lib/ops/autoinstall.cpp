@@ -424,7 +424,7 @@ ExitCode kernel_preinst(Context& ctx, const Target& t) { return unbuild_all(ctx,
 
 ExitCode kernel_prerm(Context& ctx, const Target& t) { return unbuild_all(ctx, t, "kernel_prerm", false); }
 
-fs::path legacy_prerm_hook(const Settings& s) { return s.root / "etc/kernel/prerm.d/dkms"; }
+fs::path legacy_prerm_hook(const Paths& s) { return s.root / "etc/kernel/prerm.d/dkms"; }
 
 bool is_legacy_prerm_hook(const Settings& s, const std::vector<std::string>& parent_argv) {
     std::error_code ec;

@@ -108,7 +108,7 @@ std::vector<Claim> claims_on(const Tree& tree, const fs::path& p, const Target& 
     return out;
 }
 
-fs::path original_module_dir(const Settings& s, const std::string& m, const Target& t) {
+fs::path original_module_dir(const Paths& s, const std::string& m, const Target& t) {
     return s.dkms_tree / m / "original_module" / t.kver / t.arch;
 }
 

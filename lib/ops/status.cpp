@@ -234,7 +234,7 @@ std::vector<std::string> Ops::postinst_kernels(const ModuleId& id, const Postins
     } else if (usable.empty()) {
         ctx_.report.out("WARNING: No kernel headers were found, skipping module build.");
         return {};
-    } else if (!s.autoinstall_all_kernels.empty()) {
+    } else if (s.autoinstall_all_kernels) {
         chosen = installed;
     } else if (dir_exists(s.install_tree / current)) {
         // The running kernel (even without headers: then it is reported as skipped) and the newest one.
@@ -313,7 +313,7 @@ ExitCode Ops::postinst(const ModuleId& id, const PostinstOptions& opt) {
         if (rc == ExitCode::Ok) continue;
         failed.push_back(k);
         last = rc;
-        if (s.continue_on_error != "true" && s.continue_on_error != "yes") break;
+        if (!s.continue_on_error) break;
     }
     if (!failed.empty()) {
         std::string fl;

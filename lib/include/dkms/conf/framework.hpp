@@ -17,7 +17,7 @@ namespace dkms {
 void load_framework(Settings& s);
 
 /// framework.conf, then framework.conf.d/*.conf in sorted order (only the ones that exist).
-std::vector<fs::path> framework_files(const Settings& s);
+std::vector<fs::path> framework_files(const Paths& s);
 
 /// build_confinement: the last `--directive build_confinement=...`, else framework.conf's, else Auto.
 /// Never from a dkms.conf (the module's source does not choose its own confinement). Throws Error
@@ -25,16 +25,16 @@ std::vector<fs::path> framework_files(const Settings& s);
 Confinement build_confinement(const Settings& s);
 
 /// Whether <root>/etc/os-release or <root>/usr/lib/os-release exists (dkms 3.4 stops without either).
-bool has_os_release(const Settings& s);
+bool has_os_release(const Paths& s);
 
 /// "ID" / "ID_LIKE" of <root>/etc/os-release (falls back to usr/lib/os-release); "" if none.
-std::string running_distribution(const Settings& s);
+std::string running_distribution(const Paths& s);
 
 /// Debian, Ubuntu and their derivatives (os-release ID or ID_LIKE): there, as Debian's dkms does,
 /// the kernel's own modules are never moved aside (updates/dkms wins by depmod's search order).
-bool debian_family(const Settings& s);
+bool debian_family(const Paths& s);
 
 /// Where the distribution puts dkms modules, "" meaning "use DEST_MODULE_LOCATION".
-std::string distro_dest_override(const Settings& s);
+std::string distro_dest_override(const Paths& s);
 
 }  // namespace dkms

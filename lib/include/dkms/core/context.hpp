@@ -32,8 +32,8 @@ struct ModuleId {
     std::string str() const { return name + "/" + version; }
 };
 
-/// Settings from framework.conf, then the command line (which wins).
-struct Settings {
+/// Where things are: the root and the trees, from framework.conf and the command line.
+struct Paths {
     fs::path root = "/";                 ///< prefix for /etc/dkms, /etc/os-release, /boot
     fs::path dkms_tree;                  ///< default <compile-time>/var/lib/dkms
     fs::path source_tree;
@@ -41,6 +41,17 @@ struct Settings {
     std::optional<fs::path> kernel_source_dir;  ///< --kernelsourcedir, for every kernel
     std::optional<fs::path> conf_override;      ///< -c FILE
     std::optional<fs::path> kernel_config;      ///< --config FILE, for every kernel
+    std::string tmp_location = "/tmp";
+
+    /// <root>/etc/dkms
+    fs::path etc_dkms() const { return root / "etc/dkms"; }
+    /// Headers for a kernel: --kernelsourcedir, else <install_tree>/<kver>/build.
+    fs::path kernel_source_dir_for(const std::string& kver) const;
+};
+
+/// How to act: framework.conf's values parsed once into their types (conf/framework), then the
+/// command line's options, which win.
+struct Policy {
     std::vector<std::string> directives;        ///< --directive NAME=value
     int jobs = 0;                        ///< -j; 0 = not given (use parallel_jobs or nproc)
     bool jobs_given = false;
@@ -50,11 +61,10 @@ struct Settings {
     bool verbose = false;
     bool all = false;
     bool symlink_modules = false;
-    std::string tmp_location = "/tmp";
-    std::string parallel_jobs;           ///< framework.conf / environment
-    std::string autoinstall_all_kernels;
-    std::string continue_on_error = "true";
-    std::string post_transaction;
+    std::string parallel_jobs;           ///< framework.conf / environment, as written (make_jobs() reads it)
+    bool autoinstall_all_kernels = false;  ///< any non-empty value, as dkms reads it
+    bool continue_on_error = true;       ///< autoinstall goes on after a failed kernel ("true" or "yes")
+    std::string post_transaction;        ///< a shell command run after a transaction
     bool modprobe_on_install = false;    ///< --modprobe-on-install / framework.conf
     std::string compress_gzip_opts;      ///< words for gzip (dkms 3.4 defaults)
     std::string compress_xz_opts = "--check=crc32 --lzma2=dict=1MiB";
@@ -62,13 +72,14 @@ struct Settings {
     std::string build_environment;       ///< file sourced before each build; its exports reach make
     int lock_timeout = 300;              ///< seconds a writer waits for the tree lock (framework.conf lock_timeout)
     /// framework.conf's build_confinement as written ("" = not set: auto); read it with
-    /// build_confinement() (conf/framework), which checks it and lets --directive win.
+    /// build_confinement() (conf/framework), which checks it against the file's line and lets
+    /// --directive win.
     std::string build_confinement;
+};
 
-    /// <root>/etc/dkms
-    fs::path etc_dkms() const { return root / "etc/dkms"; }
-    /// Headers for a kernel: --kernelsourcedir, else <install_tree>/<kver>/build.
-    fs::path kernel_source_dir_for(const std::string& kver) const;
+/// Settings from framework.conf, then the command line (which wins): the paths and the policy.
+/// Code that needs only the paths takes a `const Paths&`.
+struct Settings : Paths, Policy {
     /// make -j value (never below 1 unless -j 0 was asked for).
     int make_jobs() const;
 };

@@ -53,6 +53,6 @@ std::string running_kernel();
 
 /// The kernel config of a kernel: --config, else include/config/auto.conf or .config of its headers
 /// ("" if none).
-fs::path kernel_config_path(const Settings& s, const std::string& kver);
+fs::path kernel_config_path(const Paths& s, const std::string& kver);
 
 }  // namespace dkms

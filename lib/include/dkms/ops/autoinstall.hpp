@@ -32,7 +32,7 @@ ExitCode kernel_prerm(Context& ctx, const Target& t);
 /// conffile, so it stays when dkms-run replaces dkms (dkms in state "rc"), and it still runs on
 /// every kernel removal: `dkms remove -m M -v V -k K -a A` for each module installed on K, which
 /// deletes M/V from the tree entirely when K was its last kernel.
-fs::path legacy_prerm_hook(const Settings& s);
+fs::path legacy_prerm_hook(const Paths& s);
 
 /// True when `parent_argv` (the argument vector of the process that started us) runs
 /// legacy_prerm_hook(s): one of its arguments after the interpreter is that file (compared after

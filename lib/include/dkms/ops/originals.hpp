@@ -32,7 +32,7 @@ struct Claim {
 std::vector<Claim> claims_on(const Tree& tree, const fs::path& p, const Target& t);
 
 /// <dkms_tree>/<m>/original_module/<K>/<A>
-fs::path original_module_dir(const Settings& s, const std::string& m, const Target& t);
+fs::path original_module_dir(const Paths& s, const std::string& m, const Target& t);
 
 /// Every <name>.ko[.gz|.xz|.zst] under <install_tree>/<K> (build/ and source/ links not followed), sorted.
 std::vector<fs::path> find_kernel_modules(const fs::path& kdir, const std::string& name);

@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 /// Paths and predicates over one dkms tree. Pure reads: never spawns a process.
 class Tree {
 public:
-    explicit Tree(const Settings& s) : s_(s) {}
+    explicit Tree(const Paths& s) : s_(s) {}
 
     fs::path root() const { return s_.dkms_tree; }
     fs::path module_dir(const std::string& m) const { return s_.dkms_tree / m; }
@@ -58,7 +58,7 @@ public:
     fs::path planted_link(const ModuleId& id, const Target* t = nullptr) const;
 
 private:
-    const Settings& s_;
+    const Paths& s_;
 };
 
 /// One file of a built instance, as recorded in the manifest.
