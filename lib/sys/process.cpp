@@ -6,6 +6,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -164,6 +166,14 @@ struct Pipes {
     }
 };
 
+// Every descriptor of this process closed (async-signal-safe: system calls only).
+void close_all_descriptors() {
+    if (syscall(SYS_close_range, 0U, ~0U, 0U) == 0) return;
+    struct rlimit rl{};
+    int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? int(rl.rlim_cur) : 65536;
+    for (int fd = 0; fd < max; ++fd) close(fd);
+}
+
 // The guard's answer to the death of the thread that started it: the whole process group (the
 // command and all it started: make, compilers) is killed, the guard with it.
 void guard_parent_died(int) {
@@ -187,7 +197,11 @@ void be_guard(pid_t parent, const sigset_t& saved, int report_fd) {
         signal(SIGUSR2, SIG_DFL);  // (the death signal is not inherited by a fork)
         return;
     }
-    close(report_fd);  // the command's copy alone tells the parent whether exec worked
+    // The guard never execs, so close-on-exec closes nothing here: it closes every descriptor it
+    // inherited, the exec report's too (the command's copy alone tells the parent whether exec
+    // worked). Other threads' pipes are among them (autoinstall's concurrent builds), whose readers
+    // would otherwise wait for their end until this step ended.
+    close_all_descriptors();
     // Signals passed on to the group reach the command; the guard waits for it to end.
     for (int sig : kSignals) signal(sig, SIG_IGN);
     pthread_sigmask(SIG_SETMASK, &saved, nullptr);

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // run_process: what a build step leaves behind when the dkms-run that started it is killed.
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,5 +78,39 @@ TEST_CASE("a killed dkms-run leaves no process of its build step running", "[pro
             kill(grandchild, SIGKILL);
         }
     }
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a build step's guard keeps no descriptor of the process that started it", "[process]") {
+    // Autoinstall builds on several threads: another thread's pipe (its build's output, its exec
+    // report) is open in dkms-run when this step forks its guard. The guard never execs, so the
+    // pipe's close-on-exec does not close its copy; if it kept it, that other build would wait for
+    // the pipe's end until this step ended (a stall seen under the sanitizers, and a deadlock if two
+    // builds held each other's).
+    int other[2];
+    REQUIRE(pipe2(other, O_CLOEXEC) == 0);
+    char dir[] = "/tmp/dkms-process-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    const std::string started = std::string(dir) + "/started";
+    std::thread step([&] {
+        ProcessSpec p;
+        p.argv = {"sh", "-c", "touch \"$0\"; sleep 6", started};
+        p.out = ProcessSpec::Out::Null;
+        p.err = ProcessSpec::Out::Null;
+        p.die_with_parent = true;
+        run_process(p);
+    });
+    for (int i = 0; i < 1000 && !std::filesystem::exists(started); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(std::filesystem::exists(started));
+    close(other[1]);
+    // The other thread's reader sees the end of its pipe now, not when the step ends.
+    pollfd pfd{other[0], POLLIN, 0};
+    int ready = poll(&pfd, 1, 3000);
+    char c;
+    CHECK(ready == 1);
+    CHECK(read(other[0], &c, 1) == 0);
+    step.join();
+    close(other[0]);
     std::filesystem::remove_all(dir);
 }
