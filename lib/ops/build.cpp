@@ -347,7 +347,7 @@ struct Ops::BuildRun {
         // A full disk makes make fail like a compiler error: say so when the log or the disk shows it.
         std::string why = disk_full_reason(build, log);
         if (!why.empty()) lines.push_back(why);
-        throw Error(code, lines);
+        throw Error(code, lines).with_log(log);
     }
 
     // PRE_BUILD / POST_BUILD run from the build directory, logged in make.log; one that fails stops
@@ -363,7 +363,7 @@ struct Ops::BuildRun {
         std::string cmd = "cd " + shell_word(build.string() + "/") + " && " + shell_word(prog.string()) + rest;
         if (int rc = step.run("Running the " + which + " script", cmd, build, env); rc != 0) {
             ctx.report.out("Consult " + log.string() + " for more information.");
-            throw Error(ExitCode(rc), std::vector<std::string>{});
+            throw Error(ExitCode(rc), std::vector<std::string>{}).with_log(log);
         }
     }
 
@@ -520,8 +520,7 @@ struct Ops::BuildRun {
     // recorded, and said after dkms's own lines (docs/build-failures.md). Returns the error to throw.
     Error explained(const Error& e) const {
         // make, a patch or a script failed: make.log says why (signing, say, fails with code 10 too).
-        const bool step_failed = e.lines().empty() || e.lines().front().starts_with("Bad return status for module build") ||
-                                 e.lines().front().starts_with("Application of patch");
+        const bool step_failed = !e.log().empty();
         // Not a step that failed (make made no module, a patch is missing, a refused symlink, signing):
         // dkms's lines say what it is, and nothing is recorded (a refusal writes nothing).
         if (!step_failed) return e;
@@ -539,7 +538,7 @@ struct Ops::BuildRun {
         }
         std::vector<std::string> lines = e.lines();
         lines.insert(lines.end(), why.begin(), why.end());
-        return Error(e.code(), lines);
+        return Error(e.code(), lines).with_log(e.log());
     }
 
     std::string read_log() const {

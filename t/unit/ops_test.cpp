@@ -104,6 +104,7 @@ TEST_CASE("a failing make leaves no build, and its make.log", "[ops]") {
     Lines got;
     for (auto& l : e.lines()) got.push_back(r.rooted(l));
     CHECK(got == lines);
+    CHECK(e.log() == log);  // the failed step's log, as a field (not only in the text)
     CHECK(read_build_outcome(r.tree, foo, r.T)->cause == "unknown");
     CHECK(r.out() == Lines{"Module signing is disabled by policy, modules won't be signed", "", "Building module(s)...",
                            "(bad exit status: 2)", "Failed command:", r.make_command(foo)});
@@ -126,6 +127,7 @@ TEST_CASE("a make that succeeds without the module, or makes it a symbolic link,
                        "Make sure the name and location of the generated module are correct,",
                        "or consult @ROOT@/var/lib/dkms/foo/1.0/build/make.log for more information."});
     CHECK_FALSE(read_build_outcome(r.tree, foo, r.T));  // not a failed step: dkms's lines say it all
+    CHECK(e.log().empty());
     r.procs.on("/foo/1.0/build", [](const ProcessSpec& p) {
         fs::create_symlink("/etc/shadow", *p.cwd / "foo.ko");
         return ProcessResult{};
@@ -163,6 +165,7 @@ TEST_CASE("a failing POST_BUILD takes the build away again", "[ops]") {
     Error e = error_of([&] { ops.build(foo, r.T); });
     CHECK(int(e.code()) == 3);
     CHECK(e.lines().empty());
+    CHECK(e.log() == r.tree.build_dir(foo) / "make.log");
     CHECK(r.out() == Lines{"Module signing is disabled by policy, modules won't be signed", "", "Building module(s)...",
                            " done.", "Running the post_build script...", "(bad exit status: 3)", "Failed command:",
                            "cd @ROOT@/var/lib/dkms/foo/1.0/build/ && @ROOT@/var/lib/dkms/foo/1.0/build/post.sh",

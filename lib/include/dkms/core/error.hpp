@@ -2,6 +2,7 @@
 // Typed errors thrown by the engine; each carries the exit code dkms 3.4 uses for it.
 #pragma once
 
+#include <filesystem>
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
@@ -43,10 +44,18 @@ public:
 
     ExitCode code() const noexcept { return code_; }
     const std::vector<std::string>& lines() const noexcept { return lines_; }
+    /// The log of the step that failed (a build's make.log), when a step failed; else empty. Code
+    /// that explains or records a failure reads this, not the text of the lines.
+    const std::filesystem::path& log() const noexcept { return log_; }
+    Error& with_log(std::filesystem::path log) {
+        log_ = std::move(log);
+        return *this;
+    }
 
 private:
     ExitCode code_;
     std::vector<std::string> lines_;
+    std::filesystem::path log_;
 };
 
 /// A command-line usage error (exit 2, followed by the usage text).
