@@ -245,6 +245,32 @@ TEST_CASE("status rows come from the tree alone, in dkms's order and words", "[t
     CHECK(json.find(T2.kver) != std::string::npos);
 }
 
+TEST_CASE("status: a version built but not the one installed on a kernel is built there, not installed",
+          "[tree][status]") {
+    TreeFixture f;
+    const ModuleId v1{"foo", "1.0"}, v2{"foo", "2.0"};
+    f.add(v1);
+    f.add(v2);
+    f.build(v1, T1);
+    f.build(v2, T1);
+    f.build(v1, T2);
+    f.install(v2, T1);
+    f.install(v1, T2);
+    for (auto& t : {T1, T2}) FakeRoot::write(f.settings.install_tree / t.kver / "updates/dkms/foo.ko", "ko");
+    CHECK_FALSE(f.tree.is_installed(v1, T1));
+    CHECK(f.tree.is_installed(v2, T1));
+    CHECK(f.tree.is_installed(v1, T2));
+    Ops ops(f.ctx);
+    std::vector<std::string> lines;
+    for (auto& r : ops.status({})) lines.push_back(format_status_line(r));
+    CHECK(lines == std::vector<std::string>{"foo/1.0, 6.1.0-9-amd64, x86_64: built",
+                                            "foo/1.0, 6.1.0-10-amd64, x86_64: installed",
+                                            "foo/2.0, 6.1.0-9-amd64, x86_64: installed"});
+    lines.clear();
+    for (auto& r : ops.status({"foo", "1.0", T1.kver, ""})) lines.push_back(format_status_line(r));
+    CHECK(lines == std::vector<std::string>{"foo/1.0, 6.1.0-9-amd64, x86_64: built"});
+}
+
 TEST_CASE("a manifest read again after it changed gives its new content", "[tree]") {
     FakeRoot r;
     fs::path dir = r.path() / "built";
