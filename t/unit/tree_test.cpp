@@ -108,6 +108,9 @@ TEST_CASE("listings: modules, versions and built targets", "[tree]") {
     fs::create_directories(f.tree.module_dir("foo") / "original_module");
     fs::create_directories(f.tree.version_dir({"foo", "1.0"}) / "build");      // not a kernel
     fs::create_directories(f.tree.version_dir({"foo", "1.0"}) / "log");        // not a kernel
+    // dkms lists +([0-9]).* only: digits alone, or digits then a letter, are not kernels either
+    fs::create_directories(f.tree.version_dir({"foo", "1.0"}) / "10" / "x86_64");
+    fs::create_directories(f.tree.version_dir({"foo", "1.0"}) / "6abc" / "x86_64");
     fs::create_symlink("/etc", f.settings.dkms_tree / "evil");                 // a link, not a module
     FakeRoot::write(f.settings.dkms_tree / ".dkms-run.lock", "");
     CHECK(f.tree.modules() == std::vector<std::string>{"bar", "foo"});
