@@ -106,6 +106,23 @@ TEST_CASE("validation errors are dkms's lines and exit code 8", "[dkms_conf]") {
     CHECK(f.report.err_has("dkms.conf: Error! Unsupported AUTOINSTALL value 'sometimes'"));
 }
 
+TEST_CASE("the yes/no directives take yes and no in any case, and nothing else", "[dkms_conf]") {
+    Fixture f;
+    f.add_kernel(K);
+    for (auto name : {"AUTOINSTALL", "BUILD_DEPENDS_REBUILD", "NO_WEAK_MODULES"})
+        for (auto value : {"yes", "no", "YES", "No", ""}) {
+            INFO(name << "=" << value);
+            f.report.err_lines.clear();
+            CHECK_NOTHROW(f.load(kOne + name + "=" + value + "\n"));
+            CHECK(f.report.err_lines.empty());
+        }
+    CHECK(f.load(kOne + "AUTOINSTALL=Yes\n").autoinstall);
+    CHECK_FALSE(f.load(kOne + "AUTOINSTALL=no\n").autoinstall);
+    CHECK_FALSE(f.load(kOne).autoinstall);
+    CHECK(f.fails(kOne + "NO_WEAK_MODULES=true\n") == ExitCode::BadConf);
+    CHECK(f.report.err_lines == std::vector<std::string>{"dkms.conf: Error! Unsupported NO_WEAK_MODULES value 'true'"});
+}
+
 TEST_CASE("names and locations that would escape the tree are refused", "[dkms_conf]") {
     Fixture f;
     f.add_kernel(K);
