@@ -104,6 +104,8 @@ TEST_CASE("directive checks", "[lint]") {
     expect_tag(conf(base), "missing-autoinstall", 0);
     expect_tag(conf(base + "AUTOINSTALL=Y\n"), "invalid-yes-no-value", 3);
     CHECK(conf(base + "AUTOINSTALL=Yes\n").empty());  // dkms-run takes any case
+    CHECK(conf(base + "AUTOINSTALL=yes\nNO_WEAK_MODULES=no\nBUILD_DEPENDS_REBUILD=NO\n").empty());  // no is valid too
+    expect_tag(conf(base + "AUTOINSTALL=yes\nNO_WEAK_MODULES=off\n"), "invalid-yes-no-value", 4);
     expect_tag(conf(base + "AUTOINSTALL=yes\nREMAKE_INITRD=yes\n"), "deprecated-directive", 4);
     expect_tag(conf(base + "AUTOINSTALL=yes\nCLEAN=\"make clean\"\n"), "deprecated-directive", 4);
     // True for bookworm's dkms 3.0.10 (which runs CLEAN) as for upstream 3.4 (which ignores it).
