@@ -84,6 +84,10 @@ TEST_CASE("module record checks", "[lint]") {
                "module-name-has-extension", 5);
     expect_tag(conf(base + "BUILT_MODULE_NAME[0]=foo\nDEST_MODULE_LOCATION[0]=/lib/modules\n"),
                "bad-dest-module-location", 5);
+    for (auto loc : {"/kernel/drivers/misc", "/updates/dkms", "/extra"}) {
+        INFO(loc);
+        CHECK(conf(base + "BUILT_MODULE_NAME[0]=foo\nDEST_MODULE_LOCATION[0]=" + loc + "\n").empty());
+    }
     expect_tag(conf(base + "BUILT_MODULE_NAME[0]=foo\nBUILT_MODULE_NAME[1]=bar\nDEST_MODULE_LOCATION[0]=/kernel\n"),
                "missing-dest-module-location", 5);
     auto dup = conf(base +
