@@ -146,6 +146,22 @@ TEST_CASE("listings skip names dkms-run cannot have made and say so; planted lin
     CHECK(f.tree.built_targets({"foo", "1.0"}).empty());   // a link is not a built instance
 }
 
+TEST_CASE("remove_empty_parents stops at the directory given, even when that one is empty too", "[tree]") {
+    FakeRoot f;
+    // A kernel whose package is gone: its directory holds nothing but what dkms-run installed.
+    fs::path k = f.path() / "gone/lib/modules/K";
+    fs::create_directories(k / "updates/dkms");
+    remove_empty_parents(k / "updates/dkms", k);
+    CHECK_FALSE(path_exists(k / "updates"));
+    CHECK(dir_exists(k));  // not dkms-run's to remove, nor anything above it
+    // A directory that is not empty ends it too.
+    fs::create_directories(k / "extra/a/b");
+    FakeRoot::write(k / "extra/keep", "");
+    remove_empty_parents(k / "extra/a/b", k);
+    CHECK_FALSE(path_exists(k / "extra/a"));
+    CHECK(path_exists(k / "extra/keep"));
+}
+
 TEST_CASE("unsafe_path_below: lexically inside and through no symlink", "[tree]") {
     FakeRoot f;
     fs::path k = f.path() / "lib/modules/K";
