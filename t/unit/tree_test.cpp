@@ -217,6 +217,8 @@ TEST_CASE("manifests round-trip and corrupt ones are refused", "[tree]") {
     for (std::string text : {std::string("[1, 2]\n"), std::string("schema: 2\nmodule: foo\nversion: '1'\nkernel: k\narch: a\n"),
                              head + "  - name: shadow\n    sha256: " + sum + "\n",
                              head + "  - name: foo.ko\n    sha256: XYZ\n",
+                             head + "  - name: foo.ko\n    sha256: " + sum.substr(1) + "\n",   // 63 digits
+                             head + "  - name: foo.ko\n    sha256: " + sum + "a\n",             // 65
                              head + "  - name: foo.ko\n    sha256: " + sum + "\n    installed_to: relative/foo.ko\n",
                              std::string(2 * 1024 * 1024, '#')}) {
         INFO(text.substr(0, 80));
