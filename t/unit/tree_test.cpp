@@ -112,6 +112,8 @@ TEST_CASE("listings: modules, versions and built targets", "[tree]") {
     fs::create_directories(f.tree.version_dir({"foo", "1.0"}) / "10" / "x86_64");
     fs::create_directories(f.tree.version_dir({"foo", "1.0"}) / "6abc" / "x86_64");
     fs::create_symlink("/etc", f.settings.dkms_tree / "evil");                 // a link, not a module
+    fs::create_directories(f.tree.module_dir("foo") / ".tmp_add_a1B2c3");     // staging of an add: not a version
+    fs::create_directories(f.tree.module_dir("foo") / ".1.0.tmp_remove_x");   // a removal under way: not one either
     FakeRoot::write(f.settings.dkms_tree / ".dkms-run.lock", "");
     CHECK(f.tree.modules() == std::vector<std::string>{"bar", "foo"});
     CHECK(f.tree.versions("foo") == std::vector<std::string>{"1.0", "1.10"});
