@@ -255,11 +255,18 @@ TEST_CASE("autoscript blocks: append, prepend, replace in place", "[deb][dh]") {
     dh::Helper h("dh_x", "9", {}, rep, t.dir);
     t.write("debian/foo-dkms.prerm.debhelper", "other\n");
     t.write("debian/foo-dkms.postinst.debhelper", "other\n");
+    t.write("debian/foo-dkms.postrm.debhelper", "other\n");
+    t.write("debian/foo-dkms.preinst.debhelper", "other\n");
     h.autoscript("foo-dkms", "prerm", "snip", {{"N", "a"}});
     h.autoscript("foo-dkms", "postinst", "snip", {{"N", "a"}});
+    h.autoscript("foo-dkms", "postrm", "snip", {{"N", "a"}});
+    h.autoscript("foo-dkms", "preinst", "snip", {{"N", "a"}});
     const std::string blk = "# Automatically added by dh_x/9\necho a\n# End automatically added section\n";
+    // debhelper: the removal scripts get the new block first (they undo in reverse order), the others last
     CHECK(t.read("debian/foo-dkms.prerm.debhelper") == blk + "other\n");
+    CHECK(t.read("debian/foo-dkms.postrm.debhelper") == blk + "other\n");
     CHECK(t.read("debian/foo-dkms.postinst.debhelper") == "other\n" + blk);
+    CHECK(t.read("debian/foo-dkms.preinst.debhelper") == "other\n" + blk);
     t.write("debian/foo-dkms.postinst.debhelper", "first\n" + blk + "later\n");
     h.autoscript("foo-dkms", "postinst", "snip", {{"N", "b"}});
     CHECK(t.read("debian/foo-dkms.postinst.debhelper") ==

@@ -84,6 +84,10 @@ TEST_CASE("module record checks", "[lint]") {
                "module-name-has-extension", 5);
     expect_tag(conf(base + "BUILT_MODULE_NAME[0]=foo\nDEST_MODULE_LOCATION[0]=/lib/modules\n"),
                "bad-dest-module-location", 5);
+    for (auto loc : {"/kernel/drivers/misc", "/updates/dkms", "/extra"}) {
+        INFO(loc);
+        CHECK(conf(base + "BUILT_MODULE_NAME[0]=foo\nDEST_MODULE_LOCATION[0]=" + loc + "\n").empty());
+    }
     expect_tag(conf(base + "BUILT_MODULE_NAME[0]=foo\nBUILT_MODULE_NAME[1]=bar\nDEST_MODULE_LOCATION[0]=/kernel\n"),
                "missing-dest-module-location", 5);
     auto dup = conf(base +
@@ -104,6 +108,8 @@ TEST_CASE("directive checks", "[lint]") {
     expect_tag(conf(base), "missing-autoinstall", 0);
     expect_tag(conf(base + "AUTOINSTALL=Y\n"), "invalid-yes-no-value", 3);
     CHECK(conf(base + "AUTOINSTALL=Yes\n").empty());  // dkms-run takes any case
+    CHECK(conf(base + "AUTOINSTALL=yes\nNO_WEAK_MODULES=no\nBUILD_DEPENDS_REBUILD=NO\n").empty());  // no is valid too
+    expect_tag(conf(base + "AUTOINSTALL=yes\nNO_WEAK_MODULES=off\n"), "invalid-yes-no-value", 4);
     expect_tag(conf(base + "AUTOINSTALL=yes\nREMAKE_INITRD=yes\n"), "deprecated-directive", 4);
     expect_tag(conf(base + "AUTOINSTALL=yes\nCLEAN=\"make clean\"\n"), "deprecated-directive", 4);
     // True for bookworm's dkms 3.0.10 (which runs CLEAN) as for upstream 3.4 (which ignores it).

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "dkms/conf/dkms_conf.hpp"
+#include "dkms/conf/framework.hpp"
 #include "dkms/core/error.hpp"
 #include "support.hpp"
 
@@ -104,6 +105,23 @@ TEST_CASE("validation errors are dkms's lines and exit code 8", "[dkms_conf]") {
 
     CHECK(f.fails(kOne + "AUTOINSTALL=sometimes\n") == ExitCode::BadConf);
     CHECK(f.report.err_has("dkms.conf: Error! Unsupported AUTOINSTALL value 'sometimes'"));
+}
+
+TEST_CASE("the yes/no directives take yes and no in any case, and nothing else", "[dkms_conf]") {
+    Fixture f;
+    f.add_kernel(K);
+    for (auto name : {"AUTOINSTALL", "BUILD_DEPENDS_REBUILD", "NO_WEAK_MODULES"})
+        for (auto value : {"yes", "no", "YES", "No", ""}) {
+            INFO(name << "=" << value);
+            f.report.err_lines.clear();
+            CHECK_NOTHROW(f.load(kOne + name + "=" + value + "\n"));
+            CHECK(f.report.err_lines.empty());
+        }
+    CHECK(f.load(kOne + "AUTOINSTALL=Yes\n").autoinstall);
+    CHECK_FALSE(f.load(kOne + "AUTOINSTALL=no\n").autoinstall);
+    CHECK_FALSE(f.load(kOne).autoinstall);
+    CHECK(f.fails(kOne + "NO_WEAK_MODULES=true\n") == ExitCode::BadConf);
+    CHECK(f.report.err_lines == std::vector<std::string>{"dkms.conf: Error! Unsupported NO_WEAK_MODULES value 'true'"});
 }
 
 TEST_CASE("names and locations that would escape the tree are refused", "[dkms_conf]") {
@@ -329,4 +347,24 @@ TEST_CASE("every dkms.conf of the bookworm corpus validates for the installed 6.
         for (auto& l : f.report.err_lines) CHECK(l.find("Error!") == std::string::npos);
     }
     CHECK(n >= 30);
+}
+
+TEST_CASE("framework.conf, then framework.conf.d/*.conf in order, set the trees and the other settings",
+          "[dkms_conf][framework]") {
+    FakeRoot r;
+    FakeRoot::write(r.settings.etc_dkms() / "framework.conf",
+                    "dkms_tree=/srv/dkms\nsource_tree=/srv/src\ninstall_tree=/srv/modules\nparallel_jobs=3\n"
+                    "verbose=\"\"\n# tmp_location=/nowhere\n");
+    FakeRoot::write(r.settings.etc_dkms() / "framework.conf.d/10-site.conf", "source_tree=/site/src\nverbose=1\n");
+    FakeRoot::write(r.settings.etc_dkms() / "framework.conf.d/20-later.conf", "parallel_jobs=7\n");
+    FakeRoot::write(r.settings.etc_dkms() / "framework.conf.d/30-ignored.conf.dpkg-old", "dkms_tree=/old\n");
+    FakeRoot::write(r.settings.etc_dkms() / "framework.conf.d/README", "install_tree=/readme\n");
+    const std::string tmp_before = r.settings.tmp_location;
+    load_framework(r.settings);
+    CHECK(r.settings.dkms_tree == "/srv/dkms");
+    CHECK(r.settings.source_tree == "/site/src");
+    CHECK(r.settings.install_tree == "/srv/modules");
+    CHECK(r.settings.parallel_jobs == "7");
+    CHECK(r.settings.verbose);
+    CHECK(r.settings.tmp_location == tmp_before);  // a comment sets nothing
 }

@@ -114,3 +114,21 @@ TEST_CASE("a build step's guard keeps no descriptor of the process that started 
     close(other[0]);
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("run_process: the exit status, and 128 + the signal for a process killed by one", "[process]") {
+    ProcessSpec ok;
+    ok.argv = {"sh", "-c", "exit 0"};
+    CHECK(run_process(ok).status == 0);
+    ProcessSpec three;
+    three.argv = {"sh", "-c", "exit 3"};
+    CHECK(run_process(three).status == 3);
+    // A compiler killed by the OOM killer (SIGKILL) or by a signal sent to it is a failure, not a success.
+    for (int sig : {SIGKILL, SIGTERM, SIGSEGV}) {
+        INFO("signal " << sig);
+        ProcessSpec killed;
+        killed.argv = {"sh", "-c", "kill -" + std::to_string(sig) + " $$"};
+        ProcessResult r = run_process(killed);
+        CHECK(r.status == 128 + sig);
+        CHECK_FALSE(r.ok());
+    }
+}

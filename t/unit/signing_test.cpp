@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "dkms/ops/signing.hpp"
+#include "support.hpp"
 
 using namespace dkms;
 
@@ -90,4 +91,53 @@ TEST_CASE("mok_enrolment_notice: nothing once enrolled, the way to enrol otherwi
     REQUIRE(odd.size() == 2);
     CHECK(odd[0] == "Could not check whether /var/lib/dkms/mok.pub is enrolled (mokutil: EFI variables are not "
                     "supported on this system).");
+}
+
+namespace {
+
+/// What prepare_signing says (stdout lines, then stderr lines) with `try_sign_modules=<value>` in
+/// framework.conf, for a kernel that has module signing (CONFIG_MODULE_SIG_HASH) but no sign-file.
+std::pair<std::vector<std::string>, std::vector<std::string>> signing_said(const std::string& value) {
+    dkms::test::FakeRoot r;
+    const Target t{"6.1.0-9-amd64", "x86_64"};
+    r.add_kernel(t.kver, "CONFIG_MODULES=y\nCONFIG_MODULE_SIG_HASH=\"sha256\"\n");
+    dkms::test::FakeRoot::write(r.settings.etc_dkms() / "framework.conf", "try_sign_modules=" + value + "\n");
+    SigningPlan plan = prepare_signing(r.ctx, t);
+    CHECK_FALSE(plan.enabled);  // no sign-file in this root
+    auto rooted = [&](std::vector<std::string> lines) {
+        for (auto& l : lines)
+            if (auto at = l.find(r.path().string()); at != std::string::npos)
+                l.replace(at, r.path().string().size(), "@ROOT@");
+        return lines;
+    };
+    return {rooted(r.report.out_lines), rooted(r.report.err_lines)};
+}
+
+}  // namespace
+
+TEST_CASE("try_sign_modules: only false disables signing; other values are not_in_chroot, as in dkms 3.4",
+          "[signing]") {
+    using Lines = std::vector<std::string>;
+    // Not in a chroot the kernel's signing facility is looked at next; in one, nothing is signed.
+    const Lines looked_further{"Sign command: @ROOT@/lib/modules/6.1.0-9-amd64/build/scripts/sign-file",
+                               "Binary @ROOT@/lib/modules/6.1.0-9-amd64/build/scripts/sign-file not found, modules "
+                               "won't be signed"};
+    const Lines in_chroot{"Running in chroot, modules won't be signed"};
+    const Lines not_in_chroot = running_in_chroot() ? in_chroot : looked_further;
+
+    CHECK(signing_said("false") ==
+          std::pair{Lines{"Module signing is disabled by policy, modules won't be signed"}, Lines{}});
+    CHECK(signing_said("true") == std::pair{looked_further, Lines{}});
+    CHECK(signing_said("not_in_chroot") == std::pair{not_in_chroot, Lines{}});
+    CHECK(signing_said("") == std::pair{not_in_chroot, Lines{}});  // unset: the default
+    // Anything else is neither true nor false: dkms 3.4 tests only for "false" (disable) and "true"
+    // (sign in a chroot too); dkms-run says so and goes on as not_in_chroot.
+    for (std::string v : {"yes", "1", "no", "0", "False", "FALSE", "off", "disabled", "maybe later"}) {
+        INFO("try_sign_modules=" << v);
+        std::string quoted = v.find(' ') == std::string::npos ? v : "'" + v + "'";
+        CHECK(signing_said(quoted) ==
+              std::pair{not_in_chroot, Lines{"Warning: try_sign_modules='" + v +
+                                             "' in framework.conf is not true, false or not_in_chroot; using "
+                                             "not_in_chroot."}});
+    }
 }

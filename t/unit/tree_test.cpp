@@ -108,7 +108,12 @@ TEST_CASE("listings: modules, versions and built targets", "[tree]") {
     fs::create_directories(f.tree.module_dir("foo") / "original_module");
     fs::create_directories(f.tree.version_dir({"foo", "1.0"}) / "build");      // not a kernel
     fs::create_directories(f.tree.version_dir({"foo", "1.0"}) / "log");        // not a kernel
+    // dkms lists +([0-9]).* only: digits alone, or digits then a letter, are not kernels either
+    fs::create_directories(f.tree.version_dir({"foo", "1.0"}) / "10" / "x86_64");
+    fs::create_directories(f.tree.version_dir({"foo", "1.0"}) / "6abc" / "x86_64");
     fs::create_symlink("/etc", f.settings.dkms_tree / "evil");                 // a link, not a module
+    fs::create_directories(f.tree.module_dir("foo") / ".tmp_add_a1B2c3");     // staging of an add: not a version
+    fs::create_directories(f.tree.module_dir("foo") / ".1.0.tmp_remove_x");   // a removal under way: not one either
     FakeRoot::write(f.settings.dkms_tree / ".dkms-run.lock", "");
     CHECK(f.tree.modules() == std::vector<std::string>{"bar", "foo"});
     CHECK(f.tree.versions("foo") == std::vector<std::string>{"1.0", "1.10"});
@@ -141,6 +146,22 @@ TEST_CASE("listings skip names dkms-run cannot have made and say so; planted lin
     fs::create_symlink(f.path() / "elsewhere", a);
     CHECK(f.tree.planted_link({"foo", "1.0"}, &T1) == a);
     CHECK(f.tree.built_targets({"foo", "1.0"}).empty());   // a link is not a built instance
+}
+
+TEST_CASE("remove_empty_parents stops at the directory given, even when that one is empty too", "[tree]") {
+    FakeRoot f;
+    // A kernel whose package is gone: its directory holds nothing but what dkms-run installed.
+    fs::path k = f.path() / "gone/lib/modules/K";
+    fs::create_directories(k / "updates/dkms");
+    remove_empty_parents(k / "updates/dkms", k);
+    CHECK_FALSE(path_exists(k / "updates"));
+    CHECK(dir_exists(k));  // not dkms-run's to remove, nor anything above it
+    // A directory that is not empty ends it too.
+    fs::create_directories(k / "extra/a/b");
+    FakeRoot::write(k / "extra/keep", "");
+    remove_empty_parents(k / "extra/a/b", k);
+    CHECK_FALSE(path_exists(k / "extra/a"));
+    CHECK(path_exists(k / "extra/keep"));
 }
 
 TEST_CASE("unsafe_path_below: lexically inside and through no symlink", "[tree]") {
@@ -198,6 +219,8 @@ TEST_CASE("manifests round-trip and corrupt ones are refused", "[tree]") {
     for (std::string text : {std::string("[1, 2]\n"), std::string("schema: 2\nmodule: foo\nversion: '1'\nkernel: k\narch: a\n"),
                              head + "  - name: shadow\n    sha256: " + sum + "\n",
                              head + "  - name: foo.ko\n    sha256: XYZ\n",
+                             head + "  - name: foo.ko\n    sha256: " + sum.substr(1) + "\n",   // 63 digits
+                             head + "  - name: foo.ko\n    sha256: " + sum + "a\n",             // 65
                              head + "  - name: foo.ko\n    sha256: " + sum + "\n    installed_to: relative/foo.ko\n",
                              std::string(2 * 1024 * 1024, '#')}) {
         INFO(text.substr(0, 80));
@@ -243,6 +266,32 @@ TEST_CASE("status rows come from the tree alone, in dkms's order and words", "[t
     auto json = format_status_json(only);
     CHECK(json.find("\"installed\"") != std::string::npos);
     CHECK(json.find(T2.kver) != std::string::npos);
+}
+
+TEST_CASE("status: a version built but not the one installed on a kernel is built there, not installed",
+          "[tree][status]") {
+    TreeFixture f;
+    const ModuleId v1{"foo", "1.0"}, v2{"foo", "2.0"};
+    f.add(v1);
+    f.add(v2);
+    f.build(v1, T1);
+    f.build(v2, T1);
+    f.build(v1, T2);
+    f.install(v2, T1);
+    f.install(v1, T2);
+    for (auto& t : {T1, T2}) FakeRoot::write(f.settings.install_tree / t.kver / "updates/dkms/foo.ko", "ko");
+    CHECK_FALSE(f.tree.is_installed(v1, T1));
+    CHECK(f.tree.is_installed(v2, T1));
+    CHECK(f.tree.is_installed(v1, T2));
+    Ops ops(f.ctx);
+    std::vector<std::string> lines;
+    for (auto& r : ops.status({})) lines.push_back(format_status_line(r));
+    CHECK(lines == std::vector<std::string>{"foo/1.0, 6.1.0-9-amd64, x86_64: built",
+                                            "foo/1.0, 6.1.0-10-amd64, x86_64: installed",
+                                            "foo/2.0, 6.1.0-9-amd64, x86_64: installed"});
+    lines.clear();
+    for (auto& r : ops.status({"foo", "1.0", T1.kver, ""})) lines.push_back(format_status_line(r));
+    CHECK(lines == std::vector<std::string>{"foo/1.0, 6.1.0-9-amd64, x86_64: built"});
 }
 
 TEST_CASE("a manifest read again after it changed gives its new content", "[tree]") {
