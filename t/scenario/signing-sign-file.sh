@@ -30,7 +30,7 @@ copy_example hello
 golden "build with the root's linux-kbuild sign-file" 0 R build "$WORK/hello" -k "$KVER" <<EOF
 Creating symlink <root>/var/lib/dkms/dkms-run-hello/1.0/source -> <root>/usr/src/dkms-run-hello-1.0
 
-Sign command: <root>/usr/lib/linux-kbuild-6.1/scripts/sign-file
+Sign command: <root>/usr/lib/linux-kbuild-${KVER%.*}/scripts/sign-file
 Signing key: <root>/var/lib/dkms/mok.key
 Public certificate (MOK): <root>/var/lib/dkms/mok.pub
 
