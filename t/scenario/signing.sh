@@ -122,13 +122,13 @@ check "mokutil not asked" test ! -e "$WORK/mokutil.calls"
 
 # sign_file from framework.conf, with $kernelver: one that exits 0 without signing is caught and
 # the build is not kept; one that signs with another key fails the check against the certificate.
-mkdir -p "$WORK/signers/$KVER"
-printf '#!/bin/sh\nexit 0\n' > "$WORK/signers/$KVER/liar"
-printf '#!/bin/sh\nexec "%s" "$1" "%s" "%s" "$4"\n' "$HEADERS/scripts/sign-file" "$WORK/other.key" "$WORK/other.der" > "$WORK/signers/$KVER/otherkey"
-chmod +x "$WORK/signers/$KVER/"*
-printf '%s\n' "$SIGN" "sign_file=$WORK/signers/\$kernelver/liar" > "$T/etc/dkms/framework.conf"
+mkdir -p "$WORK/fake-signers/$KVER"
+printf '#!/bin/sh\nexit 0\n' > "$WORK/fake-signers/$KVER/liar"
+printf '#!/bin/sh\nexec "%s" "$1" "%s" "%s" "$4"\n' "$HEADERS/scripts/sign-file" "$WORK/other.key" "$WORK/other.der" > "$WORK/fake-signers/$KVER/otherkey"
+chmod +x "$WORK/fake-signers/$KVER/"*
+printf '%s\n' "$SIGN" "sign_file=$WORK/fake-signers/\$kernelver/liar" > "$T/etc/dkms/framework.conf"
 golden "a sign_file that does not sign" 10 R build $M -k "$KVER" --force <<EOF
-Sign command: <root>ers/${KVER}/liar
+Sign command: <work>/fake-signers/${KVER}/liar
 Signing key: <root>/var/lib/dkms/mok.key
 Public certificate (MOK): <root>/var/lib/dkms/mok.pub
 
@@ -137,13 +137,13 @@ Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
 ==> stderr
 
 Error! Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko did not leave a valid signature: no '~Module signature appended~' marker at the end of the module.
-Sign command: <root>ers/${KVER}/liar sha256 <root>/var/lib/dkms/mok.key <root>/var/lib/dkms/mok.pub
+Sign command: <work>/fake-signers/${KVER}/liar sha256 <root>/var/lib/dkms/mok.key <root>/var/lib/dkms/mok.pub
 Check sign_file, mok_signing_key and mok_certificate in <root>/etc/dkms/framework.conf: sign_file must be the kernel's scripts/sign-file and the key and certificate a pair.
 EOF
 check "nothing half-built is left" test ! -e "$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH"
-printf '%s\n' "$SIGN" "sign_file=$WORK/signers/\$kernelver/otherkey" > "$T/etc/dkms/framework.conf"
+printf '%s\n' "$SIGN" "sign_file=$WORK/fake-signers/\$kernelver/otherkey" > "$T/etc/dkms/framework.conf"
 golden "a sign_file that signs with another key" 10 R build $M -k "$KVER" <<EOF
-Sign command: <root>ers/${KVER}/otherkey
+Sign command: <work>/fake-signers/${KVER}/otherkey
 Signing key: <root>/var/lib/dkms/mok.key
 Public certificate (MOK): <root>/var/lib/dkms/mok.pub
 
@@ -152,7 +152,7 @@ Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
 ==> stderr
 
 Error! Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko did not leave a valid signature: the signature does not verify against <root>/var/lib/dkms/mok.pub: error:1700008A:CMS routines::signer certificate not found.
-Sign command: <root>ers/${KVER}/otherkey sha256 <root>/var/lib/dkms/mok.key <root>/var/lib/dkms/mok.pub
+Sign command: <work>/fake-signers/${KVER}/otherkey sha256 <root>/var/lib/dkms/mok.key <root>/var/lib/dkms/mok.pub
 Check sign_file, mok_signing_key and mok_certificate in <root>/etc/dkms/framework.conf: sign_file must be the kernel's scripts/sign-file and the key and certificate a pair.
 EOF
 printf '%s\n' "$SIGN" 'sign_file=/nonexistent/sign-file' > "$T/etc/dkms/framework.conf"
