@@ -199,32 +199,27 @@ echo 'autoinstall_all_kernels="yes"' >> "$T/etc/dkms/framework.conf"
 and_list() { local o="" i=0; for k; do i=$((i + 1)); if [ $i = 1 ]; then o=$k; elif [ $i = $# ]; then o="$o and $k"; else o="$o, $k"; fi; done; echo "$o"; }
 # shellcheck disable=SC2046
 ALL=$(and_list $(printf '%s\n' "$KVER" "$RUN" "$NEW" | sort -uV))
+# The kernels it was installed on (the running one's headers were missing in the last run when
+# it is not the headers' kernel) are uninstalled first; then every kernel, in version order.
+if [ "$RUN" != "$KVER" ]; then BEFORE=$NEW; else BEFORE="$RUN $NEW"; fi
+# uninstalled K...: the outputs of uninstalling cindep from each kernel, a blank line between them
+uninstalled() { local k i=0; for k; do i=$((i + 1)); [ $i = 1 ] || echo
+    printf 'Module cindep/1.0 for kernel %s (%s):\nBefore uninstall, this module version was ACTIVE on this kernel.\n' "$k" "$ARCH"
+    printf 'Deleting <root>/lib/modules/%s/updates/dkms/cindep.ko\nRunning depmod... done.\n' "$k"; done; }
+# built K...: the outputs of building and installing cindep for each kernel
+built() { local k; for k; do
+    printf "Module signing is disabled by policy, modules won't be signed\n\nBuilding module(s)... done.\n"
+    printf 'Installing <root>/lib/modules/%s/updates/dkms/cindep.ko\nRunning depmod... done.\n' "$k"; done; }
+# shellcheck disable=SC2086
 golden "postinst with autoinstall_all_kernels" 0 R postinst cindep/1.0 <<EOF
 Removing old cindep/1.0 DKMS files...
-Module cindep/1.0 for kernel ${NEW} (${ARCH}):
-Before uninstall, this module version was ACTIVE on this kernel.
-Deleting <root>/lib/modules/${NEW}/updates/dkms/cindep.ko
-Running depmod... done.
+$(uninstalled $BEFORE)
 
 Deleting module cindep/1.0 completely from the DKMS tree.
 Loading new cindep/1.0 DKMS files...
 Creating symlink <root>/var/lib/dkms/cindep/1.0/source -> <root>/usr/src/cindep-1.0
-Building for ${KVER}, ${RUN} and ${NEW}
-Module signing is disabled by policy, modules won't be signed
-
-Building module(s)... done.
-Installing <root>/lib/modules/${KVER}/updates/dkms/cindep.ko
-Running depmod... done.
-Module signing is disabled by policy, modules won't be signed
-
-Building module(s)... done.
-Installing <root>/lib/modules/${RUN}/updates/dkms/cindep.ko
-Running depmod... done.
-Module signing is disabled by policy, modules won't be signed
-
-Building module(s)... done.
-Installing <root>/lib/modules/${NEW}/updates/dkms/cindep.ko
-Running depmod... done.
+Building for ${ALL}
+$(built $(printf '%s\n' "$KVER" "$RUN" "$NEW" | sort -uV))
 EOF
 for k in "$KVER" "$RUN" "$NEW"; do check "installed for $k" test -f "$(cko "$k")"; done
 finish
