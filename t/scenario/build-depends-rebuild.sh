@@ -27,7 +27,6 @@ printf 'export DKMS_RUN_ENV_TEST=from-build-environment\nunexported=1\n' > "$WOR
 echo "build_environment=$WORK/env.sh" >> "$T/etc/dkms/framework.conf"
 USER_BUILT=$T/var/lib/dkms/dkms-run-user/1.0/$KVER/$ARCH
 
-# was: out_has "due to missing BUILD_DEPENDS: dkms-run-dep."
 golden "the user needs its dependency installed" 13 R build "$WORK/user" -k "$KVER" <<EOF
 Creating symlink <root>/var/lib/dkms/dkms-run-user/1.0/source -> <root>/usr/src/dkms-run-user-1.0
 
@@ -44,7 +43,6 @@ same "dependency version recorded" "$(cat "$USER_BUILT/.dep_dkms-run-dep")" "1.0
 check "build_environment reached make" grep -qx "envcheck=from-build-environment" "$USER_BUILT/log/make.log"
 STAMP=$(stat -c %Y.%i "$USER_BUILT/module/dkms_run_user.ko")
 
-# was: out_lacks "Rebuilding module"
 golden "reinstalling dep 1.0 rebuilds nothing" 0 R install dkms-run-dep/1.0 -k "$KVER" --force <<EOF
 Module dkms-run-dep/1.0 for kernel ${KVER} (${ARCH}):
 Before uninstall, this module version was ACTIVE on this kernel.
@@ -54,7 +52,6 @@ Running depmod... done.
 Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_dep.ko
 Running depmod... done.
 EOF
-# was: out_has "Rebuilding module dkms-run-user/1.0 due to updated dependencies"
 golden "install dep 2.0" 0 R install "$WORK/dep2" -k "$KVER" <<EOF
 Creating symlink <root>/var/lib/dkms/dkms-run-dep/2.0/source -> <root>/usr/src/dkms-run-dep-2.0
 
@@ -77,8 +74,6 @@ EOF
 same "the rebuilt user records 2.0" "$(cat "$USER_BUILT/.dep_dkms-run-dep")" "2.0"
 check "the user was really rebuilt" test "$(stat -c %Y.%i "$USER_BUILT/module/dkms_run_user.ko")" != "$STAMP"
 check "and reinstalled" test -f "$KD/updates/dkms/dkms_run_user.ko"
-# was: out_has "dkms-run-user/1.0, $KVER, $ARCH: installed"
-# was: out_has "dkms-run-dep/2.0, $KVER, $ARCH: installed"
 golden "status" 0 R status <<EOF
 dkms-run-dep/1.0, ${KVER}, ${ARCH}: built
 dkms-run-dep/2.0, ${KVER}, ${ARCH}: installed

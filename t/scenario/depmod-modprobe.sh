@@ -42,7 +42,6 @@ ARGV="\"depmod\", \"-b\", \"$T\", \"-a\", \"$KVER\""
 
 # No modules.dep (a kernel with no modules installed): depmod is not run, as in dkms 3.4, which
 # still says "Running depmod... done.".
-# was: out_has "Running depmod... done."
 golden "install on a kernel without modules.dep" 0 traced "$DKMS_RUN" --root "$T" install $M -k "$KVER" <<EOF
 Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
 Running depmod... done.
@@ -52,7 +51,6 @@ expect_rc 0 "uninstall" R uninstall $M -k "$KVER"
 
 # The kernel's module index exists: depmod runs on the root's tree, without -F while there is no map.
 depmod -b "$T" -a "$KVER"
-# was: out_has "Running depmod... done."
 golden "install" 0 traced "$DKMS_RUN" --root "$T" install $M -k "$KVER" <<EOF
 Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
 Running depmod... done.
@@ -97,7 +95,6 @@ NOROOT=("$DKMS_RUN" --dkmstree "$T/var/lib/dkms" --sourcetree "$T/usr/src" --ins
 # line of its own. dkms-run still says "Running depmod... done." there (TODO below).
 VERBOSE_TODO="with --verbose, dkms shows do_depmod K and ' done.', not 'Running depmod... done.'"
 
-# was: out_has "--modprobe-on-install: modules are never loaded from a --root tree; nothing loaded."
 todo "$VERBOSE_TODO"
 golden "--modprobe-on-install under --root" 0 env PATH="$STUBS" \
     "$DKMS_RUN" --root "$T" install $M -k "$KVER" --force --modprobe-on-install --verbose <<EOF
@@ -114,7 +111,6 @@ do_depmod ${KVER}
 EOF
 check "nothing run" not_run
 echo 'modprobe_on_install=yes' >> "$T/etc/dkms/framework.conf"
-# was: out_has "--modprobe-on-install: modules are never loaded from a --root tree; nothing loaded."
 todo "$VERBOSE_TODO"
 golden "modprobe_on_install=yes in framework.conf, under --root" 0 env PATH="$STUBS" \
     "$DKMS_RUN" --root "$T" install $M -k "$KVER" --force --verbose <<EOF
@@ -135,7 +131,6 @@ sed -i '/^modprobe_on_install=/d' "$T/etc/dkms/framework.conf"
 if [ "$RUNNING" = "$KVER" ]; then
     echo "# the headers' kernel is the running one: skipping the not-running case"
 else
-    # was: out_has "--modprobe-on-install: $KVER is not the running kernel ($RUNNING); nothing loaded."
     todo "$VERBOSE_TODO"
     golden "--modprobe-on-install for a kernel that is not running" 0 env PATH="$STUBS" \
         "${NOROOT[@]}" install $M -k "$KVER" --force --modprobe-on-install --verbose <<EOF
@@ -155,7 +150,6 @@ EOF
     ln -s "$HEADERS" "$T/lib/modules/$RUNNING/build"  # the faked part: another kernel's headers
     expect_rc 0 "build for the running kernel's name" R build $M -k "$RUNNING"
 fi
-# was: out_has "--modprobe-on-install: modules are never loaded from a --root tree; nothing loaded."
 todo "$VERBOSE_TODO"
 golden "--modprobe-on-install for the running kernel, under --root" 0 env PATH="$STUBS" \
     "$DKMS_RUN" --root "$T" install $M -k "$RUNNING" --force --modprobe-on-install --verbose <<EOF

@@ -11,10 +11,6 @@ for e in "$HEADERS"/* "$HEADERS"/.config "$HEADERS"/.kernelvariables; do [ -e "$
 for e in "$HEADERS"/include/*; do [ "$(basename "$e")" != generated ] && ln -s "$(readlink -f "$e")" "$H/include/$(basename "$e")"; done
 for e in "$HEADERS"/include/generated/*; do [ "$(basename "$e")" != autoconf.h ] && ln -s "$(readlink -f "$e")" "$H/include/generated/$(basename "$e")"; done
 
-# was: out_has "are incomplete:"
-# was: out_has "missing $H/include/generated/autoconf.h"
-# was: out_has "apt-get install --reinstall linux-headers-$KVER"
-# was: out_lacks "Building module(s)"
 golden "build against incomplete headers" 21 R build "$WORK/hello" -k "$KVER" --kernelsourcedir "$H" <<EOF
 Creating symlink <root>/var/lib/dkms/dkms-run-hello/1.0/source -> <root>/usr/src/dkms-run-hello-1.0
 
@@ -30,7 +26,6 @@ expect_rc 0 "build once the file is back" R build dkms-run-hello/1.0 -k "$KVER" 
 
 # no headers at all for a kernel that has a module directory
 mkdir -p "$T/lib/modules/9.9.9-noheaders"
-# was: out_has "Error! Your kernel headers for kernel 9.9.9-noheaders cannot be found at $T/lib/modules/9.9.9-noheaders/build or $T/lib/modules/9.9.9-noheaders/source."
 golden "build without headers" 21 R build dkms-run-hello/1.0 -k 9.9.9-noheaders <<EOF
 ==> stderr
 

@@ -134,11 +134,7 @@ run_cmd() {
     RC=0
     "$@" > "$LAST/stdout" 2> "$LAST/stderr" < /dev/null || RC=$?
     echo "$RC" > "$LAST/rc"
-    cat "$LAST/stdout" "$LAST/stderr" > "$HARNESS/out"   # TRANSITIONAL
 }
-# TRANSITIONAL, until every scenario compares whole outputs
-out_has() { if grep -qF -- "$1" "$HARNESS/out"; then pass "output has: $1"; else fail "output lacks: $1"; fi; }
-out_lacks() { if grep -qF -- "$1" "$HARNESS/out"; then fail "output has unexpected: $1"; else pass "output lacks: $1"; fi; }
 
 # show_last: the last command's streams, labelled (diagnostics).
 show_last() {

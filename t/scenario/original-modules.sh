@@ -23,7 +23,6 @@ mkdir -p "$KD/kernel/drivers/misc"
 cp -p "$OLD" "$KD/kernel/drivers/misc/dkms_run_hello.ko"
 SUM=$(sha256sum < "$OLD")
 
-# was: out_has "Found pre-existing $KD/kernel/drivers/misc/dkms_run_hello.ko, archiving for uninstallation"
 golden "install over an in-tree module" 0 R install $M -k "$KVER" <<EOF
 Found pre-existing <root>/lib/modules/${KVER}/kernel/drivers/misc/dkms_run_hello.ko, archiving for uninstallation
 Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
@@ -33,13 +32,11 @@ check "in-tree copy moved away" test ! -e "$KD/kernel/drivers/misc/dkms_run_hell
 check "archived copy" test -f "$ORIG/dkms_run_hello.ko"
 same "archived byte for byte" "$(sha256sum < "$ORIG/dkms_run_hello.ko")" "$SUM"
 same "origin recorded" "$(cat "$ORIG/dkms_run_hello.ko.origin")" "$KD/kernel/drivers/misc/dkms_run_hello.ko"
-# was: out_has "$M, $KVER, $ARCH: installed (Original modules exist)"
 golden "status" 0 R status <<EOF
 dkms-run-hello/1.0, ${KVER}, ${ARCH}: installed (Original modules exist)
 EOF
 expect_rc 0 "reinstall with --force keeps one archived original" R install $M -k "$KVER" --force
 same "still byte for byte" "$(sha256sum < "$ORIG/dkms_run_hello.ko")" "$SUM"
-# was: out_has "Restoring archived original module $KD/kernel/drivers/misc/dkms_run_hello.ko"
 # dkms 3.4.3 (run_test.sh's dkms_replace_test): the restore empties original_module/K/A, which is
 # then deleted without a word; "Removing original module(s) ..." comes only after depmod, for an
 # archive the restore left behind.
@@ -59,8 +56,6 @@ check "dkms copy gone" test ! -e "$KD/updates/dkms/dkms_run_hello.ko"
 mkdir -p "$KD/updates" "$KD/kernel/drivers/other"
 cp "$OLD" "$KD/updates/dkms_run_hello.ko"
 cp "$OLD" "$KD/kernel/drivers/other/dkms_run_hello.ko"
-# was: out_has "Found pre-existing $KD/updates/dkms_run_hello.ko, archiving for uninstallation"
-# was: out_has "Multiple same named modules! 3 named dkms_run_hello.ko in $KD/"
 # (In dkms 3.4.3 the "Multiple same named modules!" branch is never reached: find's lines land in one
 # bash string, counted as one module; dkms-run archives the collisions as that code means to.)
 golden "install with same-named modules in three places" 0 R install $M -k "$KVER" --force-version-override <<EOF
@@ -82,7 +77,6 @@ rm -f "$KD/updates/dkms_run_hello.ko" "$KD/kernel/drivers/other/dkms_run_hello.k
 # A bad .origin (outside this kernel) is refused and the archive kept.
 expect_rc 0 "install again" R install $M -k "$KVER"
 echo "/etc/passwd" > "$ORIG/dkms_run_hello.ko.origin"
-# was: out_has "Warning: Bad original location '/etc/passwd' in $ORIG/dkms_run_hello.ko.origin"
 # (dkms would put the archived module back into DEST_MODULE_LOCATION by its pre-.origin fallback;
 # dkms-run keeps the archive: docs/threat-model.md. The warning comes twice: from the uninstall and
 # again from the clean-up of original_module/.)
@@ -108,8 +102,6 @@ cp "$WORK/newer/dkms_run_hello.ko" "$KD/kernel/drivers/misc/dkms_run_hello.ko"
 expect_rc 6 "a newer in-tree module is not replaced" R install $M -k "$KVER"
 mkdir -p "$T/usr/share/dkms/modules_to_force_install"
 echo "other-module dkms-run-hello_version-override" > "$T/usr/share/dkms/modules_to_force_install/list"
-# was: out_has "Forcing version override of dkms-run-hello"
-# was: out_has "Installing $KD/updates/dkms/dkms_run_hello.ko"
 golden "modules_to_force_install version override" 0 R install $M -k "$KVER" <<EOF
 Forcing version override of dkms-run-hello
 Found pre-existing <root>/lib/modules/${KVER}/kernel/drivers/misc/dkms_run_hello.ko, archiving for uninstallation
@@ -129,9 +121,6 @@ check "symlink removed" test ! -L "$KD/updates/dkms/dkms_run_hello.ko"
 
 # OBSOLETE_BY equal to this kernel: built (3.4 maps it to BUILD_EXCLUSIVE_KERNEL_MAX) but not installed.
 echo "OBSOLETE_BY=\"$KVER\"" > "$T/etc/dkms/dkms-run-hello.conf"
-# was: out_has "Deprecated feature: OBSOLETE_BY"
-# was: out_has "Module has been obsoleted due to being included in kernel $KVER."
-# was: out_has "You may override by specifying --force."
 golden "OBSOLETE_BY this kernel" 6 R install $M -k "$KVER" <<EOF
 ==> stderr
 Deprecated feature: OBSOLETE_BY (<root>/var/lib/dkms/dkms-run-hello/1.0/source/dkms.conf): use BUILD_EXCLUSIVE_KERNEL_MAX instead
@@ -148,7 +137,6 @@ rm "$T/etc/dkms/dkms-run-hello.conf"
 
 # post_transaction (with $kernelver) runs once after a successful install/uninstall, logged.
 echo "post_transaction='echo \"after \$kernelver\" >> $WORK/pt.out; echo logged'" >> "$T/etc/dkms/framework.conf"
-# was: out_has "Executing post-transaction command... done."
 golden "install with post_transaction" 0 R install $M -k "$KVER" <<EOF
 Installing <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
 Running depmod... done.
@@ -165,9 +153,6 @@ sed -i "/^post_transaction=/d" "$T/etc/dkms/framework.conf"
 # Options kept for compatibility: accepted; the deprecated ones say so.
 expect_rc 0 "--rpm_safe_upgrade and --modprobe-on-install (not the running kernel: nothing loaded)" \
     R install $M -k "$KVER" --rpm_safe_upgrade --modprobe-on-install
-# was: out_has "Deprecated feature: --no-initrd"
-# was: out_has "Deprecated feature: --no-clean-kernel"
-# was: out_has "Deprecated feature: --no-prepare-kernel"
 golden "--no-initrd" 0 R uninstall $M -k "$KVER" --no-initrd --no-clean-kernel --no-prepare-kernel <<EOF
 Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
 Before uninstall, this module version was ACTIVE on this kernel.

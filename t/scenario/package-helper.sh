@@ -18,10 +18,6 @@ mkdir -p "$T/lib/modules/$FAKE" "$T/lib/modules/$NOHDR"
 ln -s "$HEADERS" "$T/lib/modules/$FAKE/build"; ln -s /nonexistent "$T/lib/modules/$NOHDR/build"
 cp -r "$MODS/cindep-1.0" "$T/usr/src/cindep-1.0"
 
-# was: out_has "Loading new cindep/1.0 DKMS files..."
-# was: out_has "It is likely that $(uname -r) belongs to a chroot's host"
-# was: out_has "Building for $KVER, $NOHDR and $FAKE"
-# was: out_has "Module build for kernel $NOHDR was skipped since the"
 golden "postinst in a chroot" 0 R postinst cindep/1.0 <<EOF
 Loading new cindep/1.0 DKMS files...
 Creating symlink <root>/var/lib/dkms/cindep/1.0/source -> <root>/usr/src/cindep-1.0
@@ -41,8 +37,6 @@ Installing <root>/lib/modules/${FAKE}/updates/dkms/cindep.ko
 Running depmod... done.
 EOF
 for k in "$KVER" "$FAKE"; do check "installed for $k" test -f "$T/lib/modules/$k/updates/dkms/cindep.ko"; done
-# was: out_has "Removing old cindep/1.0 DKMS files..."
-# was: out_has "Building for $KVER, $NOHDR and $FAKE"
 golden "postinst again (package reinstalled)" 0 R postinst cindep/1.0 <<EOF
 Removing old cindep/1.0 DKMS files...
 Module cindep/1.0 for kernel ${KVER} (${ARCH}):
@@ -140,7 +134,6 @@ What to do: It needs a version of mbroken that supports kernel ${KVER}: update t
 Builds for the following kernel(s) failed: ${KVER}
 EOF
 touch "$T/etc/dkms/no-autoinstall"
-# was: out_has "Automatic installation of modules has been disabled."
 golden "no-autoinstall" 0 R postinst mbroken/1.0 <<EOF
 Automatic installation of modules has been disabled.
 EOF
@@ -152,8 +145,6 @@ new_root running; no_signing
 mkdir -p "$T/lib/modules/$NEW"; ln -s "$HEADERS" "$T/lib/modules/$NEW/build"
 cp -r "$MODS/cindep-1.0" "$T/usr/src/cindep-1.0"
 cko() { echo "$T/lib/modules/$1/updates/dkms/cindep.ko"; }
-# was: out_lacks "belongs to a chroot's host"
-# was: out_has "Building for $RUN and $NEW"
 golden "postinst with the running kernel installed" 0 R postinst cindep/1.0 <<EOF
 Loading new cindep/1.0 DKMS files...
 Creating symlink <root>/var/lib/dkms/cindep/1.0/source -> <root>/usr/src/cindep-1.0
@@ -174,9 +165,6 @@ if [ "$RUN" != "$KVER" ]; then
     check "not for $KVER, neither running nor newest" test ! -e "$(cko "$KVER")"
     # The running kernel without headers: named, and reported as skipped; the newest is built for.
     rm "$T/lib/modules/$RUN/build"
-    # was: out_has "Building for $RUN and $NEW"
-    # was: out_has "Module build for kernel $RUN was skipped since the"
-    # was: out_has "kernel headers for this kernel do not seem to be installed."
     golden "postinst with the running kernel's headers missing" 0 R postinst cindep/1.0 <<EOF
 Removing old cindep/1.0 DKMS files...
 Module cindep/1.0 for kernel ${RUN} (${ARCH}):
@@ -211,33 +199,27 @@ echo 'autoinstall_all_kernels="yes"' >> "$T/etc/dkms/framework.conf"
 and_list() { local o="" i=0; for k; do i=$((i + 1)); if [ $i = 1 ]; then o=$k; elif [ $i = $# ]; then o="$o and $k"; else o="$o, $k"; fi; done; echo "$o"; }
 # shellcheck disable=SC2046
 ALL=$(and_list $(printf '%s\n' "$KVER" "$RUN" "$NEW" | sort -uV))
-# was: out_has "Building for $ALL"
+# The kernels it was installed on (the running one's headers were missing in the last run when
+# it is not the headers' kernel) are uninstalled first; then every kernel, in version order.
+if [ "$RUN" != "$KVER" ]; then BEFORE=$NEW; else BEFORE="$RUN $NEW"; fi
+# uninstalled K...: the outputs of uninstalling cindep from each kernel, a blank line between them
+uninstalled() { local k i=0; for k; do i=$((i + 1)); [ $i = 1 ] || echo
+    printf 'Module cindep/1.0 for kernel %s (%s):\nBefore uninstall, this module version was ACTIVE on this kernel.\n' "$k" "$ARCH"
+    printf 'Deleting <root>/lib/modules/%s/updates/dkms/cindep.ko\nRunning depmod... done.\n' "$k"; done; }
+# built K...: the outputs of building and installing cindep for each kernel
+built() { local k; for k; do
+    printf "Module signing is disabled by policy, modules won't be signed\n\nBuilding module(s)... done.\n"
+    printf 'Installing <root>/lib/modules/%s/updates/dkms/cindep.ko\nRunning depmod... done.\n' "$k"; done; }
+# shellcheck disable=SC2086
 golden "postinst with autoinstall_all_kernels" 0 R postinst cindep/1.0 <<EOF
 Removing old cindep/1.0 DKMS files...
-Module cindep/1.0 for kernel ${NEW} (${ARCH}):
-Before uninstall, this module version was ACTIVE on this kernel.
-Deleting <root>/lib/modules/${NEW}/updates/dkms/cindep.ko
-Running depmod... done.
+$(uninstalled $BEFORE)
 
 Deleting module cindep/1.0 completely from the DKMS tree.
 Loading new cindep/1.0 DKMS files...
 Creating symlink <root>/var/lib/dkms/cindep/1.0/source -> <root>/usr/src/cindep-1.0
-Building for ${KVER}, ${RUN} and ${NEW}
-Module signing is disabled by policy, modules won't be signed
-
-Building module(s)... done.
-Installing <root>/lib/modules/${KVER}/updates/dkms/cindep.ko
-Running depmod... done.
-Module signing is disabled by policy, modules won't be signed
-
-Building module(s)... done.
-Installing <root>/lib/modules/${RUN}/updates/dkms/cindep.ko
-Running depmod... done.
-Module signing is disabled by policy, modules won't be signed
-
-Building module(s)... done.
-Installing <root>/lib/modules/${NEW}/updates/dkms/cindep.ko
-Running depmod... done.
+Building for ${ALL}
+$(built $(printf '%s\n' "$KVER" "$RUN" "$NEW" | sort -uV))
 EOF
 for k in "$KVER" "$RUN" "$NEW"; do check "installed for $k" test -f "$(cko "$k")"; done
 finish

@@ -57,9 +57,6 @@ KO=$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/module/dkms_run_hello.ko
 no_mok_files() { [ -z "$(find "$T/var/lib/dkms" -maxdepth 1 -name '*mok*')" ]; }
 
 # generate_mok: a token key with its certificate is complete; nothing is generated, the PIN not shown.
-# was: out_has "Signing key: $SHOWN"
-# was: out_lacks "generating"
-# was: out_lacks "pin-value=1234"
 golden "generate_mok with a pkcs11 key and its certificate" 0 P11 generate_mok <<EOF
 Signing key: pkcs11:token=dkms-run-test;object=modsign;type=private?pin-value=(hidden)
 Public certificate (MOK): <work>/hsm/cert.der
@@ -68,12 +65,6 @@ check "no key or certificate written to the tree" no_mok_files
 
 # The real thing: the kernel's sign-file signs with the token's key.
 copy_example hello
-# was: out_has "Sign command: $T/lib/modules/$KVER/build/scripts/sign-file"
-# was: out_has "Signing key: $SHOWN"
-# was: out_has "Public certificate (MOK): $CERT"
-# was: out_has "Signing module "
-# was: out_lacks "Failed to sign"
-# was: out_lacks "pin-value=1234"
 golden "build signed with the token's key" 0 P11 build "$WORK/hello" -k "$KVER" <<EOF
 Creating symlink <root>/var/lib/dkms/dkms-run-hello/1.0/source -> <root>/usr/src/dkms-run-hello-1.0
 
@@ -99,12 +90,14 @@ check "still no key or certificate written to the tree" no_mok_files
 # Plain bookworm (no pkcs11-provider), reproduced by pointing OpenSSL at an empty module directory:
 # sign-file fails, dkms-run warns as dkms 3.4 does, says what is missing, keeps the module unsigned.
 mkdir -p "$WORK/no-ossl-modules"
-# was: out_has "Warning: Failed to sign module '"
-# was: out_has "sign-file: OSSL_PROVIDER_try_load(pkcs11)"
-# was: out_has "opens through OpenSSL's pkcs11 provider, and that could not be loaded: install the package pkcs11-provider"
-golden "build when sign-file cannot load the pkcs11 provider" 0 \
-    env OPENSSL_MODULES="$WORK/no-ossl-modules" OPENSSL_CONF="$H/openssl.cnf" "$DKMS_RUN" --root "$T" \
-    build dkms-run-hello/1.0 -k "$KVER" --force <<EOF
+# sign-file's report of OpenSSL's error queue depends on the versions of sign-file and OpenSSL: its
+# source line is written <line>, the queue's entries (OpenSSL's own source lines) one <OpenSSL errors>.
+run_cmd env OPENSSL_MODULES="$WORK/no-ossl-modules" OPENSSL_CONF="$H/openssl.cnf" "$DKMS_RUN" --root "$T" \
+    build dkms-run-hello/1.0 -k "$KVER" --force
+awk '/^At main\.c:[0-9]+:$/ { print "At main.c:<line>:"; next }
+     /^- SSL error:/ { if (!queue) print "- <OpenSSL errors>"; queue = 1; next }
+     { queue = 0; print }' "$LAST/stderr" > "$WORK/sign-file.stderr" && mv "$WORK/sign-file.stderr" "$LAST/stderr"
+outputs_are "build when sign-file cannot load the pkcs11 provider" 0 <<EOF
 Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
 Signing key: pkcs11:token=dkms-run-test;object=modsign;type=private?pin-value=(hidden)
 Public certificate (MOK): <work>/hsm/cert.der
@@ -113,10 +106,8 @@ Building module(s)... done.
 Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
 ==> stderr
 Warning: Failed to sign module '<root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko'!
-At main.c:117:
-- SSL error:12800067:DSO support routines::could not load the shared library: ../crypto/dso/dso_dlfcn.c:115
-- SSL error:12800067:DSO support routines::could not load the shared library: ../crypto/dso/dso_lib.c:152
-- SSL error:07880025:common libcrypto routines::reason(524325): ../crypto/provider_core.c:923
+At main.c:<line>:
+- <OpenSSL errors>
 sign-file: OSSL_PROVIDER_try_load(pkcs11)
 The signing key is a PKCS#11 URI, which <root>/lib/modules/${KVER}/build/scripts/sign-file opens through OpenSSL's pkcs11 provider, and that could not be loaded: install the package pkcs11-provider (on Debian 12, from bookworm-backports) and configure the token's PKCS#11 module for it in openssl.cnf.
 EOF
@@ -125,9 +116,6 @@ same "unsigned without the provider" "$(modinfo -F signer "$KO")" ""
 # The certificate of a token key missing: said clearly, nothing generated, the module unsigned.
 printf 'try_sign_modules=true\nmok_signing_key="%s"\nmok_certificate="%s"\n' "$URI" "$H/missing.der" > "$T/etc/dkms/framework.conf"
 MSG="Certificate file $H/missing.der not found and can't be generated, modules won't be signed"
-# was: out_has "$MSG"
-# was: out_lacks "generating"
-# was: out_lacks "Signing module"
 golden "build with the token's certificate missing" 0 P11 build dkms-run-hello/1.0 -k "$KVER" --force <<EOF
 Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
 Signing key: pkcs11:token=dkms-run-test;object=modsign;type=private?pin-value=(hidden)
@@ -139,8 +127,6 @@ EOF
 same "unsigned without a certificate" "$(modinfo -F signer "$KO")" ""
 check "no certificate invented" test ! -e "$H/missing.der"
 check "no key or certificate written to the tree either" no_mok_files
-# was: out_has "$MSG"
-# was: out_lacks "Error!"
 golden "generate_mok with the token's certificate missing" 1 P11 generate_mok <<EOF
 Signing key: pkcs11:token=dkms-run-test;object=modsign;type=private?pin-value=(hidden)
 Public certificate (MOK): <work>/hsm/missing.der

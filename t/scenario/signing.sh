@@ -14,9 +14,6 @@ M=dkms-run-hello/1.0
 PATH_NO_MOKUTIL=$(printf '%s' "$PATH" | tr ':' '\n' | while read -r p; do [ -x "$p/mokutil" ] || printf '%s:' "$p"; done)
 
 # generate_mok: the pair is made once, in the tree of this root, the key private.
-# was: out_has "Signing key: $KEY"
-# was: out_has "Public certificate (MOK): $CERT"
-# was: out_has "Certificate or key are missing, generating self signed certificate for MOK..."
 golden "generate_mok" 0 R generate_mok <<EOF
 Signing key: <root>/var/lib/dkms/mok.key
 Public certificate (MOK): <root>/var/lib/dkms/mok.pub
@@ -27,7 +24,6 @@ check "certificate is DER X.509 with the dkms subject" bash -c "openssl x509 -in
 check "certificate is for code signing" bash -c "openssl x509 -inform DER -in '$CERT' -noout -ext extendedKeyUsage | grep -q 'Code Signing'"
 SUM=$(sha256sum "$KEY" "$CERT")
 KEYSUM=$(sha256sum < "$KEY")
-# was: out_lacks "generating"
 golden "generate_mok again" 0 R generate_mok <<EOF
 Signing key: <root>/var/lib/dkms/mok.key
 Public certificate (MOK): <root>/var/lib/dkms/mok.pub
@@ -38,8 +34,6 @@ check "no temporary files left" no_temp
 
 # One half missing: said so, with the way out; nothing generated, nothing overwritten.
 mv "$CERT" "$WORK/cert.saved"
-# was: out_has "Error! The MOK signing key $KEY exists, but its certificate $CERT is missing."
-# was: out_has "remove $KEY and run 'dkms-run generate_mok'"
 golden "generate_mok with the certificate missing" 1 R generate_mok <<EOF
 Signing key: <root>/var/lib/dkms/mok.key
 Public certificate (MOK): <root>/var/lib/dkms/mok.pub
@@ -52,8 +46,6 @@ EOF
 check "no certificate invented" test ! -e "$CERT"
 same "key untouched" "$(sha256sum < "$KEY")" "$KEYSUM"
 copy_example hello
-# was: out_has "Warning: The MOK signing key $KEY exists, but its certificate $CERT is missing."
-# was: out_lacks "Signing module"
 golden "a build with half a pair still builds" 0 R build "$WORK/hello" -k "$KVER" <<EOF
 Creating symlink <root>/var/lib/dkms/dkms-run-hello/1.0/source -> <root>/usr/src/dkms-run-hello-1.0
 
@@ -71,7 +63,6 @@ EOF
 check "and leaves the certificate missing" test ! -e "$CERT"
 mv "$WORK/cert.saved" "$CERT"
 mv "$KEY" "$WORK/key.saved"
-# was: out_has "Error! The MOK certificate $CERT exists, but its signing key $KEY is missing."
 golden "generate_mok with the key missing" 1 R generate_mok <<EOF
 Signing key: <root>/var/lib/dkms/mok.key
 Public certificate (MOK): <root>/var/lib/dkms/mok.pub
@@ -88,7 +79,6 @@ same "pair as before" "$(sha256sum "$KEY" "$CERT")" "$SUM"
 # no enrolment note (dkms has none; dkms-run gives one only on a machine with Secure Boot on, never
 # for a --root tree).
 two_module_example two
-# was: out_has "Sign command: "
 golden "install a two-module package" 0 env PATH="$PATH_NO_MOKUTIL" "$DKMS_RUN" --root "$T" install "$WORK/two" -k "$KVER" <<EOF
 Creating symlink <root>/var/lib/dkms/dkms-run-two/1.0/source -> <root>/usr/src/dkms-run-two-1.0
 
@@ -120,7 +110,6 @@ expect_rc 0 "remove the two-module package" R remove dkms-run-two/1.0 --all
 mkdir -p "$WORK/bin"
 printf '#!/bin/sh\necho x >> "%s/mokutil.calls"\necho "$3 is not enrolled"\nexit 1\n' "$WORK" > "$WORK/bin/mokutil"
 chmod +x "$WORK/bin/mokutil"
-# was: out_lacks "enrol"
 golden "rebuild with mokutil saying not enrolled" 0 env PATH="$WORK/bin:$PATH" "$DKMS_RUN" --root "$T" build $M -k "$KVER" --force <<EOF
 Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
 Signing key: <root>/var/lib/dkms/mok.key
@@ -133,16 +122,13 @@ check "mokutil not asked" test ! -e "$WORK/mokutil.calls"
 
 # sign_file from framework.conf, with $kernelver: one that exits 0 without signing is caught and
 # the build is not kept; one that signs with another key fails the check against the certificate.
-mkdir -p "$WORK/signers/$KVER"
-printf '#!/bin/sh\nexit 0\n' > "$WORK/signers/$KVER/liar"
-printf '#!/bin/sh\nexec "%s" "$1" "%s" "%s" "$4"\n' "$HEADERS/scripts/sign-file" "$WORK/other.key" "$WORK/other.der" > "$WORK/signers/$KVER/otherkey"
-chmod +x "$WORK/signers/$KVER/"*
-printf '%s\n' "$SIGN" "sign_file=$WORK/signers/\$kernelver/liar" > "$T/etc/dkms/framework.conf"
-# was: out_has "Sign command: $WORK/signers/$KVER/liar"
-# was: out_has "did not leave a valid signature: no '~Module signature appended~' marker at the end of the module."
-# was: out_has "Check sign_file, mok_signing_key and mok_certificate in $T/etc/dkms/framework.conf"
+mkdir -p "$WORK/fake-signers/$KVER"
+printf '#!/bin/sh\nexit 0\n' > "$WORK/fake-signers/$KVER/liar"
+printf '#!/bin/sh\nexec "%s" "$1" "%s" "%s" "$4"\n' "$HEADERS/scripts/sign-file" "$WORK/other.key" "$WORK/other.der" > "$WORK/fake-signers/$KVER/otherkey"
+chmod +x "$WORK/fake-signers/$KVER/"*
+printf '%s\n' "$SIGN" "sign_file=$WORK/fake-signers/\$kernelver/liar" > "$T/etc/dkms/framework.conf"
 golden "a sign_file that does not sign" 10 R build $M -k "$KVER" --force <<EOF
-Sign command: <root>ers/${KVER}/liar
+Sign command: <work>/fake-signers/${KVER}/liar
 Signing key: <root>/var/lib/dkms/mok.key
 Public certificate (MOK): <root>/var/lib/dkms/mok.pub
 
@@ -151,14 +137,13 @@ Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
 ==> stderr
 
 Error! Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko did not leave a valid signature: no '~Module signature appended~' marker at the end of the module.
-Sign command: <root>ers/${KVER}/liar sha256 <root>/var/lib/dkms/mok.key <root>/var/lib/dkms/mok.pub
+Sign command: <work>/fake-signers/${KVER}/liar sha256 <root>/var/lib/dkms/mok.key <root>/var/lib/dkms/mok.pub
 Check sign_file, mok_signing_key and mok_certificate in <root>/etc/dkms/framework.conf: sign_file must be the kernel's scripts/sign-file and the key and certificate a pair.
 EOF
 check "nothing half-built is left" test ! -e "$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH"
-printf '%s\n' "$SIGN" "sign_file=$WORK/signers/\$kernelver/otherkey" > "$T/etc/dkms/framework.conf"
-# was: out_has "the signature does not verify against $CERT"
+printf '%s\n' "$SIGN" "sign_file=$WORK/fake-signers/\$kernelver/otherkey" > "$T/etc/dkms/framework.conf"
 golden "a sign_file that signs with another key" 10 R build $M -k "$KVER" <<EOF
-Sign command: <root>ers/${KVER}/otherkey
+Sign command: <work>/fake-signers/${KVER}/otherkey
 Signing key: <root>/var/lib/dkms/mok.key
 Public certificate (MOK): <root>/var/lib/dkms/mok.pub
 
@@ -167,11 +152,10 @@ Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko
 ==> stderr
 
 Error! Signing module <root>/var/lib/dkms/dkms-run-hello/1.0/build/dkms_run_hello.ko did not leave a valid signature: the signature does not verify against <root>/var/lib/dkms/mok.pub: error:1700008A:CMS routines::signer certificate not found.
-Sign command: <root>ers/${KVER}/otherkey sha256 <root>/var/lib/dkms/mok.key <root>/var/lib/dkms/mok.pub
+Sign command: <work>/fake-signers/${KVER}/otherkey sha256 <root>/var/lib/dkms/mok.key <root>/var/lib/dkms/mok.pub
 Check sign_file, mok_signing_key and mok_certificate in <root>/etc/dkms/framework.conf: sign_file must be the kernel's scripts/sign-file and the key and certificate a pair.
 EOF
 printf '%s\n' "$SIGN" 'sign_file=/nonexistent/sign-file' > "$T/etc/dkms/framework.conf"
-# was: out_has "Binary /nonexistent/sign-file not found, modules won't be signed"
 golden "a missing sign_file" 0 R build $M -k "$KVER" <<EOF
 Sign command: /nonexistent/sign-file
 Binary /nonexistent/sign-file not found, modules won't be signed
@@ -182,7 +166,6 @@ same "unsigned" "$(modinfo -F signer "$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$
 
 # Policy and kernel facts.
 echo 'try_sign_modules=false' > "$T/etc/dkms/framework.conf"
-# was: out_has "Module signing is disabled by policy, modules won't be signed"
 golden "try_sign_modules=false" 0 R build $M -k "$KVER" --force <<EOF
 Module signing is disabled by policy, modules won't be signed
 
@@ -191,7 +174,6 @@ EOF
 same "unsigned by policy" "$(modinfo -F signer "$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/module/dkms_run_hello.ko")" ""
 echo "$SIGN" > "$T/etc/dkms/framework.conf"
 grep -v '^CONFIG_MODULE_SIG' "$HEADERS/.config" > "$WORK/nosig.config"
-# was: out_has "The kernel is built without module signing facility, modules won't be signed"
 golden "--config of a kernel without module signing" 0 R build $M -k "$KVER" --force --config "$WORK/nosig.config" <<EOF
 The kernel is built without module signing facility, modules won't be signed
 
@@ -202,7 +184,6 @@ EOF
 # in a directory that exists (one that does not: cli-golden-signing).
 mkdir -p "$WORK/keys/$KVER"
 echo "$SIGN; mok_signing_key=$WORK/keys/\$kernelver/k.pem; mok_certificate=$WORK/keys/\$kernelver/c.der" > "$T/etc/dkms/framework.conf"
-# was: out_has "Signing key: $WORK/keys/$KVER/k.pem"
 golden "build with a per-kernel key" 0 R build $M -k "$KVER" --force <<EOF
 Sign command: <root>/lib/modules/${KVER}/build/scripts/sign-file
 Signing key: <work>/keys/${KVER}/k.pem
