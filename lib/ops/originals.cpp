@@ -223,7 +223,16 @@ int settle_originals(const Context& ctx, const Tree& tree, const std::string& m,
         if (was_active) r.warning("Keeping " + archive.string() + ": some archived modules could not be restored.");
         return restored;
     }
-    if (was_active) r.out("Removing original module(s) from DKMS tree for kernel " + t.kver + " (" + t.arch + ")");
+    // dkms deletes the archive's directories once they are empty, and says it removes original
+    // modules from the tree only when some are left that it did not put back (an old dkms's copies
+    // without an .origin file): after a restore of every one it says nothing.
+    bool leftover = false;
+    for (fs::recursive_directory_iterator it(archive, fs::directory_options::none, ec), end;
+         !ec && it != end && !leftover; it.increment(ec))
+        leftover = it->is_regular_file(ec);
+    ec.clear();
+    if (was_active && leftover)
+        r.out("Removing original module(s) from DKMS tree for kernel " + t.kver + " (" + t.arch + ")");
     remove_tree(archive);
     remove_empty_parents(archive.parent_path(), s.dkms_tree / m);
     return restored;

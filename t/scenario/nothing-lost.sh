@@ -166,7 +166,6 @@ golden "fedora: uninstall after the kernel package replaced its module" 0 R unin
 Module $MA for kernel $KVER ($ARCH):
 Before uninstall, this module version was ACTIVE on this kernel.
 Deleting $F
-Removing original module(s) from DKMS tree for kernel $KVER ($ARCH)
 Running depmod... done.
 ==> stderr
 Warning: Not restoring the archived $IT: the kernel's package has installed another one there since; the archived copy is dropped.

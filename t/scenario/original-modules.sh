@@ -38,9 +38,8 @@ EOF
 expect_rc 0 "reinstall with --force keeps one archived original" R install $M -k "$KVER" --force
 same "still byte for byte" "$(sha256sum < "$ORIG/dkms_run_hello.ko")" "$SUM"
 # dkms 3.4.3 (run_test.sh's dkms_replace_test): the restore empties original_module/K/A, which is
-# then deleted without a word; "Removing original module(s) ..." comes only after depmod, for an
-# archive the restore left behind.
-todo "dkms-run says 'Removing original module(s) from DKMS tree' where dkms says nothing"
+# then deleted without a word; "Removing original module(s) ..." only for an archive the restore
+# left something in (below; dkms prints it after depmod's line, dkms-run before it).
 golden "uninstall" 0 R uninstall $M -k "$KVER" <<EOF
 Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
 Before uninstall, this module version was ACTIVE on this kernel.
@@ -118,6 +117,21 @@ check "installed as a symlink" test -L "$KD/updates/dkms/dkms_run_hello.ko"
 same "pointing at the built module" "$(readlink "$KD/updates/dkms/dkms_run_hello.ko")" "$T/var/lib/dkms/dkms-run-hello/1.0/$KVER/$ARCH/module/dkms_run_hello.ko"
 expect_rc 0 "uninstall the symlink" R uninstall $M -k "$KVER"
 check "symlink removed" test ! -L "$KD/updates/dkms/dkms_run_hello.ko"
+
+# An archive holding a copy no .origin file names (left by another tool): it cannot be put back, and
+# the uninstall says it removes what is left of the archive (dkms 3.4's line, which it prints only
+# when the restores left something behind).
+expect_rc 0 "install" R install $M -k "$KVER"
+mkdir -p "$ORIG"
+cp "$OLD" "$ORIG/stray.ko"
+golden "uninstall with an archived copy no .origin names" 0 R uninstall $M -k "$KVER" <<EOF
+Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
+Before uninstall, this module version was ACTIVE on this kernel.
+Deleting <root>/lib/modules/${KVER}/updates/dkms/dkms_run_hello.ko
+Removing original module(s) from DKMS tree for kernel ${KVER} (${ARCH})
+Running depmod... done.
+EOF
+check "archive gone" test ! -e "$T/var/lib/dkms/dkms-run-hello/original_module"
 
 # OBSOLETE_BY equal to this kernel: built (3.4 maps it to BUILD_EXCLUSIVE_KERNEL_MAX) but not installed.
 echo "OBSOLETE_BY=\"$KVER\"" > "$T/etc/dkms/dkms-run-hello.conf"
