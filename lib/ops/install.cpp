@@ -90,20 +90,29 @@ void modprobe_on_install(const Context& ctx, const Target& t) {
 
 bool Ops::run_depmod(const std::string& kver) {
     const Settings& s = ctx_.settings;
-    // dkms says "Running depmod... done." also when its do_depmod does nothing: --no-depmod, or no
-    // modules.dep (headers installed without the kernel's image).
+    Reporter& r = ctx_.report;
+    // dkms runs its do_depmod through invoke_command: "Running depmod... done.", or with --verbose the
+    // function's name, what it prints, and " done." on a line of its own. It says so also when
+    // do_depmod does nothing: --no-depmod, or no modules.dep (headers installed without the kernel's
+    // image), which only --verbose shows.
+    const bool verbose = r.is_verbose();
+    auto done = [&] {
+        r.out(verbose ? " done." : "Running depmod... done.");
+        return true;
+    };
+    if (verbose) r.out("do_depmod " + kver);
     fs::path kdir = s.install_tree / kver;
     std::optional<fs::path> base = modules_base(s.install_tree);
-    if (s.no_depmod || !fs::exists(kdir / "modules.dep")) {
-        ctx_.report.out("Running depmod... done.");
-        return true;
+    if (s.no_depmod) return done();
+    if (!fs::exists(kdir / "modules.dep")) {
+        r.verbose("Skipping depmod because '" + (kdir / "modules.dep").string() + "' is missing.");
+        return done();
     }
     std::vector<std::string> argv{"depmod"};
     // depmod works on <base>/lib/modules/<K>; other install trees cannot be handed to it.
     if (!base) {
-        ctx_.report.warning("depmod skipped: install tree " + s.install_tree.string() + " does not end in lib/modules.");
-        ctx_.report.out("Running depmod... done.");
-        return true;
+        r.warning("depmod skipped: install tree " + s.install_tree.string() + " does not end in lib/modules.");
+        return done();
     }
     if (!base->empty() && *base != "/") argv.insert(argv.end(), {"-b", base->string()});
     argv.insert(argv.end(), {"-a", kver});
@@ -111,19 +120,20 @@ bool Ops::run_depmod(const std::string& kver) {
     fs::path sysmap = s.root / ("boot/System.map-" + kver);
     std::error_code ec;
     if (fs::is_regular_file(sysmap, ec)) argv.insert(argv.end(), {"-F", sysmap.string()});
-    ctx_.report.out_partial("Running depmod...");
+    if (!verbose) r.out_partial("Running depmod...");
     ProcessSpec p;
     p.argv = argv;
     p.out = ProcessSpec::Out::Null;
     p.err = ProcessSpec::Out::Null;
-    auto r = run_process(ctx_, p);
-    if (r.ok()) {
-        ctx_.report.out(" done.");
+    auto res = run_process(ctx_, p);
+    if (res.ok()) {
+        r.out(" done.");
         return true;
     }
-    ctx_.report.out("(bad exit status: " + std::to_string(r.status) + ")");
-    ctx_.report.out("Failed command:");  // dkms's invoke_command names the function it ran
-    ctx_.report.out("do_depmod " + kver);
+    r.out("(bad exit status: " + std::to_string(res.status) + ")");
+    if (verbose) return false;  // the command was named already
+    r.out("Failed command:");  // dkms's invoke_command names the function it ran
+    r.out("do_depmod " + kver);
     return false;
 }
 

@@ -92,10 +92,8 @@ RUNNING=$(uname -r)
 NOROOT=("$DKMS_RUN" --dkmstree "$T/var/lib/dkms" --sourcetree "$T/usr/src" --installtree "$T/lib/modules")
 # The note about --modprobe-on-install comes with --verbose, under which dkms 3.4.3's invoke_command
 # shows each command instead of its description: "do_depmod K", what it prints, then " done." on a
-# line of its own. dkms-run still says "Running depmod... done." there (TODO below).
-VERBOSE_TODO="with --verbose, dkms shows do_depmod K and ' done.', not 'Running depmod... done.'"
+# line of its own; dkms-run does the same.
 
-todo "$VERBOSE_TODO"
 golden "--modprobe-on-install under --root" 0 env PATH="$STUBS" \
     "$DKMS_RUN" --root "$T" install $M -k "$KVER" --force --modprobe-on-install --verbose <<EOF
 Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
@@ -111,7 +109,6 @@ do_depmod ${KVER}
 EOF
 check "nothing run" not_run
 echo 'modprobe_on_install=yes' >> "$T/etc/dkms/framework.conf"
-todo "$VERBOSE_TODO"
 golden "modprobe_on_install=yes in framework.conf, under --root" 0 env PATH="$STUBS" \
     "$DKMS_RUN" --root "$T" install $M -k "$KVER" --force --verbose <<EOF
 Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
@@ -131,8 +128,7 @@ sed -i '/^modprobe_on_install=/d' "$T/etc/dkms/framework.conf"
 if [ "$RUNNING" = "$KVER" ]; then
     echo "# the headers' kernel is the running one: skipping the not-running case"
 else
-    todo "$VERBOSE_TODO"
-    golden "--modprobe-on-install for a kernel that is not running" 0 env PATH="$STUBS" \
+        golden "--modprobe-on-install for a kernel that is not running" 0 env PATH="$STUBS" \
         "${NOROOT[@]}" install $M -k "$KVER" --force --modprobe-on-install --verbose <<EOF
 Module dkms-run-hello/1.0 for kernel ${KVER} (${ARCH}):
 Before uninstall, this module version was ACTIVE on this kernel.
@@ -150,7 +146,6 @@ EOF
     ln -s "$HEADERS" "$T/lib/modules/$RUNNING/build"  # the faked part: another kernel's headers
     expect_rc 0 "build for the running kernel's name" R build $M -k "$RUNNING"
 fi
-todo "$VERBOSE_TODO"
 golden "--modprobe-on-install for the running kernel, under --root" 0 env PATH="$STUBS" \
     "$DKMS_RUN" --root "$T" install $M -k "$RUNNING" --force --modprobe-on-install --verbose <<EOF
 Installing <root>/lib/modules/${RUNNING}/updates/dkms/dkms_run_hello.ko
