@@ -86,8 +86,13 @@ public:
     StepRunner(const Context& ctx, fs::path log, std::string label, std::string jobserver)
         : ctx_(ctx), log_(std::move(log)), label_(std::move(label)), jobserver_(std::move(jobserver)) {}
 
-    // The steps from now on run in `c` (a sandbox that outlives them).
-    void confine(StepConfinement c) { conf_ = std::move(c); }
+    // The steps from now on run in `c` (a sandbox that outlives them). A directory a killed dkms-run
+    // left to the build user (during a step) is root's again first.
+    void confine(StepConfinement c) {
+        conf_ = std::move(c);
+        for (auto& d : conf_.owned)
+            if (struct stat st{}; lstat(d.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid != 0) chown_tree(d, 0, 0);
+    }
 
     int run(const std::string& desc, const std::string& shell_cmd, const fs::path& cwd,
             const std::vector<std::pair<std::string, std::string>>& env) {
@@ -113,14 +118,14 @@ public:
         p.unset_env = {"CC", "CXX", "CFLAGS", "CXXFLAGS", "LDFLAGS", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"};
         // In a transaction with a job budget, make joins its jobserver instead of running -jN itself
         // (through the sandbox: a fifo becomes a descriptor).
-        std::string makeflags = conf_.box ? conf_.box->makeflags() : jobserver_;
-        if (!jobserver_.empty()) p.set_env.push_back({"MAKEFLAGS", makeflags});
         if (conf_.confined()) {
             // root's home is not the user's, and a TMPDIR of the caller's is not in the private /tmp.
             p.set_env.push_back({"HOME", "/tmp"});
             p.set_env.push_back({"TMPDIR", "/tmp"});
             p.sandbox = conf_.box;
         }
+        std::string makeflags = conf_.box ? conf_.box->makeflags() : jobserver_;
+        if (!jobserver_.empty()) p.set_env.push_back({"MAKEFLAGS", makeflags});
         auto start = std::chrono::steady_clock::now();
         using K = ProgressEvent::Kind;
         r.progress({K::StepStarted, desc, label_});
@@ -142,8 +147,14 @@ public:
         append_fd(log_fd, "\n# exit code: " + std::to_string(res.status) +
                               "\n# elapsed time: " + elapsed(std::chrono::steady_clock::now() - start) +
                               "\n----------------------------------------------------------------\n");
-        // What is at make.log's path now is the step's doing: the log is put back from the descriptor.
-        if (conf_.confined()) write_file_atomic(log_, read_fd(log_fd), 0644);
+        // What is at make.log's path now may be the step's doing (a link to any file): unless it is still
+        // the parent's file, the log is put back from the descriptor.
+        if (conf_.confined()) {
+            struct stat ours{}, there{};
+            if (fstat(log_fd, &ours) != 0 || lstat(log_.c_str(), &there) != 0 || !S_ISREG(there.st_mode) ||
+                ours.st_dev != there.st_dev || ours.st_ino != there.st_ino || there.st_nlink != 1)
+                write_file_atomic(log_, read_fd(log_fd), 0644);
+        }
         if (res.ok()) {
             r.out(" done.");
         } else {
@@ -460,6 +471,16 @@ struct Ops::BuildRun {
         return p;
     }
 
+    // What the steps may write: the build directory, and the module's source directory, since builds
+    // write there (a MAKE with M= the source, as Debian's dkms allows for by running CLEAN after it).
+    std::vector<fs::path> step_dirs() const {
+        std::vector<fs::path> dirs{build};
+        std::error_code ec;
+        fs::path src = fs::canonical(tree.source_link(id), ec);
+        if (!ec && src != fs::canonical(build, ec) && real_dir_exists(src)) dirs.push_back(src);
+        return dirs;
+    }
+
     [[noreturn]] void fail_consult(ExitCode code, std::string first) const {
         std::vector<std::string> lines{std::move(first), "Consult " + log.string() + " for more information."};
         // A full disk makes make fail like a compiler error: say so when the log or the disk shows it.
@@ -698,11 +719,12 @@ void Ops::build(const ModuleId& id, const Target& t, const CallOptions& call) {
     b.read_environment();
     b.prepare_directory();
     StepRunner step(ctx_, b.log, id.str() + " for " + t.kver, call.jobserver);
-    // One sandbox for the steps in the build directory; POST_BUILD's also writes the modules in place.
-    Sandbox box(b.sandbox_policy({b.build}));
+    // One sandbox for the steps; POST_BUILD's may also change the modules in place.
+    const std::vector<fs::path> dirs = b.step_dirs();
+    Sandbox box(b.sandbox_policy(dirs));
     warn_limits_once(ctx_.report, box);
     std::optional<Sandbox> post_box;
-    step.confine({&box, {b.build}});
+    step.confine({&box, dirs});
     Manifest man;
     fs::path final_dir;
     try {
@@ -710,11 +732,13 @@ void Ops::build(const ModuleId& id, const Target& t, const CallOptions& call) {
         b.check_results();
         final_dir = b.commit(man);
         if (!b.c.post_build.empty()) {
-            post_box.emplace(b.sandbox_policy({b.build, final_dir / "module"}));
-            step.confine({&*post_box, {b.build, final_dir / "module"}});
+            std::vector<fs::path> post_dirs = dirs;
+            post_dirs.push_back(final_dir / "module");
+            post_box.emplace(b.sandbox_policy(post_dirs));
+            step.confine({&*post_box, post_dirs});
         }
         b.post_build(step, final_dir, man);
-        step.confine({&box, {b.build}});
+        step.confine({&box, dirs});
     } catch (const SystemError&) {
         throw;  // the tree could not be written: that says it all
     } catch (const Error& e) {
