@@ -91,7 +91,8 @@ public:
     void confine(StepConfinement c) {
         conf_ = std::move(c);
         for (auto& d : conf_.owned)
-            if (struct stat st{}; lstat(d.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid != 0) chown_tree(d, 0, 0);
+            if (struct stat st{}; lstat(d.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid != 0)
+                chown_tree(d, 0, 0);
     }
 
     int run(const std::string& desc, const std::string& shell_cmd, const fs::path& cwd,
@@ -432,7 +433,8 @@ struct Ops::BuildRun {
         p.makeflags = call.jobserver;
         std::vector<fs::path> shown;
         if (s.root != "/") shown.push_back(s.root);  // first: the trees are usually inside it
-        for (auto& d : {s.dkms_tree, s.source_tree, s.install_tree, s.kernel_source_dir_for(t.kver)}) shown.push_back(d);
+        for (auto& d : {s.dkms_tree, s.source_tree, s.install_tree, s.kernel_source_dir_for(t.kver)})
+            shown.push_back(d);
         if (s.kernel_config) shown.push_back(*s.kernel_config);
         if (const char* path = getenv("PATH"))
             for (std::string_view rest = path; !rest.empty();) {
@@ -458,7 +460,8 @@ struct Ops::BuildRun {
             if (ec || c == "/" || !fs::exists(c, ec) || !below_private(c)) continue;
             bool dup = false;
             for (auto& w : p.writable) dup = dup || fs::weakly_canonical(w, ec) == c;
-            for (auto& r : p.readable) dup = dup || std::mismatch(r.begin(), r.end(), c.begin(), c.end()).first == r.end();
+            for (auto& r : p.readable)
+                dup = dup || std::mismatch(r.begin(), r.end(), c.begin(), c.end()).first == r.end();
             if (!dup) p.readable.push_back(c);
         }
         const SigningPlan& signing = ops.signing_plan(t);
@@ -538,17 +541,15 @@ struct Ops::BuildRun {
                                  "; remove the link from the module source."});
             }
             if (struct stat st{}; lstat((build / rel).c_str(), &st) == 0) {
+                const std::string failed = "Build of " + m.built_name + ".ko failed for: " + t.str() + ": ";
                 if (!S_ISREG(st.st_mode))
-                    throw Error(ExitCode::ModuleMissing, {"Build of " + m.built_name + ".ko failed for: " + t.str() +
-                                                              ": " + (build / rel).string() + " is not a regular file."});
+                    throw Error(ExitCode::ModuleMissing, {failed + (build / rel).string() + " is not a regular file."});
                 // A hard link may be another file's name; strip and sign work on the file in place.
                 if (st.st_nlink != 1)
-                    throw Error(ExitCode::ModuleMissing, {"Build of " + m.built_name + ".ko failed for: " + t.str() +
-                                                              ": " + (build / rel).string() + " has " +
-                                                              std::to_string(st.st_nlink) + " hard links."});
+                    throw Error(ExitCode::ModuleMissing, {failed + (build / rel).string() + " has " +
+                                                          std::to_string(st.st_nlink) + " hard links."});
                 if (st.st_size > kMaxModuleSize)
-                    throw Error(ExitCode::ModuleMissing, {"Build of " + m.built_name + ".ko failed for: " + t.str() +
-                                                              ": " + (build / rel).string() + " is larger than 512 MiB."});
+                    throw Error(ExitCode::ModuleMissing, {failed + (build / rel).string() + " is larger than 512 MiB."});
             }
             if (!fs::exists(build / rel))
                 throw Error(ExitCode::ModuleMissing,
@@ -594,7 +595,8 @@ struct Ops::BuildRun {
         man.arch = t.arch;
         man.make_command = c.make_command;
         if (struct stat st{}; lstat((build / "Module.symvers").c_str(), &st) == 0) {
-            if (S_ISREG(st.st_mode) && st.st_nlink == 1) copy_file_atomic(build / "Module.symvers", stage.path() / "module/Module.symvers", 0644);
+            if (S_ISREG(st.st_mode) && st.st_nlink == 1)
+                copy_file_atomic(build / "Module.symvers", stage.path() / "module/Module.symvers", 0644);
             else ctx.report.warning((build / "Module.symvers").string() + " is not a regular file; not kept.");
         }
         stage_modules(stage.path(), man);

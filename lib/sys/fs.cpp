@@ -245,7 +245,8 @@ void chown_tree(const fs::path& dir, uid_t uid, gid_t gid) {
     while (!todo.empty()) {
         fs::path d = std::move(todo.back());
         todo.pop_back();
-        if (lchown(d.c_str(), uid, gid) != 0 && errno != ENOENT) throw SystemError("cannot change the owner of " + d.string(), errno);
+        if (lchown(d.c_str(), uid, gid) != 0 && errno != ENOENT)
+            throw SystemError("cannot change the owner of " + d.string(), errno);
         std::error_code ec;
         for (fs::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) {
             struct stat st;
