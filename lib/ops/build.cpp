@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // build: copy the source to build/, patch, make, and stage the results into <v>/<K>/<A> atomically.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstring>
@@ -23,6 +25,7 @@
 #include "dkms/ops/ops.hpp"
 #include "dkms/tree/outcome.hpp"
 #include "dkms/sys/process.hpp"
+#include "dkms/sys/sandbox.hpp"
 
 namespace dkms {
 
@@ -44,6 +47,38 @@ std::string elapsed(std::chrono::steady_clock::duration d) {
     return buf;
 }
 
+// Append `text` to the descriptor `fd` (make.log); a short write is retried, an error ends it.
+void append_fd(int fd, std::string_view text) {
+    while (!text.empty()) {
+        ssize_t w = write(fd, text.data(), text.size());
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        text.remove_prefix(size_t(w));
+    }
+}
+
+// All of the file open at `fd`, from its start.
+std::string read_fd(int fd) {
+    std::string text;
+    char buf[65536];
+    for (off_t off = 0;;) {
+        ssize_t r = pread(fd, buf, sizeof buf, off);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        text.append(buf, size_t(r));
+        off += r;
+    }
+    return text;
+}
+
+// Where and as whom the steps run (docs/confinement.md): the sandbox, and the directories the steps
+// may write, given to its user while a step runs and back to root after it.
+struct StepConfinement {
+    const Sandbox* box = nullptr;
+    std::vector<fs::path> owned;
+    bool confined() const { return box && box->level() != Sandbox::Level::None; }
+};
+
 // Runs one logged step the way dkms 3.4's invoke_command does: "<desc>... done." on screen,
 // a "# command:" block in make.log. While it runs, progress events let a terminal show its time.
 class StepRunner {
@@ -51,13 +86,24 @@ public:
     StepRunner(const Context& ctx, fs::path log, std::string label, std::string jobserver)
         : ctx_(ctx), log_(std::move(log)), label_(std::move(label)), jobserver_(std::move(jobserver)) {}
 
+    // The steps from now on run in `c` (a sandbox that outlives them). A directory a killed dkms-run
+    // left to the build user (during a step) is root's again first.
+    void confine(StepConfinement c) {
+        conf_ = std::move(c);
+        for (auto& d : conf_.owned)
+            if (struct stat st{}; lstat(d.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid != 0)
+                chown_tree(d, 0, 0);
+    }
+
     int run(const std::string& desc, const std::string& shell_cmd, const fs::path& cwd,
             const std::vector<std::pair<std::string, std::string>>& env) {
         Reporter& r = ctx_.report;
-        {
-            std::ofstream l(log_, std::ios::app);
-            l << "\n" << desc << "\n# command: " << shell_cmd << "\n";
-        }
+        // make.log is written through one descriptor, opened while the build directory is root's and no
+        // step runs; a step may replace the file by a link, which is then neither followed nor read.
+        int log_fd = open(log_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (log_fd < 0) throw SystemError("cannot write " + log_.string(), errno);
+        ScopeGuard close_log([log_fd] { close(log_fd); });
+        append_fd(log_fd, "\n" + desc + "\n# command: " + shell_cmd + "\n");
         // --verbose: dkms shows the command itself instead of "<description>...".
         const bool verbose = r.is_verbose();
         if (verbose) r.out(shell_cmd);
@@ -65,26 +111,50 @@ public:
         ProcessSpec p;
         p.argv = {"bash", "-c", shell_cmd};
         p.cwd = cwd;
-        p.out = ProcessSpec::Out::AppendFile;
-        p.out_file = log_;
+        p.out = ProcessSpec::Out::Fd;
+        p.out_fd = log_fd;
         p.err_to_out = true;
         p.die_with_parent = true;
         p.set_env = env;
         p.unset_env = {"CC", "CXX", "CFLAGS", "CXXFLAGS", "LDFLAGS", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"};
-        // In a transaction with a job budget, make joins its jobserver instead of running -jN itself.
-        if (!jobserver_.empty()) p.set_env.push_back({"MAKEFLAGS", jobserver_});
+        // In a transaction with a job budget, make joins its jobserver instead of running -jN itself
+        // (through the sandbox: a fifo becomes a descriptor).
+        if (conf_.confined()) {
+            // root's home is not the user's, and a TMPDIR of the caller's is not in the private /tmp.
+            p.set_env.push_back({"HOME", "/tmp"});
+            p.set_env.push_back({"TMPDIR", "/tmp"});
+            p.sandbox = conf_.box;
+        }
+        std::string makeflags = conf_.box ? conf_.box->makeflags() : jobserver_;
+        if (!jobserver_.empty()) p.set_env.push_back({"MAKEFLAGS", makeflags});
         auto start = std::chrono::steady_clock::now();
         using K = ProgressEvent::Kind;
         r.progress({K::StepStarted, desc, label_});
         if (r.interactive() && !verbose)
             p.on_tick = [&](std::chrono::steady_clock::duration d) { r.progress({K::StepTicked, desc, label_, d}); };
-        auto res = run_process(ctx_, p);
-        r.progress({K::StepFinished, desc, label_, std::chrono::steady_clock::now() - start});
+        ProcessResult res;
         {
-            std::ofstream l(log_, std::ios::app);
-            l << "\n# exit code: " << res.status
-              << "\n# elapsed time: " << elapsed(std::chrono::steady_clock::now() - start)
-              << "\n----------------------------------------------------------------\n";
+            ScopeGuard give_back([&] {  // also when interrupted
+                try {
+                    own(0, 0);
+                } catch (const std::exception& e) {
+                    ctx_.report.warning(std::string(e.what()));
+                }
+            });
+            if (conf_.confined()) own(conf_.box->uid(), conf_.box->gid());
+            res = run_process(ctx_, p);
+        }
+        r.progress({K::StepFinished, desc, label_, std::chrono::steady_clock::now() - start});
+        append_fd(log_fd, "\n# exit code: " + std::to_string(res.status) +
+                              "\n# elapsed time: " + elapsed(std::chrono::steady_clock::now() - start) +
+                              "\n----------------------------------------------------------------\n");
+        // What is at make.log's path now may be the step's doing (a link to any file): unless it is still
+        // the parent's file, the log is put back from the descriptor.
+        if (conf_.confined()) {
+            struct stat ours{}, there{};
+            if (fstat(log_fd, &ours) != 0 || lstat(log_.c_str(), &there) != 0 || !S_ISREG(there.st_mode) ||
+                ours.st_dev != there.st_dev || ours.st_ino != there.st_ino || there.st_nlink != 1)
+                write_file_atomic(log_, read_fd(log_fd), 0644);
         }
         if (res.ok()) {
             r.out(" done.");
@@ -99,10 +169,18 @@ public:
     }
 
 private:
+    // The writable directories to `uid`:`gid` (the build user for a step, root after it).
+    void own(uid_t uid, gid_t gid) {
+        if (!conf_.confined()) return;
+        for (auto& d : conf_.owned)
+            if (real_dir_exists(d)) chown_tree(d, uid, gid);
+    }
+
     const Context& ctx_;
     fs::path log_;
     std::string label_;
     std::string jobserver_;
+    StepConfinement conf_;
 };
 
 // Set or replace one variable of a child's environment (the last word wins, as in a shell).
@@ -155,6 +233,9 @@ std::string disk_full_reason(const fs::path& dir, const fs::path& log) {
     return "ENOSPC: the file system holding " + dir.string() + " is full (No space left on device). Free some "
            "space (or enlarge it) and build again.";
 }
+
+// No kernel module comes near it (the largest in Debian's kernels are a few MiB, with debug info tens).
+constexpr off_t kMaxModuleSize = off_t(512) << 20;
 
 bool lower_yes(std::string v) {
     for (auto& ch : v) ch = char(std::tolower(static_cast<unsigned char>(ch)));
@@ -342,6 +423,67 @@ struct Ops::BuildRun {
                                    t.str() + "\n" + now_string() + "\n");
     }
 
+    // The sandbox of the steps (docs/confinement.md): `writable` may be changed, the rest of the file
+    // system is read-only, the signing pair is hidden; under a --root in /tmp, the root, the trees and
+    // the headers are shown through the private /tmp, and so are the directories of PATH.
+    SandboxPolicy sandbox_policy(std::vector<fs::path> writable) const {
+        SandboxPolicy p;
+        p.mode = build_confinement(s);
+        p.writable = std::move(writable);
+        p.makeflags = call.jobserver;
+        std::vector<fs::path> shown;
+        if (s.root != "/") shown.push_back(s.root);  // first: the trees are usually inside it
+        for (auto& d : {s.dkms_tree, s.source_tree, s.install_tree, s.kernel_source_dir_for(t.kver)})
+            shown.push_back(d);
+        if (s.kernel_config) shown.push_back(*s.kernel_config);
+        if (const char* path = getenv("PATH"))
+            for (std::string_view rest = path; !rest.empty();) {
+                std::string_view d = rest.substr(0, rest.find(':'));
+                rest.remove_prefix(std::min(rest.size(), d.size() + 1));
+                if (d.starts_with("/")) shown.emplace_back(d);
+            }
+        // Only what the private /tmp, /var/tmp and /dev/shm would hide needs showing (everything else
+        // is seen read-only), each once, and not a writable one again (the sandbox takes a path once).
+        std::vector<fs::path> privates;
+        for (const char* d : {"/tmp", "/var/tmp", "/dev/shm"})
+            if (std::error_code ec; fs::is_directory(d, ec)) privates.push_back(fs::canonical(d, ec));
+        auto below_private = [&](const fs::path& c) {
+            for (auto& d : privates) {
+                auto [a, b] = std::mismatch(d.begin(), d.end(), c.begin(), c.end());
+                if (a == d.end() && c != d) return true;
+            }
+            return false;
+        };
+        for (auto& d : shown) {
+            std::error_code ec;
+            fs::path c = fs::weakly_canonical(d, ec);
+            if (ec || c == "/" || !fs::exists(c, ec) || !below_private(c)) continue;
+            bool dup = false;
+            for (auto& w : p.writable) dup = dup || fs::weakly_canonical(w, ec) == c;
+            for (auto& r : p.readable)
+                dup = dup || std::mismatch(r.begin(), r.end(), c.begin(), c.end()).first == r.end();
+            if (!dup) p.readable.push_back(c);
+        }
+        const SigningPlan& signing = ops.signing_plan(t);
+        for (const fs::path& f : {fs::path(signing.mok_key), signing.mok_cert, fs::path(signing.key), signing.cert})
+            if (!f.empty() && !f.string().starts_with("pkcs11:")) {
+                std::error_code ec;
+                fs::path c = fs::weakly_canonical(f, ec);
+                if (!ec && std::find(p.hidden.begin(), p.hidden.end(), c) == p.hidden.end()) p.hidden.push_back(c);
+            }
+        return p;
+    }
+
+    // What the steps may write: the build directory, and the module's source directory, since builds
+    // write there (a MAKE with M= the source, as Debian's dkms allows for by running CLEAN after it).
+    std::vector<fs::path> step_dirs() const {
+        std::vector<fs::path> dirs{build};
+        std::error_code ec;
+        fs::path src = fs::canonical(tree.source_link(id), ec);
+        if (!ec && src != fs::canonical(build, ec) && real_dir_exists(src)) dirs.push_back(src);
+        return dirs;
+    }
+
     [[noreturn]] void fail_consult(ExitCode code, std::string first) const {
         std::vector<std::string> lines{std::move(first), "Consult " + log.string() + " for more information."};
         // A full disk makes make fail like a compiler error: say so when the log or the disk shows it.
@@ -398,9 +540,17 @@ struct Ops::BuildRun {
                              "dkms-run takes only regular files made by the build inside " + build.string() +
                                  "; remove the link from the module source."});
             }
-            if (struct stat st{}; lstat((build / rel).c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-                throw Error(ExitCode::ModuleMissing, {"Build of " + m.built_name + ".ko failed for: " + t.str() + ": " +
-                                                          (build / rel).string() + " is not a regular file."});
+            if (struct stat st{}; lstat((build / rel).c_str(), &st) == 0) {
+                const std::string failed = "Build of " + m.built_name + ".ko failed for: " + t.str() + ": ";
+                if (!S_ISREG(st.st_mode))
+                    throw Error(ExitCode::ModuleMissing, {failed + (build / rel).string() + " is not a regular file."});
+                // A hard link may be another file's name; strip and sign work on the file in place.
+                if (st.st_nlink != 1)
+                    throw Error(ExitCode::ModuleMissing, {failed + (build / rel).string() + " has " +
+                                                          std::to_string(st.st_nlink) + " hard links."});
+                if (st.st_size > kMaxModuleSize)
+                    throw Error(ExitCode::ModuleMissing, {failed + (build / rel).string() + " is larger than 512 MiB."});
+            }
             if (!fs::exists(build / rel))
                 throw Error(ExitCode::ModuleMissing,
                             {"Build of " + m.built_name + ".ko failed for: " + t.str(),
@@ -445,7 +595,8 @@ struct Ops::BuildRun {
         man.arch = t.arch;
         man.make_command = c.make_command;
         if (struct stat st{}; lstat((build / "Module.symvers").c_str(), &st) == 0) {
-            if (S_ISREG(st.st_mode)) copy_file_atomic(build / "Module.symvers", stage.path() / "module/Module.symvers", 0644);
+            if (S_ISREG(st.st_mode) && st.st_nlink == 1)
+                copy_file_atomic(build / "Module.symvers", stage.path() / "module/Module.symvers", 0644);
             else ctx.report.warning((build / "Module.symvers").string() + " is not a regular file; not kept.");
         }
         stage_modules(stage.path(), man);
@@ -569,13 +720,26 @@ void Ops::build(const ModuleId& id, const Target& t, const CallOptions& call) {
     b.read_environment();
     b.prepare_directory();
     StepRunner step(ctx_, b.log, id.str() + " for " + t.kver, call.jobserver);
+    // One sandbox for the steps; POST_BUILD's may also change the modules in place.
+    const std::vector<fs::path> dirs = b.step_dirs();
+    Sandbox box(b.sandbox_policy(dirs));
+    warn_limits_once(ctx_.report, box);
+    std::optional<Sandbox> post_box;
+    step.confine({&box, dirs});
     Manifest man;
     fs::path final_dir;
     try {
         b.make(step);
         b.check_results();
         final_dir = b.commit(man);
+        if (!b.c.post_build.empty()) {
+            std::vector<fs::path> post_dirs = dirs;
+            post_dirs.push_back(final_dir / "module");
+            post_box.emplace(b.sandbox_policy(post_dirs));
+            step.confine({&*post_box, post_dirs});
+        }
         b.post_build(step, final_dir, man);
+        step.confine({&box, dirs});
     } catch (const SystemError&) {
         throw;  // the tree could not be written: that says it all
     } catch (const Error& e) {

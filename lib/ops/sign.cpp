@@ -297,6 +297,9 @@ SigningPlan prepare_signing(const Context& ctx, const Target& t) {
     Reporter& r = ctx.report;
     SigningPlan plan;
     SigningSettings ss = read_signing_settings(s, t);
+    MokPaths configured = mok_paths(s, ss);
+    plan.mok_key = configured.key;
+    plan.mok_cert = configured.cert;
     std::string policy = ss.try_sign_modules.empty() ? "not_in_chroot" : ss.try_sign_modules;
     if (policy != "true" && policy != "false" && policy != "not_in_chroot") {
         r.warning("try_sign_modules='" + policy + "' in framework.conf is not true, false or not_in_chroot; "

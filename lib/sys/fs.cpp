@@ -237,6 +237,33 @@ fs::path make_temp_dir(const fs::path& parent, const std::string& prefix) {
     return fs::path(buf.data());
 }
 
+void chown_tree(const fs::path& dir, uid_t uid, gid_t gid) {
+    struct stat top;
+    if (lstat(dir.c_str(), &top) != 0) throw SystemError("cannot read " + dir.string(), errno);
+    if (!S_ISDIR(top.st_mode)) throw SystemError("cannot give " + dir.string() + " to its builder", ENOTDIR);
+    std::vector<fs::path> todo{dir};
+    while (!todo.empty()) {
+        fs::path d = std::move(todo.back());
+        todo.pop_back();
+        if (lchown(d.c_str(), uid, gid) != 0 && errno != ENOENT)
+            throw SystemError("cannot change the owner of " + d.string(), errno);
+        std::error_code ec;
+        for (fs::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) {
+            struct stat st;
+            if (lstat(it->path().c_str(), &st) != 0) continue;
+            if (st.st_dev != top.st_dev) continue;  // a mount point: not ours
+            if (S_ISDIR(st.st_mode)) {
+                todo.push_back(it->path());
+                continue;
+            }
+            if (st.st_nlink > 1) continue;
+            if (lchown(it->path().c_str(), uid, gid) != 0 && errno != ENOENT)
+                throw SystemError("cannot change the owner of " + it->path().string(), errno);
+        }
+        if (ec && ec.value() != ENOENT) throw SystemError("cannot list " + d.string(), ec.value());
+    }
+}
+
 bool remove_tree(const fs::path& p) noexcept {
     std::error_code ec;
     fs::remove_all(p, ec);

@@ -21,6 +21,7 @@
 
 #include "dkms/core/error.hpp"
 #include "dkms/core/scope_guard.hpp"
+#include "dkms/sys/sandbox.hpp"
 
 extern char** environ;
 
@@ -48,8 +49,9 @@ std::vector<std::string> build_env(const ProcessSpec& spec) {
     _exit(127);
 }
 
-int open_target(ProcessSpec::Out how, const std::filesystem::path& file, int capture_fd) {
+int open_target(ProcessSpec::Out how, const std::filesystem::path& file, int capture_fd, int given_fd) {
     switch (how) {
+        case ProcessSpec::Out::Fd: return given_fd;
         case ProcessSpec::Out::Null: return open("/dev/null", O_WRONLY | O_CLOEXEC);
         case ProcessSpec::Out::AppendFile: return open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
         case ProcessSpec::Out::Capture: return capture_fd;
@@ -221,14 +223,17 @@ void be_guard(pid_t parent, const sigset_t& saved, int report_fd) {
     pthread_sigmask(SIG_SETMASK, &saved, nullptr);
     int infd = spec.stdin_text ? p.in[0] : open("/dev/null", O_RDONLY);
     if (infd < 0 || dup2(infd, 0) < 0) child_fail(p.report[1], errno);
-    int ofd = open_target(spec.out, spec.out_file, p.cap[1]);
+    int ofd = open_target(spec.out, spec.out_file, p.cap[1], spec.out_fd);
     if (spec.out != ProcessSpec::Out::Inherit && (ofd < 0 || dup2(ofd, 1) < 0)) child_fail(p.report[1], errno);
     if (spec.err_to_out) {
         if (dup2(1, 2) < 0) child_fail(p.report[1], errno);
     } else {
-        int efd = open_target(spec.err, spec.out_file, p.cap[1]);
+        int efd = open_target(spec.err, spec.out_file, p.cap[1], spec.out_fd);
         if (spec.err != ProcessSpec::Out::Inherit && (efd < 0 || dup2(efd, 2) < 0)) child_fail(p.report[1], errno);
     }
+    // Confined: everything above stays in place (the guard's process group, the descriptors); the
+    // sandbox's processes above the step wait for it and pass its status on.
+    if (spec.sandbox) spec.sandbox->enter(p.report[1]);
     if (spec.cwd && chdir(spec.cwd->c_str()) != 0) child_fail(p.report[1], errno);
     execve(prog.c_str(), argv, envp);
     child_fail(p.report[1], errno);

@@ -153,13 +153,20 @@ Sandbox::Sandbox(const SandboxPolicy& policy) : makeflags_(policy.makeflags) {
     const bool on = policy.mode == Confinement::On;
     const std::string setting = "build_confinement=" + std::string(to_string(policy.mode));
     const std::string fix = "(build_confinement in /etc/dkms/framework.conf)";
+    // auto's quiet cases (confinement.md, "Where the package is not installed"): dkms-run run by a
+    // user has no privileges to drop (and cannot read root's key), and a machine without the
+    // package's user is a checkout, a test or CI, not an installed system: they are not warned about.
     if (geteuid() != 0) {
         if (on) throw Error(ExitCode::Error, {setting + ": cannot confine the build: dkms-run does not run as root.",
                                               "Run it as root, or set build_confinement=auto or off " + fix + "."});
-        limits_ = {setting + ": dkms-run does not run as root: the build runs as uid " + std::to_string(geteuid()) +
-                   ", unconfined."};
         return;
     }
+    // The kernel first (what `on` says is the first thing to fix): namespaces, else (auto) privileges only.
+    const std::string& refused = namespaces_refused();
+    if (!refused.empty() && on)
+        throw Error(ExitCode::Error, {setting + ": cannot confine the build: " + refused + ".",
+                                      "Run dkms-run where root may create namespaces (not in a container that forbids "
+                                      "them), or set build_confinement=auto or off " + fix + "."});
     // The user: the configured one, else (auto) nobody.
     std::vector<char> buf;
     auto pw = lookup_user(policy.user, buf);
@@ -180,15 +187,15 @@ Sandbox::Sandbox(const SandboxPolicy& policy) : makeflags_(policy.makeflags) {
         user_ = "nobody";
         uid_ = nb ? nb->pw_uid : kNobody;
         gid_ = nb ? nb->pw_gid : kNobody;
-        limits_.push_back(setting + ": the user " + policy.user + " does not exist (dkms-run's postinst creates it): "
-                          "builds run as nobody.");
     }
-    // The kernel: namespaces, else (auto) privileges only.
-    const std::string& refused = namespaces_refused();
-    if (!refused.empty() && on)
-        throw Error(ExitCode::Error, {setting + ": cannot confine the build: " + refused + ".",
-                                      "Run dkms-run where root may create namespaces (not in a container that forbids "
-                                      "them), or set build_confinement=auto or off " + fix + "."});
+    // No user of the package and no namespaces (a checkout, or CI in a container): as dkms, quietly.
+    // Privileges alone, as nobody, would protect little (the key by its mode only) and fail where the
+    // build directory's parents are private to root (a test's root made by mktemp -d).
+    if (!pw && !refused.empty()) {
+        user_.clear();
+        uid_ = gid_ = 0;
+        return;
+    }
     level_ = refused.empty() ? Level::Namespaces : Level::Privileges;
     if (!refused.empty()) {
         limits_.push_back(setting + ": builds are not confined: " + refused + ".");

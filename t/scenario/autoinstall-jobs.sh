@@ -6,7 +6,11 @@
 # marked `+`, dkms-run joins that jobserver (-j4 on its command line notwithstanding) and never
 # more than 2 jobs run at once, while without the `+` its own -j4 budget is used; depmod runs once
 # per kernel, at the end.
+# The builds write their timestamps into $WORK, outside their build directories: they run unconfined
+# (build_confinement=off in each root). confinement.sh tests both forms of the jobserver confined.
 . "$(dirname "$0")/lib.sh"
+eval "lib_$(declare -f new_root)"
+new_root() { lib_new_root "$@"; echo build_confinement=off >> "$T/etc/dkms/framework.conf"; }
 mkdir -p "$WORK/bin"
 # stamp DIR NAME CMD...: DIR/NAME.start, a 2 s sleep, CMD, DIR/NAME.end (CMD's exit status)
 cat > "$WORK/bin/stamp" <<'EOF'

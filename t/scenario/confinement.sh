@@ -206,11 +206,19 @@ write below the hidden directory gone with /tmp: succeeded
 list its parent: succeeded"
 rm -rf "$B/secret" "$B/new" "$WORK/gone"
 
-# 3. A user that does not exist: auto says so once and runs the step as nobody; on refuses.
-USER_=no-such-user-$ID expect_out 3 "auto, no such user: runs as nobody and says so" "" \
-    "Warning: build_confinement=auto: the user no-such-user-$ID does not exist (dkms-run's postinst creates it): builds run as nobody." \
-    step auto
+# 3. A user that does not exist (the package is not installed: a checkout, a test, CI): auto runs
+# the step confined as nobody and says nothing; where the kernel also refuses namespaces, it runs it
+# as dkms does, quietly (docs/confinement.md); on refuses.
+USER_=no-such-user-$ID expect_out 3 "auto, no such user: runs as nobody, quietly" "" "" step auto
 same "auto, no such user: still confined" "$(probes)" "$CONFINED"
+same "auto, no such user: nothing reached the host" "$(after_step)" \
+    "host /tmp file: no, host /tmp append: no, etc file: no, connections: 0, sleeper: "
+USER_=no-such-user-$ID expect_out 3 "auto, no such user, namespaces refused: runs as dkms does, quietly" "" "" \
+    step auto --deny-unshare
+same "auto, no such user, namespaces refused: unconfined" "$(probes | sed -n '1p;4p')" "uid: 0 gid: 0 groups: 0
+no_new_privs: 0 capabilities: some"
+same "auto, no such user, namespaces refused: the host sees it" "$(after_step)" \
+    "host /tmp file: yes, host /tmp append: yes, etc file: yes, connections: 1, sleeper: running"
 USER_=no-such-user-$ID expect_out 1 "on, no such user: refused before anything runs" "" "
 Error! build_confinement=on: the user no-such-user-$ID does not exist.
 Reinstall dkms-run (its postinst creates the user), or set build_confinement=auto or off (build_confinement in /etc/dkms/framework.conf)." \

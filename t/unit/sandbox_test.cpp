@@ -89,12 +89,15 @@ TEST_CASE("Sandbox on refuses a user that does not exist, or is root", "[sandbox
     SandboxPolicy p;
     p.mode = Confinement::On;
     p.user = "no-such-user-dkms-run-test";
-    CHECK(error_lines([&] { Sandbox box(p); }) ==
-          std::vector<std::string>{"build_confinement=on: the user no-such-user-dkms-run-test does not exist.",
-                                   "Reinstall dkms-run (its postinst creates the user), or set build_confinement=auto "
-                                   "or off (build_confinement in /etc/dkms/framework.conf)."});
+    // Where the kernel refuses namespaces, `on` says that first (confinement.sh tests it).
+    if (namespaces_refused().empty())
+        CHECK(error_lines([&] { Sandbox box(p); }) ==
+              std::vector<std::string>{"build_confinement=on: the user no-such-user-dkms-run-test does not exist.",
+                                       "Reinstall dkms-run (its postinst creates the user), or set build_confinement=auto "
+                                       "or off (build_confinement in /etc/dkms/framework.conf)."});
     p.user = "root";
     for (auto mode : {Confinement::On, Confinement::Auto}) {
+        if (mode == Confinement::On && !namespaces_refused().empty()) continue;
         p.mode = mode;
         CHECK(error_lines([&] { Sandbox box(p); }).front() == "build_confinement=" + std::string(to_string(mode)) +
                                                                    ": the user root is root (uid 0): builds must not "
@@ -102,22 +105,25 @@ TEST_CASE("Sandbox on refuses a user that does not exist, or is root", "[sandbox
     }
 }
 
-TEST_CASE("Sandbox auto without the user runs as nobody and says so", "[sandbox]") {
+TEST_CASE("Sandbox auto without the user: confined as nobody where namespaces work, else as dkms; quietly",
+          "[sandbox]") {
     if (geteuid() != 0) return;
     SandboxPolicy p;
     p.user = "no-such-user-dkms-run-test";
     Sandbox box(p);
-    CHECK(box.user() == "nobody");
-    CHECK(box.uid() == 65534);
-    REQUIRE_FALSE(box.limits().empty());
-    CHECK(box.limits().front() == "build_confinement=auto: the user no-such-user-dkms-run-test does not exist "
-                                  "(dkms-run's postinst creates it): builds run as nobody.");
-    CHECK(box.level() == (namespaces_refused().empty() ? Sandbox::Level::Namespaces : Sandbox::Level::Privileges));
+    CHECK(box.limits().empty());
+    if (namespaces_refused().empty()) {
+        CHECK(box.level() == Sandbox::Level::Namespaces);
+        CHECK(box.user() == "nobody");
+        CHECK(box.uid() == 65534);
+    } else {
+        CHECK(box.level() == Sandbox::Level::None);
+        CHECK(box.user().empty());
+        CHECK(box.uid() == 0);
+    }
     test::CaptureReporter rep;
     warn_limits_once(rep, box);
-    warn_limits_once(rep, box);  // once per process
-    CHECK(rep.err_lines.size() == box.limits().size());
-    CHECK(rep.err_lines.front() == "Warning: " + box.limits().front());
+    CHECK(rep.err_lines.empty());
 }
 
 TEST_CASE("Sandbox: a fifo jobserver becomes a descriptor the step inherits; R,W pass as they are", "[sandbox]") {

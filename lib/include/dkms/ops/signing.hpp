@@ -21,6 +21,10 @@ struct SigningPlan {
     std::string hash;       ///< CONFIG_MODULE_SIG_HASH, e.g. "sha256"
     std::string key;        ///< private key file, or a "pkcs11:" URI
     fs::path cert;          ///< public certificate (DER or PEM)
+    /// The configured pair whether or not it is used (signing off, not yet generated): what the
+    /// build steps must not see (docs/confinement.md).
+    std::string mok_key;
+    fs::path mok_cert;
 };
 
 /// The MOK pair as configured: framework.conf's mok_signing_key / mok_certificate, read for

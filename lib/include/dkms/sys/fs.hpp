@@ -42,6 +42,12 @@ bool temp_dir_name(const std::string& n, std::string_view prefix);
 /// for <stem>; `stem` empty matches any stem. What the sweep removes and doctor reports as leftovers.
 bool temp_file_name(const std::string& n, const std::string& stem = "");
 
+/// chown -hR: `dir` and everything below it given to uid:gid, no symbolic link followed (a link
+/// itself changes owner) and no other file system entered. A file with more than one link is left
+/// as it is (it may be another file's name, made by whoever owned the directory). Throws
+/// SystemError; a file that disappears meanwhile is skipped.
+void chown_tree(const fs::path& dir, uid_t uid, gid_t gid);
+
 /// rm -rf that never throws; returns false if something could not be removed.
 bool remove_tree(const fs::path& p) noexcept;
 

@@ -13,6 +13,8 @@
 
 namespace dkms {
 
+class Sandbox;
+
 /// What to run and how.
 struct ProcessSpec {
     std::vector<std::string> argv;                  ///< argv[0] is looked up in PATH when it has no '/'
@@ -21,8 +23,9 @@ struct ProcessSpec {
     std::vector<std::pair<std::string, std::string>> set_env;  ///< variables added or replaced
     /// stdin: /dev/null unless given as text.
     std::optional<std::string> stdin_text;
-    enum class Out { Inherit, Null, Capture, AppendFile } out = Out::Capture, err = Out::Inherit;
+    enum class Out { Inherit, Null, Capture, AppendFile, Fd } out = Out::Capture, err = Out::Inherit;
     std::filesystem::path out_file;                 ///< for AppendFile (stdout and, if err is AppendFile, stderr)
+    int out_fd = -1;                                ///< for Fd: a descriptor of the caller's (stays open)
     bool err_to_out = false;                        ///< 2>&1 (into whatever stdout is)
     /// Called about every `tick` while the child runs (progress display). May be empty.
     std::function<void(std::chrono::steady_clock::duration)> on_tick;
@@ -30,6 +33,9 @@ struct ProcessSpec {
     /// The child gets SIGKILL when the thread that started it ends, so that a killed dkms-run leaves
     /// no make running in the tree behind it (it no longer holds the tree lock: see TreeLock).
     bool die_with_parent = false;
+    /// Run confined (a build step): the child enters this sandbox once stdin, stdout and stderr are
+    /// in place, before chdir and exec (docs/confinement.md). Must outlive the call. nullptr: as we are.
+    const Sandbox* sandbox = nullptr;
 };
 
 struct ProcessResult {

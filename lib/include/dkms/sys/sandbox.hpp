@@ -64,7 +64,11 @@ struct SandboxPolicy {
 /// * Privileges: the user's uid and gid, no capabilities, PR_SET_NO_NEW_PRIVS; the processes the
 ///   step leaves behind are killed when it ends (a subreaper). Used by Auto when the kernel refuses
 ///   namespaces; limits() says what is then missing.
-/// * None: the step runs as the caller (Off).
+/// * None: the step runs as the caller (Off; and Auto, quietly, when dkms-run does not run as root,
+///   or when the user does not exist and the kernel refuses namespaces: a checkout, a test, CI).
+///
+/// Auto says nothing when the user does not exist (the package creates it: a machine without it is
+/// not one where dkms-run is installed) and confines as nobody where the kernel allows namespaces.
 class Sandbox {
 public:
     enum class Level { None, Privileges, Namespaces };
@@ -87,7 +91,8 @@ public:
     Level level() const { return level_; }
     uid_t uid() const { return uid_; }
     gid_t gid() const { return gid_; }
-    /// The user the step runs as ("nobody" when the configured one does not exist).
+    /// The user the step runs as ("nobody" when the configured one does not exist; "" when the step
+    /// runs as the caller).
     const std::string& user() const { return user_; }
     /// What could not be done, as lines for a warning; empty when the step is confined as asked.
     const std::vector<std::string>& limits() const { return limits_; }
