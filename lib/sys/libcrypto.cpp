@@ -2,13 +2,10 @@
 // The one place that loads libcrypto (dlopen), on first use.
 #include "dkms/sys/libcrypto.hpp"
 
-#include <dlfcn.h>
-
-#include <mutex>
-#include <optional>
 #include <string>
 
 #include "dkms/core/error.hpp"
+#include "dkms/sys/dynlib.hpp"
 
 namespace dkms {
 
@@ -20,27 +17,16 @@ namespace {
 constexpr const char* soname = "libcrypto.so." DKMS_STRINGIFY(OPENSSL_VERSION_MAJOR);
 
 Libcrypto load() {
-    void* h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-    if (!h)
-        throw Error(ExitCode::Error, {std::string("cannot load ") + soname + ": " + dlerror(),
-                                      "dkms-run needs OpenSSL's libcrypto for this (Debian: the package libssl3)."});
     Libcrypto c{};
-#define DKMS_LIBCRYPTO_RESOLVE(f)                                                                   \
-    c.f = reinterpret_cast<decltype(c.f)>(dlsym(h, #f));                                            \
-    if (!c.f) throw Error(ExitCode::Error, std::string(soname) + " has no function " #f);
-    DKMS_LIBCRYPTO_FUNCTIONS(DKMS_LIBCRYPTO_RESOLVE)
-#undef DKMS_LIBCRYPTO_RESOLVE
+    DKMS_LIBRARY_RESOLVE(DKMS_LIBCRYPTO_FUNCTIONS, c, load_library(soname, "libssl3"), soname);
     return c;  // the library stays loaded for the life of the process
 }
 
 }  // namespace
 
 const Libcrypto& libcrypto() {
-    static std::mutex m;
-    static std::optional<Libcrypto> loaded;
-    std::lock_guard<std::mutex> g(m);
-    if (!loaded) loaded = load();
-    return *loaded;
+    static const Libcrypto c = load();  // a failed load throws, and is tried again by the next call
+    return c;
 }
 
 std::string openssl_error() {

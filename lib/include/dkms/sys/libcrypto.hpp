@@ -12,6 +12,8 @@
 
 #include <string>
 
+#include "dkms/sys/dynlib.hpp"
+
 namespace dkms {
 
 // Every libcrypto function dkms-run calls. OpenSSL's macros over them (sk_X509_push, BIO_get_mem_data)
@@ -27,9 +29,7 @@ namespace dkms {
 /// and relocate all of libcrypto for every command (a third of `--version`, docs/performance.md),
 /// while only build (checking the signatures it appends), doctor and mkbmdeb use it.
 struct Libcrypto {
-#define DKMS_LIBCRYPTO_POINTER(f) decltype(&::f) f;
-    DKMS_LIBCRYPTO_FUNCTIONS(DKMS_LIBCRYPTO_POINTER)
-#undef DKMS_LIBCRYPTO_POINTER
+    DKMS_LIBRARY_POINTERS(DKMS_LIBCRYPTO_FUNCTIONS)
 };
 
 /// libcrypto, loaded (dlopen) on the first call. Throws Error naming the library and its package when
