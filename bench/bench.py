@@ -34,6 +34,8 @@ class Bench:
         self.work = tempfile.mkdtemp(prefix="dkms-run-bench.", dir=os.environ.get("TMPDIR", "/tmp"))
         self.results = {}      # key -> row dict (see row())
         self.procs = {}        # command -> {tool: (execs, forks)}
+        self.verbs = {}        # fast verb -> {tool: {"syscalls": n, "fsyncs": n}}
+        self.startup = {}      # tool -> median wall seconds of `--version` (start-up alone)
         self.status_curve = {}  # entries -> {tool: median seconds}
         self.notes = []
         self.autoinstall_available = None
@@ -120,6 +122,24 @@ class Bench:
                 elif re.search(r"\b(v?fork|clone3?)\(", line) and "CLONE_THREAD" not in line:
                     forks += 1
         self.procs.setdefault(name, {})[tool] = (max(execs - 1, 0), forks)
+
+    def count_syscalls(self, name, tool, argv, env=None):
+        """System calls of one command and its children (strace -f -c), and how many of them are fsync,
+        fdatasync or syncfs."""
+        if not shutil.which("strace"):
+            return
+        out = os.path.join(self.work, "strace-c.out")
+        subprocess.run(["strace", "-f", "-qq", "-c", "-o", out, *argv], env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        total = syncs = 0
+        with open(out) as f:
+            for line in f:
+                cells = line.split()
+                if len(cells) >= 5 and cells[-1] == "total":
+                    total = int(cells[3])
+                elif len(cells) >= 5 and cells[-1] in ("fsync", "fdatasync", "syncfs") and cells[3].isdigit():
+                    syncs += int(cells[3])
+        self.verbs.setdefault(name, {})[tool] = {"syscalls": total, "fsyncs": syncs}
 
     # ---- the measuring loop ------------------------------------------------------------------
     def rounds(self, variants, runs, prepare=None):
@@ -237,6 +257,33 @@ class Bench:
             slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
             self.notes.append(f"status, {t}: {slope * 1000:.2f} ms per entry plus {(my - slope * mx) * 1000:.1f} ms "
                               f"(least squares over {xs} entries)")
+
+    # ---- start-up ----------------------------------------------------------------------------
+    def bench_startup(self):
+        """`--version` (start-up alone) and status on an empty tree, against /bin/true in the same rounds."""
+        log("start-up: --version and status on an empty tree, against /bin/true")
+        root = self.new_root("startup")
+        true = shutil.which("true") or "/bin/true"
+        variants = {"true": lambda i: self.run([true])[:2]}
+        for t in TOOLS:
+            variants[t] = lambda i, t=t: self.run(self.cmd(t, root, "--version"), env=self.env(t))[:2]
+            variants[t + " status"] = lambda i, t=t: self.run(self.cmd(t, root, "status"), env=self.env(t))[:2]
+        runs = self.a.runs_fast * (3 if self.a.smoke else 5)
+        s = self.rounds(variants, runs)
+        med = {v: statistics.median(w for w, _ in s[v]) for v in s}
+        self.startup = {t: med[t] for t in TOOLS}
+        true_ms = med["true"] * 1000
+
+        def vs_true(v):  # per round, dkms-run's time over /bin/true's
+            return statistics.median(a[0] / b[0] for a, b in zip(s[v], s["true"]))
+
+        self.row("startup", "start-up: --version", {t: s[t] for t in TOOLS},
+                 target="dkms-run ≤ 1.5x /bin/true", judge=lambda r: vs_true("dkms-run") <= 1.5,
+                 note=f"/bin/true {true_ms:.2f} ms; dkms-run/true {vs_true('dkms-run'):.2f}")
+        self.row("status-empty", "status, empty tree", {t: s[t + " status"] for t in TOOLS},
+                 target="dkms-run ≤ 2x /bin/true", judge=lambda r: vs_true("dkms-run status") <= 2.0,
+                 note=f"/bin/true {true_ms:.2f} ms; dkms-run/true {vs_true('dkms-run status'):.2f}")
+        shutil.rmtree(root)
 
     # ---- module sources ----------------------------------------------------------------------
     def module_source(self, pkg):
@@ -369,6 +416,9 @@ class Bench:
             restore(t)
             for s, args in steps.items():
                 self.count_procs(s, t, self.cmd(t, roots[t], *args, "--no-depmod"), env=self.env(t))
+            restore(t)
+            for s, args in steps.items():
+                self.count_syscalls(s, t, self.cmd(t, roots[t], *args, "--no-depmod"), env=self.env(t))
         self.life_roots = roots
 
     # ---- autoinstall -------------------------------------------------------------------------
@@ -511,6 +561,19 @@ class Bench:
             for t in TOOLS:
                 cells += [str(d[t][0]), str(d[t][1])] if t in d else ["not available"] * 2
             out.append(f"| procs-{re.sub(r'[^a-z_]+', '-', c.split(' (')[0])} | {c} | " + " | ".join(cells) + " |")
+        if self.verbs:
+            out += ["", "Fast verbs: system calls (strace -f -c), of them fsync/fdatasync/syncfs, and the share of "
+                    "the command's wall time that is start-up alone (median `--version` / median of the command):", "",
+                    "| key | command | dkms syscalls | dkms-run syscalls | dkms-run fsyncs | dkms-run start-up share |",
+                    "|---|---|---|---|---|---|"]
+            for v, d in self.verbs.items():
+                r = self.results.get(v)
+                share = "not available"
+                if r and r["dkms-run"] and self.startup.get("dkms-run"):
+                    share = f"{min(1.0, self.startup['dkms-run'] / r['dkms-run'][0]) * 100:.0f}%"
+                cells = [str(d[t]["syscalls"]) if t in d else "not available" for t in TOOLS]
+                out.append(f"| verb-{v} | {v} | {cells[0]} | {cells[1]} | "
+                           f"{d['dkms-run']['fsyncs'] if 'dkms-run' in d else 'not available'} | {share} |")
         if self.notes:
             out += ["", "Notes:", ""] + [f"- {n}" for n in self.notes]
         return "\n".join(out) + "\n", m
@@ -521,7 +584,8 @@ class Bench:
         with open(os.path.join(outdir, "results.md"), "w") as f:
             f.write(table)
         with open(os.path.join(outdir, "raw.json"), "w") as f:
-            json.dump({"machine": m, "rows": self.results, "procs": self.procs, "status_curve": self.status_curve,
+            json.dump({"machine": m, "rows": self.results, "procs": self.procs, "verbs": self.verbs,
+                       "startup": self.startup, "status_curve": self.status_curve,
                        "notes": self.notes}, f, indent=1)
         with open(os.path.join(outdir, "status.dat"), "w") as f:
             f.write("# entries dkms_ms dkms-run_ms\n")
@@ -546,7 +610,7 @@ def main():
         p.add_argument("--" + o, required=True)
     p.add_argument("--smoke", action="store_true")
     p.add_argument("--runs", type=int, default=0)
-    p.add_argument("--only", default="status,build,lifecycle,autoinstall,dh_dkms")
+    p.add_argument("--only", default="startup,status,build,lifecycle,autoinstall,dh_dkms")
     a = p.parse_args()
     a.debian_dkms_root = os.path.dirname(os.path.dirname(os.path.dirname(a.dkms)))  # .../usr/sbin/dkms
     a.runs_fast = a.runs or (1 if a.smoke else 7)
@@ -556,6 +620,8 @@ def main():
     load_start = open("/proc/loadavg").read().split()[:3]
     try:
         only = a.only.split(",")
+        if "startup" in only:
+            b.bench_startup()
         if "status" in only:
             b.bench_status()
         if "build" in only:

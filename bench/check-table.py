@@ -16,7 +16,7 @@ for line in text.splitlines():
     if line.startswith("| ") and cells[0] not in ("key",) and not cells[0].startswith("---"):
         rows[cells[0]] = cells
 errors = []
-want = ["status-small", "status-large", "status-growth", "add", "install", "uninstall", "remove",
+want = ["startup", "status-empty", "status-small", "status-large", "status-growth", "add", "install", "uninstall", "remove",
         "autoinstall-scratch", "autoinstall-noop", "dh_dkms"]
 want_procs = ["procs-status", "procs-add", "procs-install", "procs-uninstall", "procs-remove",
               "procs-autoinstall", "procs-dh_dkms"] + ([] if smoke else ["procs-build"])
@@ -50,6 +50,13 @@ for k in want_procs:
     for cell in c[2:6]:
         if not cell.isdigit() and not (k == "procs-autoinstall" and no_autoinstall and cell == "not available"):
             errors.append(f"{k}: process count {cell!r}")
+for v in ("add", "install", "uninstall", "remove") if os.system("command -v strace >/dev/null") == 0 else ():
+    c = rows.get("verb-" + v)
+    if not c:
+        errors.append(f"missing row verb-{v}")
+        continue
+    if not all(cell.isdigit() for cell in c[2:5]) or not re.match(r"^\d+%$", c[5]):
+        errors.append(f"verb-{v}: {c[2:6]!r}")
 for f in ("raw.json", "status.dat", "ratios.dat"):
     if not os.path.exists(os.path.join(d, f)):
         errors.append(f"missing {f}")

@@ -154,9 +154,11 @@ const std::vector<std::string>& shell_unset_env() {
 
 }  // namespace
 
-bool check_config_file(const std::filesystem::path& file) {
+bool check_config_file(const std::filesystem::path& file) { return read_config_file(file).has_value(); }
+
+std::optional<std::string> read_config_file(const std::filesystem::path& file) {
     struct stat st{};
-    if (stat(file.c_str(), &st) != 0) return false;   // missing (or a dangling link): skipped, as [[ -e ]]
+    if (stat(file.c_str(), &st) != 0) return std::nullopt;  // missing (or a dangling link): skipped, as [[ -e ]]
     const std::string f = file.string();
     const char* kind = S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" :
                        S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : S_ISSOCK(st.st_mode) ? "a socket" : nullptr;
@@ -175,7 +177,7 @@ bool check_config_file(const std::filesystem::path& file) {
                                         "Configuration files are bash scripts; bash would silently drop the NUL bytes. "
                                         "Restore the file from its package."});
     }
-    return true;
+    return text;
 }
 
 RawVars evaluate_shell(const std::vector<std::filesystem::path>& files, const ShellPresets& presets,
@@ -239,8 +241,9 @@ RawVars evaluate_config(const std::vector<std::filesystem::path>& files, const S
     for (auto& f : files) {
         // Missing files are skipped; FIFOs, directories, huge or binary files are refused, as
         // evaluate_shell does.
-        if (f.empty() || !check_config_file(f)) continue;
-        std::string text = read_file(f);
+        std::optional<std::string> read = f.empty() ? std::nullopt : read_config_file(f);
+        if (!read) continue;
+        std::string& text = *read;
         // A backquote is a command; bash strips a CR from values.
         if (text.find_first_of("`\r") != std::string::npos) return shell();
         std::string carried;

@@ -2,10 +2,11 @@
 // Kernel version ordering, config parsing and header completeness checks.
 #include <algorithm>
 #include <cctype>
-#include <fstream>
+#include <optional>
 
 #include <sys/utsname.h>
 
+#include "dkms/core/error.hpp"
 #include "dkms/sys/fs.hpp"
 #include "dkms/kernel/kernel.hpp"
 
@@ -56,10 +57,40 @@ bool natural_less(const std::string& a, const std::string& b) {
     return a.size() - i < b.size() - j;
 }
 
+namespace {
+
+std::string config_value(std::string_view val) {
+    if (val.size() >= 2 && val.front() == '"' && val.back() == '"') val = val.substr(1, val.size() - 2);
+    return std::string(val);
+}
+
+}  // namespace
+
 KernelConfig read_kernel_config(const std::filesystem::path& file, const std::set<std::string>* only) {
     KernelConfig cfg;
-    std::ifstream in(file, std::ios::binary);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string text;
+    try {
+        text = read_file(file);
+    } catch (const Error&) {
+        return cfg;  // no config (or not a file): nothing is set
+    }
+    if (only) {
+        // A few names out of the ~10000 lines of a distribution kernel's config (every dkms.conf read
+        // asks for CONFIG_CC_IS_CLANG): each looked for where a line starts, the last assignment winning.
+        for (auto& name : *only) {
+            if (name.rfind("CONFIG_", 0) != 0 || name.find('=') != std::string::npos) continue;
+            const std::string key = name + "=";
+            std::optional<std::string_view> found;
+            for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) {
+                if (at != 0 && text[at - 1] != '\n') continue;
+                size_t end = text.find('\n', at);
+                found = std::string_view(text).substr(at + key.size(),
+                                                     end == std::string::npos ? end : end - at - key.size());
+            }
+            if (found) cfg[name] = config_value(*found);
+        }
+        return cfg;
+    }
     std::string_view rest = text;
     while (!rest.empty()) {
         std::string_view line = rest.substr(0, rest.find('\n'));
@@ -67,11 +98,7 @@ KernelConfig read_kernel_config(const std::filesystem::path& file, const std::se
         if (line.substr(0, 7) != "CONFIG_") continue;
         auto eq = line.find('=');
         if (eq == std::string_view::npos) continue;
-        std::string name(line.substr(0, eq));
-        if (only && !only->count(name)) continue;
-        std::string_view val = line.substr(eq + 1);
-        if (val.size() >= 2 && val.front() == '"' && val.back() == '"') val = val.substr(1, val.size() - 2);
-        cfg[std::move(name)] = std::string(val);
+        cfg[std::string(line.substr(0, eq))] = config_value(line.substr(eq + 1));
     }
     return cfg;
 }

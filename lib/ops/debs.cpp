@@ -3,7 +3,6 @@
 #include "dkms/ops/debs.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +17,8 @@
 #include "dkms/deb/debhelper.hpp"
 #include "dkms/deb/dpkg.hpp"
 #include "dkms/sys/fs.hpp"
+#include "dkms/sys/libcrypto.hpp"
+#include "dkms/sys/sha256.hpp"
 #include "dkms/kernel/kernel.hpp"
 #include "dkms/sys/process.hpp"
 #include "dkms/ops/signing.hpp"
@@ -69,7 +70,7 @@ std::int64_t epoch_or(std::int64_t fallback) {
 std::string md5_hex(const std::string& data) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned len = 0;
-    EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
+    libcrypto().EVP_Digest(data.data(), data.size(), md, &len, libcrypto().EVP_md5(), nullptr);
     static const char* hex = "0123456789abcdef";
     std::string r;
     for (unsigned i = 0; i < len; ++i) r += hex[md[i] >> 4], r += hex[md[i] & 15];
@@ -288,16 +289,6 @@ std::string takeback_postrm(const std::string& depmod, const ModuleId& id, const
            "\t\t;;\n"
            "esac\n"
            "exit 0\n";
-}
-
-std::string sha256_hex(const std::string& data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-    static const char* hex = "0123456789abcdef";
-    std::string r;
-    for (unsigned i = 0; i < len; ++i) r += hex[md[i] >> 4], r += hex[md[i] & 15];
-    return r;
 }
 
 // A kernel release as a piece of a Debian version: letters, digits, '.', '+' and '~' kept, the

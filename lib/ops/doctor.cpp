@@ -2,10 +2,6 @@
 // doctor: read-only checks of a machine's kernels, dkms tree, install locations and MOK key pair.
 #include "dkms/ops/doctor.hpp"
 
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -24,6 +20,7 @@
 #include "dkms/ops/debs.hpp"
 #include "dkms/ops/signing.hpp"
 #include "dkms/sys/fs.hpp"
+#include "dkms/sys/libcrypto.hpp"
 #include "dkms/sys/process.hpp"
 #include "dkms/tree/outcome.hpp"
 #include "dkms/tree/tree.hpp"
@@ -48,11 +45,11 @@ bool kernel_like(const std::string& k) {
 
 
 std::string openssl_reason() {
-    unsigned long e = ERR_get_error();
-    ERR_clear_error();
+    unsigned long e = libcrypto().ERR_get_error();
+    libcrypto().ERR_clear_error();
     if (!e) return "not a key or certificate dkms-run can read";
     char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
+    libcrypto().ERR_error_string_n(e, buf, sizeof buf);
     return buf;
 }
 
@@ -62,25 +59,25 @@ using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
 
 X509Ptr parse_cert(const std::string& bytes) {
     const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-    X509Ptr cert(d2i_X509(nullptr, &p, long(bytes.size())), X509_free);
+    X509Ptr cert(libcrypto().d2i_X509(nullptr, &p, long(bytes.size())), libcrypto().X509_free);
     if (!cert) {
-        ERR_clear_error();
-        BioPtr b(BIO_new_mem_buf(bytes.data(), int(bytes.size())), BIO_free);
-        cert.reset(PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr));
+        libcrypto().ERR_clear_error();
+        BioPtr b(libcrypto().BIO_new_mem_buf(bytes.data(), int(bytes.size())), libcrypto().BIO_free);
+        cert.reset(libcrypto().PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr));
     }
     return cert;
 }
 
 KeyPtr parse_key(const std::string& bytes) {
-    BioPtr b(BIO_new_mem_buf(bytes.data(), int(bytes.size())), BIO_free);
+    BioPtr b(libcrypto().BIO_new_mem_buf(bytes.data(), int(bytes.size())), libcrypto().BIO_free);
     // An empty passphrase callback: an encrypted key cannot be used by sign-file unattended either.
-    KeyPtr key(PEM_read_bio_PrivateKey(
+    KeyPtr key(libcrypto().PEM_read_bio_PrivateKey(
                    b.get(), nullptr, [](char*, int, int, void*) { return 0; }, nullptr),
-               EVP_PKEY_free);
+               libcrypto().EVP_PKEY_free);
     if (!key) {
-        ERR_clear_error();
+        libcrypto().ERR_clear_error();
         const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-        key.reset(d2i_AutoPrivateKey(nullptr, &p, long(bytes.size())));
+        key.reset(libcrypto().d2i_AutoPrivateKey(nullptr, &p, long(bytes.size())));
     }
     return key;
 }
@@ -396,7 +393,7 @@ private:
             bytes = read_file(path);
         } catch (const Error& e) {
             add("signing", "The MOK certificate cannot be read: " + std::string(e.what()), redo);
-            return X509Ptr(nullptr, X509_free);
+            return X509Ptr(nullptr, libcrypto().X509_free);
         }
         X509Ptr cert = parse_cert(bytes);
         if (!cert) {
@@ -404,11 +401,11 @@ private:
             return cert;
         }
         std::time_t now = probes_.now;
-        if (X509_cmp_time(X509_get0_notAfter(cert.get()), &now) < 0) {
-            BioPtr b(BIO_new(BIO_s_mem()), BIO_free);
-            ASN1_TIME_print(b.get(), X509_get0_notAfter(cert.get()));
+        if (libcrypto().X509_cmp_time(libcrypto().X509_get0_notAfter(cert.get()), &now) < 0) {
+            BioPtr b(libcrypto().BIO_new(libcrypto().BIO_s_mem()), libcrypto().BIO_free);
+            libcrypto().ASN1_TIME_print(b.get(), libcrypto().X509_get0_notAfter(cert.get()));
             char* data = nullptr;
-            long n = BIO_get_mem_data(b.get(), &data);
+            long n = libcrypto().BIO_ctrl(b.get(), BIO_CTRL_INFO, 0, &data);  // BIO_get_mem_data
             add("signing",
                 "The MOK certificate " + path.string() + " expired on " + std::string(data, std::size_t(n)) +
                     " (Linux still loads modules signed with it; other tools may refuse it).",
@@ -436,8 +433,8 @@ private:
                 "Restore it from a backup, or make a new pair with 'dkms-run generate_mok' and enrol it.");
             return;
         }
-        if (cert && X509_check_private_key(cert, key.get()) != 1) {
-            ERR_clear_error();
+        if (cert && libcrypto().X509_check_private_key(cert, key.get()) != 1) {
+            libcrypto().ERR_clear_error();
             add("signing",
                 "The MOK signing key " + path + " and the certificate " + cert_path.string() +
                     " are not a pair: modules signed with it will not verify.",

@@ -2,11 +2,6 @@
 // Module signing as dkms 3.4 does it (sign-file after strip, before compression), plus a check
 // of the signature produced and a MOK pair that is generated once and never silently replaced.
 #include <fcntl.h>
-#include <openssl/bio.h>
-#include <openssl/cms.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +16,7 @@
 #include "dkms/conf/framework.hpp"
 #include "dkms/core/error.hpp"
 #include "dkms/sys/fs.hpp"
+#include "dkms/sys/libcrypto.hpp"
 #include "dkms/kernel/kernel.hpp"
 #include "dkms/sys/process.hpp"
 #include "dkms/conf/raw_conf.hpp"
@@ -34,15 +30,6 @@ namespace {
 constexpr std::string_view sig_marker = "~Module signature appended~\n";
 constexpr size_t sig_struct_size = 12;  // struct module_signature
 constexpr unsigned pkey_id_pkcs7 = 2;
-
-std::string openssl_error() {
-    unsigned long e = ERR_get_error();
-    if (!e) return "unknown OpenSSL error";
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    ERR_clear_error();
-    return buf;
-}
 
 // A 0600 temporary file next to `final` (removed unless linked into place), for a no-clobber link()
 // into place later.
@@ -388,22 +375,23 @@ std::string verify_appended_signature(std::string_view img, const fs::path& cert
     }
     using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
     const auto* cp = reinterpret_cast<const unsigned char*>(cert_bytes.data());
-    std::unique_ptr<X509, decltype(&X509_free)> cert(d2i_X509(nullptr, &cp, long(cert_bytes.size())), X509_free);
+    std::unique_ptr<X509, decltype(&X509_free)> cert(libcrypto().d2i_X509(nullptr, &cp, long(cert_bytes.size())), libcrypto().X509_free);
     if (!cert) {
-        ERR_clear_error();
-        BioPtr b(BIO_new_mem_buf(cert_bytes.data(), int(cert_bytes.size())), BIO_free);
-        cert.reset(PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr));
+        libcrypto().ERR_clear_error();
+        BioPtr b(libcrypto().BIO_new_mem_buf(cert_bytes.data(), int(cert_bytes.size())), libcrypto().BIO_free);
+        cert.reset(libcrypto().PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr));
     }
     if (!cert) return "cannot read the certificate " + cert_path.string() + ": " + openssl_error();
-    BioPtr sb(BIO_new_mem_buf(sig->pkcs7.data(), int(sig->pkcs7.size())), BIO_free);
-    std::unique_ptr<CMS_ContentInfo, decltype(&CMS_ContentInfo_free)> cms(d2i_CMS_bio(sb.get(), nullptr),
-                                                                          CMS_ContentInfo_free);
+    BioPtr sb(libcrypto().BIO_new_mem_buf(sig->pkcs7.data(), int(sig->pkcs7.size())), libcrypto().BIO_free);
+    std::unique_ptr<CMS_ContentInfo, decltype(&CMS_ContentInfo_free)> cms(libcrypto().d2i_CMS_bio(sb.get(), nullptr),
+                                                                          libcrypto().CMS_ContentInfo_free);
     if (!cms) return "the appended signature is not valid PKCS#7: " + openssl_error();
-    std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> certs(sk_X509_new_null(),
-                                                                   [](STACK_OF(X509)* s) { sk_X509_free(s); });
-    sk_X509_push(certs.get(), cert.get());
-    BioPtr content(BIO_new_mem_buf(sig->content.data(), int(sig->content.size())), BIO_free);
-    int ok = CMS_verify(cms.get(), certs.get(), nullptr, content.get(), nullptr,
+    // sk_X509_new_null, sk_X509_push and sk_X509_free are OpenSSL's macros over these.
+    std::unique_ptr<OPENSSL_STACK, void (*)(OPENSSL_STACK*)> certs(libcrypto().OPENSSL_sk_new_null(),
+                                                                 [](OPENSSL_STACK* s) { libcrypto().OPENSSL_sk_free(s); });
+    libcrypto().OPENSSL_sk_push(certs.get(), cert.get());
+    BioPtr content(libcrypto().BIO_new_mem_buf(sig->content.data(), int(sig->content.size())), libcrypto().BIO_free);
+    int ok = libcrypto().CMS_verify(cms.get(), reinterpret_cast<STACK_OF(X509)*>(certs.get()), nullptr, content.get(), nullptr,
                         CMS_BINARY | CMS_NOINTERN | CMS_NO_SIGNER_CERT_VERIFY);
     if (ok != 1) return "the signature does not verify against " + cert_path.string() + ": " + openssl_error();
     return "";

@@ -3,7 +3,6 @@
 #include "dkms/sys/fs.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 
 #include "dkms/core/error.hpp"
 #include "dkms/sys/process.hpp"
+#include "dkms/sys/sha256.hpp"
 
 namespace dkms {
 
@@ -281,8 +281,7 @@ void remove_empty_parents(fs::path dir, const fs::path& stop) noexcept {
 
 std::string sha256_file(const fs::path& p) {
     Fd fd(open_regular(p));
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+    Sha256 h;
     char buf[65536];
     while (true) {
         ssize_t r = read(fd.fd, buf, sizeof buf);
@@ -291,18 +290,9 @@ std::string sha256_file(const fs::path& p) {
             throw SystemError("cannot read " + p.string(), errno);
         }
         if (r == 0) break;
-        EVP_DigestUpdate(ctx.get(), buf, size_t(r));
+        h.update(buf, size_t(r));
     }
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    EVP_DigestFinal_ex(ctx.get(), md, &len);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) {
-        out += hex[md[i] >> 4];
-        out += hex[md[i] & 15];
-    }
-    return out;
+    return h.hex();
 }
 
 fs::path first_symlink(const fs::path& base, const fs::path& rel) noexcept {

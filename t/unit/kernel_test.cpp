@@ -63,6 +63,29 @@ TEST_CASE("read_kernel_config: values without quotes, comments ignored", "[kerne
     CHECK(read_kernel_config(t.path() / "no-newline.conf").at("CONFIG_LAST") == "x y");
 }
 
+TEST_CASE("read_kernel_config of a few names agrees with the whole reading", "[kernel]") {
+    TempDir t("/tmp", "dkms-unit");
+    write_file_atomic(t.path() / "c", "CONFIG_A_B=1\nXCONFIG_A=2\n#CONFIG_A=3\nCONFIG_A=4\nCONFIG_AB=5\nCONFIG_A=\"6\"\n"
+                                      "CONFIG_Z=last");
+    const std::set<std::string> only{"CONFIG_A", "CONFIG_Z", "CONFIG_A_B", "CONFIG_NONE", "A", "CONFIG_A=4"};
+    CHECK(read_kernel_config(t.path() / "c", &only) ==
+          KernelConfig{{"CONFIG_A", "6"}, {"CONFIG_A_B", "1"}, {"CONFIG_Z", "last"}});
+    // A real kernel's config, when headers are installed: the same values either way.
+    for (auto& d : fs::directory_iterator("/usr/src")) {
+        fs::path conf = d.path() / "include/config/auto.conf";
+        if (!fs::exists(conf)) continue;
+        KernelConfig all = read_kernel_config(conf);
+        REQUIRE(all.size() > 100);
+        std::set<std::string> names{"CONFIG_CC_IS_CLANG", "CONFIG_NOT_A_REAL_OPTION"};
+        for (auto& [k, v] : all)
+            if (names.size() < 200) names.insert(k);
+        KernelConfig some = read_kernel_config(conf, &names);
+        for (auto& n : names) CHECK(some.count(n) == all.count(n));
+        for (auto& [k, v] : some) CHECK(all.at(k) == v);
+        break;
+    }
+}
+
 TEST_CASE("kernel_config_file prefers include/config/auto.conf over .config", "[kernel]") {
     TempDir t("/tmp", "dkms-unit");
     CHECK(kernel_config_file(t.path()).empty());

@@ -3,6 +3,9 @@
 // leaves in the trees, what it says, and what a failure at each step leaves (FakeProcesses).
 #include <catch2/catch.hpp>
 
+#include <sys/inotify.h>
+#include <unistd.h>
+
 #include "dkms/core/error.hpp"
 #include "dkms/ops/ops.hpp"
 #include "dkms/sys/fs.hpp"
@@ -374,6 +377,44 @@ TEST_CASE("an older in-kernel module is replaced; the same version and srcversio
     CHECK(s.err() == Lines{"Module @ROOT@/lib/modules/" + K +
                            "/kernel/drivers/bar.ko already installed at version 1.0, override by specifying --force"});
     CHECK_FALSE(s.tree.is_installed(bar, s.T));
+}
+
+TEST_CASE("install writes the manifest once for all its files, not once per file", "[ops]") {
+    OpsRoot r;
+    const int n = 12;
+    std::string extra;
+    std::vector<std::pair<std::string, std::string>> kos;
+    for (int i = 0; i < n; ++i) {
+        std::string name = "m" + std::to_string(i);
+        extra += "BUILT_MODULE_NAME[" + std::to_string(i + 1) + "]=" + name + "\nDEST_MODULE_LOCATION[" +
+                 std::to_string(i + 1) + "]=/updates/dkms\n";
+        kos.push_back({name + ".ko", fake_module_image({"version=1.0", "srcversion=" + name})});
+    }
+    ModuleId foo = r.add_module("foo", "1.0", extra);
+    kos.push_back({"foo.ko", fake_module_image({"version=1.0"})});
+    r.procs.on("/foo/1.0/build", make_writes(kos));
+    Ops ops(r.ctx);
+    ops.build(foo, r.T);
+    // Each write of the manifest is a rename onto its name (write_file_atomic): count them. The
+    // temporary names' IN_MOVED_FROM in between keep inotify from merging the identical events.
+    fs::path bdir = r.tree.built_dir(foo, r.T);
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    REQUIRE(fd >= 0);
+    REQUIRE(inotify_add_watch(fd, bdir.c_str(), IN_MOVED_FROM | IN_MOVED_TO) >= 0);
+    ops.install(foo, r.T);
+    int writes = 0;
+    alignas(inotify_event) char buf[65536];
+    for (ssize_t len; (len = read(fd, buf, sizeof buf)) > 0;)
+        for (char* p = buf; p < buf + len; p += sizeof(inotify_event) + reinterpret_cast<inotify_event*>(p)->len)
+            if (auto* e = reinterpret_cast<inotify_event*>(p); (e->mask & IN_MOVED_TO) && std::string(e->name) == manifest_name)
+                ++writes;
+    close(fd);
+    CHECK(writes == 1);
+    CHECK(r.tree.is_installed(foo, r.T));
+    Manifest man;
+    REQUIRE(read_manifest(bdir, man));
+    CHECK(man.files.size() == n + 1);
+    for (auto& f : man.files) CHECK(same_bytes(f.installed_to, bdir / "module" / f.name));
 }
 
 TEST_CASE("uninstall deletes what it installed, and only what is still its bytes", "[ops]") {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -54,6 +55,8 @@ inline constexpr std::size_t max_config_bytes = 1024 * 1024;
 /// throws Error(BadConf) naming the file if it exists but is not a regular file, is larger than
 /// max_config_bytes, or contains a NUL byte (naming the line).
 bool check_config_file(const std::filesystem::path& file);
+/// check_config_file that hands back the text it read (nullopt: missing), so that it is read once.
+std::optional<std::string> read_config_file(const std::filesystem::path& file);
 
 /// evaluate_shell without bash where that gives the same values. Each existing file is read by the
 /// declarative reader on its own, seeing the whitelisted values the files before it carry (merged
