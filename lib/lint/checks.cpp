@@ -18,9 +18,6 @@ namespace fs = std::filesystem;
 namespace dkms::lint {
 namespace {
 
-const std::regex kSafeName(R"(^[A-Za-z0-9][A-Za-z0-9._+-]*$)");
-const std::regex kSafeVersion(R"(^[A-Za-z0-9][A-Za-z0-9.+~:_-]*$)");
-
 std::optional<std::string> var(const DeclConf& c, const std::string& name, std::size_t idx = 0) {
     auto it = c.vars.find(name);
     if (it == c.vars.end()) return std::nullopt;
@@ -43,6 +40,9 @@ bool loose_match(std::string expected, const std::string& v) {
 }
 
 void check_identity(const ConfInput& in, ConfReport& r) {
+    // Built on first use, not when the program starts (every dkms-run command would pay for them).
+    static const std::regex kSafeName(R"(^[A-Za-z0-9][A-Za-z0-9._+-]*$)");
+    static const std::regex kSafeVersion(R"(^[A-Za-z0-9][A-Za-z0-9.+~:_-]*$)");
     const auto& c = r.conf;
     const std::string shell_hint = c.plain() ? "" : " (the file has shell code, which dh_dkms does not run)";
     if (!r.name)
