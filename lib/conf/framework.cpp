@@ -48,6 +48,12 @@ void load_framework(Settings& s) {
     set("compress_zstd_opts", [&](const std::string& x) { s.compress_zstd_opts = x; });
     set("build_environment", [&](const std::string& x) { s.build_environment = x; });
     set("build_confinement", [&](const std::string& x) { s.build_confinement = x; });
+    set("script_timeout", [&](const std::string& x) {
+        try {
+            if (!x.empty()) s.script_timeout = std::max(0, std::stoi(x));
+        } catch (const std::exception&) {
+        }
+    });
     set("lock_timeout", [&](const std::string& x) {
         try {
             if (!x.empty()) s.lock_timeout = std::max(0, std::stoi(x));

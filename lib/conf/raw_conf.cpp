@@ -34,7 +34,7 @@ const std::vector<std::string>& framework_conf_settings() {
         "autoinstall_all_kernels", "modprobe_on_install",
         "sign_file", "mok_signing_key", "mok_certificate", "try_sign_modules",
         "parallel_jobs", "compress_gzip_opts", "compress_xz_opts", "compress_zstd_opts",
-        "build_environment", "post_transaction", "continue_on_error", "lock_timeout", "build_confinement",
+        "build_environment", "post_transaction", "continue_on_error", "lock_timeout", "script_timeout", "build_confinement",
     };
     return names;
 }

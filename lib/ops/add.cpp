@@ -184,7 +184,13 @@ void Ops::run_script(const ModuleId& id, const std::string& which, const std::st
     p.argv = argv;
     p.cwd = dir;
     p.out = ProcessSpec::Out::Inherit;
+    // dkms waits for ever; a script that hangs would hang apt: it is stopped after script_timeout.
+    p.timeout = std::chrono::seconds(ctx_.settings.script_timeout);
     auto r = run_process(ctx_, p);
+    if (r.timed_out)
+        ctx_.report.warning("The " + which + " script was still running after " +
+                            std::to_string(ctx_.settings.script_timeout) +
+                            " seconds (script_timeout in framework.conf): it and what it started were stopped.");
     if (!r.ok() && must_succeed) throw Error(ExitCode(r.status), which + " script failed with status " + std::to_string(r.status));
 }
 

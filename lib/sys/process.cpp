@@ -290,12 +290,17 @@ std::string read_capture(int fd, Ticker& ticker) {
     return out;
 }
 
-// Wait for the child, ticking; its exit status, or 128+signal as a shell reports it.
-int wait_child(pid_t pid, Ticker& ticker) {
+// Wait for the child, ticking; its exit status, or 128+signal as a shell reports it. After
+// spec.timeout (when set) its process group gets SIGTERM, then SIGKILL 5 s later.
+int wait_child(pid_t pid, Ticker& ticker, bool& timed_out) {
+    using clock = std::chrono::steady_clock;
+    const auto& spec = ticker.spec;
+    const bool limited = spec.timeout.count() > 0;
+    const clock::time_point deadline = ticker.start + spec.timeout;
+    clock::time_point kill_at{};
     int st = 0;
     while (true) {
-        int timeout_ms = ticker.spec.on_tick ? int(ticker.spec.tick.count()) : -1;
-        if (timeout_ms < 0) {
+        if (!spec.on_tick && !limited) {
             if (waitpid(pid, &st, 0) < 0 && errno == EINTR) continue;
             break;
         }
@@ -304,8 +309,18 @@ int wait_child(pid_t pid, Ticker& ticker) {
         if (w < 0 && errno != EINTR) break;
         struct timespec ts{0, 50 * 1000 * 1000};
         nanosleep(&ts, nullptr);
-        if (std::chrono::steady_clock::now() >= ticker.next) ticker.tick();
+        const auto now = clock::now();
+        if (spec.on_tick && now >= ticker.next) ticker.tick();
+        if (limited && !timed_out && now >= deadline) {
+            timed_out = true;
+            kill(-pid, SIGTERM);
+            kill_at = now + std::chrono::seconds(5);
+        } else if (timed_out && kill_at != clock::time_point{} && now >= kill_at) {
+            kill(-pid, SIGKILL);
+            kill_at = {};
+        }
     }
+    if (timed_out) kill(-pid, SIGKILL);  // what the script started and left behind in its group
     if (WIFEXITED(st)) return WEXITSTATUS(st);
     if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
     return 0;
@@ -334,6 +349,8 @@ pid_t spawn(const ProcessSpec& spec, Pipes& p, const std::filesystem::path& prog
 
 ProcessResult run_process(const ProcessSpec& spec) {
     if (spec.argv.empty()) throw Error(ExitCode::Error, "internal error: empty command");
+    if (spec.timeout.count() > 0 && (spec.out == ProcessSpec::Out::Capture || spec.err == ProcessSpec::Out::Capture))
+        throw Error(ExitCode::Error, "internal error: a timeout with captured output");
     std::filesystem::path prog = find_program(spec.argv[0]);
     if (prog.empty()) throw SystemError("cannot run " + spec.argv[0], ENOENT);
     throw_if_interrupted();
@@ -378,7 +395,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
     ProcessResult res;
     Ticker ticker{spec};
     if (p.cap[0] >= 0) res.out = read_capture(p.cap[0], ticker);
-    res.status = wait_child(pid, ticker);
+    res.status = wait_child(pid, ticker, res.timed_out);
     throw_if_interrupted();   // the child was (most likely) stopped by the signal passed on to it
     return res;
 }

@@ -294,4 +294,34 @@ Error! pre_install failed, aborting install.
 You may override by specifying --force.
 EOF
 
+# A POST_INSTALL that hangs, after starting a helper in the background: stopped with its helper after
+# script_timeout seconds (dkms would wait for ever, and so would apt); the install stands.
+golden_module ph 'POST_INSTALL="hang.sh"'
+printf '#!/bin/sh\nsleep 600 &\necho $! > "%s"\necho hanging\nsleep 600\n' "$WORK/ph-helper" > "$T/usr/src/ph-1.0/hang.sh"
+chmod +x "$T/usr/src/ph-1.0/hang.sh"
+R add ph/1.0 > /dev/null
+R build ph/1.0 -k "$KVER" > /dev/null
+framework 'try_sign_modules=true' 'script_timeout=2'
+golden "a hanging post_install script is stopped after script_timeout" 0 R install ph/1.0 -k "$KVER" <<EOF
+Installing <root>/lib/modules/${KVER}/updates/dkms/ph.ko
+Running the post_install script:
+hanging
+Running depmod... done.
+==> stderr
+Warning: The post_install script was still running after 2 seconds (script_timeout in framework.conf): it and what it started were stopped.
+EOF
+# (gone, or a zombie its new parent has not reaped yet)
+helper_gone() {
+    local pid i
+    pid=$(cat "$WORK/ph-helper")
+    for i in $(seq 50); do
+        [ -e "/proc/$pid" ] || return 0
+        [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = Z ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+check "its helper was stopped too" helper_gone
+check "the module is installed" test -f "$T/lib/modules/$KVER/updates/dkms/ph.ko"
+
 finish

@@ -15,6 +15,7 @@ TEST_CASE("framework.conf: the policy's values are typed once, as dkms reads the
     CHECK(r.settings.continue_on_error);
     CHECK_FALSE(r.settings.modprobe_on_install);
     CHECK(r.settings.lock_timeout == 300);
+    CHECK(r.settings.script_timeout == 1800);
 
     // Any non-empty value turns a dkms switch on, "no" included (dkms tests [[ $var ]]).
     FakeRoot::write(r.path() / "etc/dkms/framework.conf",
@@ -26,11 +27,12 @@ TEST_CASE("framework.conf: the policy's values are typed once, as dkms reads the
     CHECK(r.settings.lock_timeout == 0);
 
     FakeRoot::write(r.path() / "etc/dkms/framework.conf.d/50-more.conf",
-                    "autoinstall_all_kernels=\ncontinue_on_error=yes\nlock_timeout=12\n");
+                    "autoinstall_all_kernels=\ncontinue_on_error=yes\nlock_timeout=12\nscript_timeout=0\n");
     load_framework(r.settings);
     CHECK_FALSE(r.settings.autoinstall_all_kernels);
     CHECK(r.settings.continue_on_error);
     CHECK(r.settings.lock_timeout == 12);
+    CHECK(r.settings.script_timeout == 0);  // no limit, as dkms
 
     FakeRoot::write(r.path() / "etc/dkms/framework.conf.d/60-last.conf", "continue_on_error=True\n");
     load_framework(r.settings);

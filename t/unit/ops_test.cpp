@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // build, install, uninstall, unbuild and remove without kernel headers or make: the state each
 // leaves in the trees, what it says, and what a failure at each step leaves (FakeProcesses).
+#include <csignal>
+
 #include <catch2/catch.hpp>
 
 #include <sys/inotify.h>
@@ -175,6 +177,45 @@ TEST_CASE("a failing POST_BUILD takes the build away again", "[ops]") {
                            "Consult @ROOT@/var/lib/dkms/foo/1.0/build/make.log for more information."});
     CHECK_FALSE(r.tree.is_built(foo, r.T));
     CHECK_FALSE(path_exists(r.tree.built_dir(foo, r.T)));
+}
+
+TEST_CASE("a dkms.conf script past script_timeout is stopped and said so; a PRE_INSTALL's stop aborts", "[ops]") {
+    OpsRoot r;
+    ModuleId foo = r.add_module("foo", "1.0", "POST_INSTALL=post.sh\n");
+    OpsRoot::write(r.settings.source_tree / "foo-1.0/post.sh", "#!/bin/sh\nsleep 100000\n");
+    fs::permissions(r.settings.source_tree / "foo-1.0/post.sh", fs::perms::owner_all);
+    r.settings.script_timeout = 7;
+    std::chrono::seconds given{-1};
+    r.procs.on("post.sh", [&](const ProcessSpec& p) {
+        given = p.timeout;
+        ProcessResult res;
+        res.status = 128 + SIGTERM;
+        res.timed_out = true;
+        return res;
+    });
+    Ops ops(r.ctx);
+    ops.install(foo, r.T);
+    CHECK(given == std::chrono::seconds(7));
+    CHECK(r.err() == Lines{"Warning: The post_install script was still running after 7 seconds (script_timeout in "
+                           "framework.conf): it and what it started were stopped."});
+    CHECK(r.tree.is_installed(foo, r.T));  // as dkms: a failing POST_INSTALL does not undo the install
+
+    OpsRoot s;
+    ModuleId bar = s.add_module("bar", "1.0", "PRE_INSTALL=pre.sh\n");
+    OpsRoot::write(s.settings.source_tree / "bar-1.0/pre.sh", "#!/bin/sh\nsleep 100000\n");
+    fs::permissions(s.settings.source_tree / "bar-1.0/pre.sh", fs::perms::owner_all);
+    s.procs.on("pre.sh", [&](const ProcessSpec& p) {
+        given = p.timeout;
+        ProcessResult res;
+        res.status = 128 + SIGTERM;
+        res.timed_out = true;
+        return res;
+    });
+    Ops ops2(s.ctx);
+    Error e = error_of([&] { ops2.install(bar, s.T); });
+    CHECK(given == std::chrono::seconds(1800));  // the default
+    CHECK(e.code() == ExitCode::PreInstallFailed);
+    CHECK_FALSE(s.tree.is_installed(bar, s.T));
 }
 
 TEST_CASE("a missing BUILD_DEPENDS stops the build before make", "[ops]") {

@@ -132,3 +132,37 @@ TEST_CASE("run_process: the exit status, and 128 + the signal for a process kill
         CHECK_FALSE(r.ok());
     }
 }
+
+TEST_CASE("a process past its timeout is stopped with all it started", "[process]") {
+    char dir[] = "/tmp/dkms-process-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    const std::string pidfile = std::string(dir) + "/pid";
+    // A script that hangs, and a helper it started in the background (same process group).
+    ProcessSpec p;
+    p.argv = {"sh", "-c", "sleep 60 & echo $! > \"$0.tmp\"; mv \"$0.tmp\" \"$0\"; sleep 60", pidfile};
+    p.out = ProcessSpec::Out::Null;
+    p.timeout = std::chrono::seconds(1);
+    auto start = std::chrono::steady_clock::now();
+    ProcessResult r = run_process(p);
+    auto took = std::chrono::steady_clock::now() - start;
+    CHECK(r.timed_out);
+    CHECK(r.status == 128 + SIGTERM);
+    CHECK(took < std::chrono::seconds(30));
+    pid_t helper = wait_for_pid(pidfile);
+    REQUIRE(helper > 0);
+    bool gone = false;
+    for (int i = 0; i < 300 && !(gone = !running(helper)); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(gone);
+    if (!gone) kill(helper, SIGKILL);
+
+    // Within its time, a process is not touched.
+    ProcessSpec quick;
+    quick.argv = {"sh", "-c", "exit 4"};
+    quick.out = ProcessSpec::Out::Null;
+    quick.timeout = std::chrono::seconds(30);
+    ProcessResult q = run_process(quick);
+    CHECK_FALSE(q.timed_out);
+    CHECK(q.status == 4);
+    std::filesystem::remove_all(dir);
+}

@@ -43,12 +43,12 @@ TEST_CASE("the framework.conf settings", "[conf]") {
     const auto& f = framework_conf_settings();
     std::set<std::string> s(f.begin(), f.end());
     CHECK(s.size() == f.size());
-    CHECK(f.size() == 21);
+    CHECK(f.size() == 22);
     for (const char* n : {"source_tree", "dkms_tree", "install_tree", "tmp_location", "verbose", "symlink_modules",
                           "autoinstall_all_kernels", "modprobe_on_install", "sign_file", "mok_signing_key",
                           "mok_certificate", "try_sign_modules", "parallel_jobs", "compress_gzip_opts",
                           "compress_xz_opts", "compress_zstd_opts", "build_environment", "post_transaction", "lock_timeout",
-                          "continue_on_error", "build_confinement"})
+                          "continue_on_error", "script_timeout", "build_confinement"})
         CHECK(s.count(n));
     CHECK_FALSE(s.count("kernelver"));
     // No overlap with the dkms.conf directives: the two files are read with different lists.

@@ -71,6 +71,9 @@ struct Policy {
     std::string compress_zstd_opts = "-q --rm -T0";
     std::string build_environment;       ///< file sourced before each build; its exports reach make
     int lock_timeout = 300;              ///< seconds a writer waits for the tree lock (framework.conf lock_timeout)
+    /// Seconds a POST_ADD, PRE_INSTALL, POST_INSTALL or POST_REMOVE script may run before it and
+    /// everything it started are stopped (framework.conf script_timeout; 0: no limit, as dkms).
+    int script_timeout = 1800;
     /// framework.conf's build_confinement as written ("" = not set: auto); read it with
     /// build_confinement() (conf/framework), which checks it against the file's line and lets
     /// --directive win.

@@ -36,11 +36,16 @@ struct ProcessSpec {
     /// Run confined (a build step): the child enters this sandbox once stdin, stdout and stderr are
     /// in place, before chdir and exec (docs/confinement.md). Must outlive the call. nullptr: as we are.
     const Sandbox* sandbox = nullptr;
+    /// Stop the child after this long (0: never): SIGTERM to its whole process group, SIGKILL a few
+    /// seconds later if anything is left. For the dkms.conf scripts that run outside a build (not
+    /// with Out::Capture, whose reading waits for the end of the output).
+    std::chrono::seconds timeout{0};
 };
 
 struct ProcessResult {
     int status = 0;            ///< exit status, or 128+signal as a shell reports it
     std::string out;           ///< captured stdout (Capture only)
+    bool timed_out = false;    ///< stopped after ProcessSpec::timeout (status is then 128+SIGTERM or SIGKILL)
     bool ok() const { return status == 0; }
 };
 
