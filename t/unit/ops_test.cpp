@@ -326,6 +326,16 @@ TEST_CASE("a failing depmod uninstalls the module again", "[ops]") {
     CHECK_FALSE(path_exists(r.installed_file("foo")));
 }
 
+// What a kill between an install's copy and its link leaves in the manifest: the destination of the
+// module's file recorded, no link.
+static Manifest manifest_naming_install(OpsRoot& r, const fs::path& bdir) {
+    Manifest man;
+    REQUIRE(read_manifest(bdir, man));
+    man.files.at(0).installed_to = r.installed_file("foo").string();
+    write_manifest(bdir, man);
+    return man;
+}
+
 TEST_CASE("an install killed before its link: the next run takes its file away", "[ops]") {
     OpsRoot r;
     ModuleId foo = r.add_module("foo", "1.0");
@@ -333,10 +343,7 @@ TEST_CASE("an install killed before its link: the next run takes its file away",
     ops.build(foo, r.T);
     // What a kill between the copy and the link leaves: the file, named by the manifest, and no link.
     fs::path bdir = r.tree.built_dir(foo, r.T);
-    Manifest man;
-    REQUIRE(read_manifest(bdir, man));
-    man.files.at(0).installed_to = r.installed_file("foo").string();
-    write_manifest(bdir, man);
+    Manifest man = manifest_naming_install(r, bdir);
     OpsRoot::write(r.installed_file("foo"), read_file(bdir / "module/foo.ko"));
     CHECK(r.tree.is_built(foo, r.T));
     CHECK_FALSE(r.tree.is_installed(foo, r.T));
@@ -357,10 +364,7 @@ TEST_CASE("the repair of an install killed before its link leaves a file that is
     // The manifest says the killed install put foo.ko there, but the file there now is another one
     // (put by hand or by a package after the kill): not ours, so the repair must keep it.
     fs::path bdir = r.tree.built_dir(foo, r.T);
-    Manifest man;
-    REQUIRE(read_manifest(bdir, man));
-    man.files.at(0).installed_to = r.installed_file("foo").string();
-    write_manifest(bdir, man);
+    Manifest man = manifest_naming_install(r, bdir);
     OpsRoot::write(r.installed_file("foo"), "someone else's foo");
     r.out();
     Ops next(r.ctx);
