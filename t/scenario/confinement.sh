@@ -32,17 +32,7 @@ cleanup_shared() {
 }
 trap 'cleanup_shared; rm -rf "$WORK"' EXIT
 
-# The listener: counts the connections it accepts.
-python3 -c '
-import os, socket, sys
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
-open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-while True:
-    c, _ = s.accept(); open(sys.argv[2], "a").write("connected\n"); c.close()
-' "$WORK/port" "$WORK/connections" & LISTENER=$!
-for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
-PORT=$(cat "$WORK/port")
+start_listener
 
 cat > "$B/hostile.sh" <<'EOF'
 #!/bin/bash

@@ -136,6 +136,22 @@ run_cmd() {
     echo "$RC" > "$LAST/rc"
 }
 
+# start_listener: a TCP listener on 127.0.0.1 that appends "connected" to $WORK/connections for each
+# connection it accepts (the network probes of the confinement tests); sets LISTENER (its pid, for
+# the caller's clean-up) and PORT.
+start_listener() {
+    python3 -c '
+import os, socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    c, _ = s.accept(); open(sys.argv[2], "a").write("connected\n"); c.close()
+' "$WORK/port" "$WORK/connections" & LISTENER=$!
+    for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
+    PORT=$(cat "$WORK/port")
+}
+
 # show_last: the last command's streams, labelled (diagnostics).
 show_last() {
     local s
