@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// What every command shares: how an Error is printed, the module/version check, the loop over kernels.
+// What every command shares: how an Error is printed, the module/version check, the loops over kernels.
 #include "command.hpp"
 
 namespace dkms::cli {
@@ -37,6 +37,20 @@ ExitCode for_each_target(Invocation& inv, const std::function<void(const Target&
         }
     }
     return rc;
+}
+
+ExitCode undo_for_each_kernel(Invocation& inv, const std::function<void(Ops&, const ModuleId&, const Target&)>& undo) {
+    Ops ops(inv.ctx);
+    ModuleId id = require_module_version(inv);
+    if (!ops.tree().is_added(id) && !ops.tree().is_broken(id))
+        throw Error(ExitCode::NotFound, "The module/version combo: " + id.str() + " is not located in the DKMS tree.");
+    if (inv.ctx.settings.all) inv.targets = ops.tree().built_targets(id);
+    bool first = true;  // dkms: a blank line between kernels
+    return for_each_target(inv, [&](const Target& t) {
+        if (!first) inv.ctx.report.out("");
+        first = false;
+        undo(ops, id, t);
+    });
 }
 
 }  // namespace dkms::cli

@@ -74,5 +74,8 @@ void print_error(Reporter& r, const Error& e);
 ModuleId require_module_version(const Invocation& inv);
 /// Run `fn` for each target; errors are printed and the last target's code is returned (dkms's rule).
 ExitCode for_each_target(Invocation& inv, const std::function<void(const Target&)>& fn);
+/// unbuild and uninstall: the module/version must be in the tree (broken included); `undo` runs for
+/// each kernel of the command line (--all: each kernel it is built for), a blank line between them.
+ExitCode undo_for_each_kernel(Invocation& inv, const std::function<void(Ops&, const ModuleId&, const Target&)>& undo);
 
 }  // namespace dkms::cli

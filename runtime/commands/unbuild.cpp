@@ -5,17 +5,7 @@
 namespace dkms::cli {
 
 static ExitCode run_unbuild(Invocation& inv) {
-    Ops ops(inv.ctx);
-    ModuleId id = require_module_version(inv);
-    if (!ops.tree().is_added(id) && !ops.tree().is_broken(id))
-        throw Error(ExitCode::NotFound, "The module/version combo: " + id.str() + " is not located in the DKMS tree.");
-    if (inv.ctx.settings.all) inv.targets = ops.tree().built_targets(id);
-    bool first = true;  // dkms: a blank line between kernels
-    return for_each_target(inv, [&](const Target& t) {
-        if (!first) inv.ctx.report.out("");
-        first = false;
-        ops.unbuild(id, t);
-    });
+    return undo_for_each_kernel(inv, [](Ops& ops, const ModuleId& id, const Target& t) { ops.unbuild(id, t); });
 }
 
 extern const Command unbuild_command{
