@@ -177,11 +177,27 @@ bool same_bytes(const fs::path& a, const fs::path& b) {
     }
 }
 
-void copy_file_atomic(const fs::path& src, const fs::path& dst, mode_t mode) {
+namespace {
+
+TempFile copy_to_temp(const fs::path& src, const fs::path& dst) {
     Fd in(open_regular(src));
     TempFile tmp(dst);
     copy_sparse(in.fd, tmp.fd(), src, dst);
-    tmp.commit(mode);
+    return tmp;
+}
+
+}  // namespace
+
+void copy_file_atomic(const fs::path& src, const fs::path& dst, mode_t mode) {
+    copy_to_temp(src, dst).commit(mode);
+}
+
+TempFile stage_copy(const fs::path& src, const fs::path& dst) {
+    TempFile tmp = copy_to_temp(src, dst);
+    // Only a start: the fsync of commit() is what makes the data durable (an error here, or a file
+    // system without write-back, leaves that to it).
+    sync_file_range(tmp.fd(), 0, 0, SYNC_FILE_RANGE_WRITE);
+    return tmp;
 }
 
 void copy_tree(const fs::path& src, const fs::path& dst) {

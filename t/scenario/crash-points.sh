@@ -201,5 +201,10 @@ scenario clash-uninstall "$S_CLASH2" debian 10 uninstall hello-fork/1.5 -k "$KVE
 restore "$S_ADDED"; rm -rf "$T/var/lib/dkms/hello-fork"; S_AUTO=$WORK/s-auto; cp -a "$T" "$S_AUTO"
 scenario autoinstall "$S_AUTO" debian 6 autoinstall -k "$KVER"
 scenario ldtarball "$S_NEW" debian 10 ldtarball "$WORK/a.dkms.tar.gz"
+# A package of three modules: install writes all three temporary files before the first rename.
+restore "$S_BUILT"; TRIO=$(multi_module trio 3)
+R build "$TRIO" -k "$KVER" > /dev/null 2>&1 || fail "setup: build trio"
+S_TRIO=$WORK/s-trio; cp -a "$T" "$S_TRIO"
+scenario install-multi "$S_TRIO" debian 10 install trio/1.0 -k "$KVER"
 echo "# crash points tried: $TOTAL_POINTS, broke an invariant: $BROKEN_POINTS"
 finish

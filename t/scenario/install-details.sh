@@ -210,4 +210,26 @@ VERSION=$(sed -n "s/^ *version: '\(.*\)',\$/\1/p" "$SRCDIR/meson.build" | head -
 golden "--version" 0 R --version <<EOF
 dkms-run-$VERSION
 EOF
+
+# A package of three modules is installed in one batch: each file written to its temporary name
+# with its write-back started (sync_file_range), then each fsynced and renamed into place, so that
+# the disk takes the files together; never a rename before that file's own fsync.
+TRIO=$(multi_module trio 3)
+expect_rc 0 "build of a three-module package" R build "$TRIO" -k "$KVER"
+run_cmd traced strace -qq -y -o "$WORK/trio.trace" -e trace=sync_file_range,fsync,rename \
+    "$DKMS_RUN" --root "$T" install trio/1.0 -k "$KVER"
+same "install of three modules: write-back started for all, then each fsynced and renamed" \
+    "$(sed -n -e 's|^sync_file_range([0-9]*<.*/\.\(trio_[0-9]\)\.ko\.tmp-.*|start \1|p' \
+              -e 's|^fsync([0-9]*<.*/\.\(trio_[0-9]\)\.ko\.tmp-.*|fsync \1|p' \
+              -e 's|^rename(".*/\.\(trio_[0-9]\)\.ko\.tmp-[^"]*", .*|rename \1|p' "$WORK/trio.trace")" \
+    "start trio_1
+start trio_2
+start trio_3
+fsync trio_1
+rename trio_1
+fsync trio_2
+rename trio_2
+fsync trio_3
+rename trio_3"
+check "all three installed" test -f "$KD/updates/dkms/trio_1.ko" -a -f "$KD/updates/dkms/trio_2.ko" -a -f "$KD/updates/dkms/trio_3.ko"
 finish

@@ -306,6 +306,22 @@ copy_example() { rm -rf "$WORK/$1"; cp -r "$SRCDIR/examples/hello-dkms" "$WORK/$
 # line, sorted (the line lists them in completion order, which varies when they build concurrently)
 succeeded_for() { sed -n "s/^Autoinstall on $KVER succeeded for module(s) \(.*\)\.\$/\1/p" "$LAST/stdout" | tr ' ' '\n' | sort | xargs; }
 
+# multi_module NAME N: a package NAME/1.0 of N modules, NAME_1 ... NAME_N (the cindep test module
+# under those names), all to /updates/dkms, in $WORK/mods/NAME-1.0. Prints its directory.
+multi_module() {
+    local name=$1 n=$2 d=$WORK/mods/$1-1.0 i
+    rm -rf "$d"; mkdir -p "$d"
+    printf 'PACKAGE_NAME="%s"\nPACKAGE_VERSION="1.0"\nAUTOINSTALL="yes"\n' "$name" > "$d/dkms.conf"
+    for i in $(seq "$n"); do
+        sed "s/Independent test module./Independent test module ${name}_$i./" \
+            "$SRCDIR/t/scenario/modules/cindep-1.0/cindep.c" > "$d/${name}_$i.c"
+        echo "obj-m += ${name}_$i.o" >> "$d/Kbuild"
+        printf 'BUILT_MODULE_NAME[%d]="%s_%d"\nDEST_MODULE_LOCATION[%d]="/updates/dkms"\n' $((i - 1)) "$name" "$i" $((i - 1)) \
+            >> "$d/dkms.conf"
+    done
+    echo "$d"
+}
+
 # indep_module NAME [DKMS.CONF LINE...]: an independent AUTOINSTALL module NAME/1.0 (the cindep
 # test module under another name) in $WORK/mods/NAME-1.0, with extra dkms.conf lines appended.
 # Prints its directory.

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace dkms {
 
@@ -23,6 +24,12 @@ void write_file_atomic(const fs::path& p, std::string_view content, mode_t mode 
 /// Copy `src` to `dst` through a temporary name in dst's directory and rename; keeps `mode`. Holes of a
 /// sparse source stay holes.
 void copy_file_atomic(const fs::path& src, const fs::path& dst, mode_t mode);
+class TempFile;
+/// The first half of copy_file_atomic, for many files in a row: `src` copied to a temporary name
+/// beside `dst` and its write-back started (sync_file_range), so that the files of a batch go to
+/// the disk together; commit() then fsyncs (mostly waiting for what is already under way) and
+/// renames. Until committed, `dst` is untouched; the temporary file goes with the TempFile.
+TempFile stage_copy(const fs::path& src, const fs::path& dst);
 
 /// Whether two regular files hold the same bytes, compared block by block (never whole in memory);
 /// false when either cannot be read.
@@ -84,6 +91,11 @@ public:
     ~TempFile();
     TempFile(const TempFile&) = delete;
     TempFile& operator=(const TempFile&) = delete;
+    TempFile(TempFile&& o) noexcept : final_(std::move(o.final_)), path_(std::move(o.path_)), fd_(o.fd_) {
+        o.path_.clear();
+        o.fd_ = -1;
+    }
+    TempFile& operator=(TempFile&&) = delete;
     const fs::path& path() const { return path_; }
     /// Open for writing until closed or committed.
     int fd() const { return fd_; }
