@@ -17,7 +17,7 @@ for line in text.splitlines():
         rows[cells[0]] = cells
 errors = []
 want = ["startup", "status-empty", "status-small", "status-large", "status-growth", "add", "install", "uninstall", "remove",
-        "autoinstall-scratch", "autoinstall-noop", "dh_dkms"]
+        "autoinstall-scratch", "autoinstall-noop", "dh_dkms"] + ([] if smoke else ["install-6", "uninstall-6"])
 want_procs = ["procs-status", "procs-add", "procs-install", "procs-uninstall", "procs-remove",
               "procs-autoinstall", "procs-dh_dkms"] + ([] if smoke else ["procs-build"])
 overheads = [k for k in rows if k.startswith("build-overhead-")]
