@@ -572,7 +572,7 @@ class Bench:
             cells = []
             for t in TOOLS:
                 cells += [str(d[t][0]), str(d[t][1])] if t in d else ["not available"] * 2
-            out.append(f"| procs-{re.sub(r'[^a-z_]+', '-', c.split(' (')[0])} | {c} | " + " | ".join(cells) + " |")
+            out.append(f"| procs-{re.sub(r'[^a-z_0-9]+', '-', c.split(' (')[0])} | {c} | " + " | ".join(cells) + " |")
         if self.verbs:
             out += ["", "Fast verbs: system calls (strace -f -c), of them fsync/fdatasync/syncfs, and the share of "
                     "the command's wall time that is start-up alone (median `--version` / median of the command):", "",
