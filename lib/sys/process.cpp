@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -290,27 +291,36 @@ std::string read_capture(int fd, Ticker& ticker) {
     return out;
 }
 
-// Wait for the child, ticking; its exit status, or 128+signal as a shell reports it. After
-// spec.timeout (when set) its process group gets SIGTERM, then SIGKILL 5 s later.
-int wait_child(pid_t pid, Ticker& ticker, bool& timed_out) {
+// The exit status of a child as a shell reports it: its code, or 128+signal.
+int shell_status(int st) {
+    if (WIFEXITED(st)) return WEXITSTATUS(st);
+    if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+    return 0;
+}
+
+// What a timed wait for a child must do besides: tick, and after spec.timeout give its process
+// group SIGTERM, then SIGKILL 5 s later.
+struct TimedWait {
     using clock = std::chrono::steady_clock;
-    const auto& spec = ticker.spec;
-    const bool limited = spec.timeout.count() > 0;
-    const clock::time_point deadline = ticker.start + spec.timeout;
+    Ticker& ticker;
+    bool& timed_out;
+    const bool limited = ticker.spec.timeout.count() > 0;
+    const clock::time_point deadline = ticker.start + ticker.spec.timeout;
     clock::time_point kill_at{};
-    int st = 0;
-    while (true) {
-        if (!spec.on_tick && !limited) {
-            if (waitpid(pid, &st, 0) < 0 && errno == EINTR) continue;
-            break;
-        }
-        pid_t w = waitpid(pid, &st, WNOHANG);
-        if (w == pid) break;
-        if (w < 0 && errno != EINTR) break;
-        struct timespec ts{0, 50 * 1000 * 1000};
-        nanosleep(&ts, nullptr);
+
+    // Milliseconds until the next of these is due, for poll (-1: none is).
+    int until_next() const {
+        auto wake = clock::time_point::max();
+        if (ticker.spec.on_tick) wake = std::min(wake, ticker.next);
+        if (limited && !timed_out) wake = std::min(wake, deadline);
+        if (kill_at != clock::time_point{}) wake = std::min(wake, kill_at);
+        if (wake == clock::time_point::max()) return -1;
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wake - clock::now()).count() + 1;
+        return int(std::clamp<long long>(ms, 0, 24 * 3600 * 1000));
+    }
+    void due(pid_t pid) {
         const auto now = clock::now();
-        if (spec.on_tick && now >= ticker.next) ticker.tick();
+        if (ticker.spec.on_tick && now >= ticker.next) ticker.tick();
         if (limited && !timed_out && now >= deadline) {
             timed_out = true;
             kill(-pid, SIGTERM);
@@ -320,10 +330,34 @@ int wait_child(pid_t pid, Ticker& ticker, bool& timed_out) {
             kill_at = {};
         }
     }
+};
+
+// Wait for the child, ticking; its exit status, or 128+signal as a shell reports it. After
+// spec.timeout (when set) its process group gets SIGTERM, then SIGKILL 5 s later. The child's end
+// wakes the wait at once (a pidfd); without pidfds (Linux before 5.3, a seccomp filter) it is
+// looked for every 50 ms.
+int wait_child(pid_t pid, Ticker& ticker, bool& timed_out) {
+    int st = 0;
+    if (!ticker.spec.on_tick && ticker.spec.timeout.count() <= 0) {
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+        return shell_status(st);
+    }
+    TimedWait tw{ticker, timed_out};
+    const int pidfd = int(syscall(SYS_pidfd_open, pid, 0));
+    ScopeGuard close_pidfd([pidfd] {
+        if (pidfd >= 0) close(pidfd);
+    });
+    while (true) {
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid || (w < 0 && errno != EINTR)) break;
+        int ms = tw.until_next();
+        if (pidfd < 0) ms = ms < 0 ? 50 : std::min(ms, 50);
+        pollfd pfd{pidfd, POLLIN, 0};
+        poll(&pfd, pidfd >= 0 ? 1 : 0, ms);
+        tw.due(pid);
+    }
     if (timed_out) kill(-pid, SIGKILL);  // what the script started and left behind in its group
-    if (WIFEXITED(st)) return WEXITSTATUS(st);
-    if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
-    return 0;
+    return shell_status(st);
 }
 
 // fork and exec, called with the signals blocked (`saved`: the mask to restore in the child, once its

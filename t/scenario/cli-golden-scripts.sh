@@ -324,4 +324,18 @@ helper_gone() {
 check "its helper was stopped too" helper_gone
 check "the module is installed" test -f "$T/lib/modules/$KVER/updates/dkms/ph.ko"
 
+# The scripts are waited for by their end, not by polling: an install whose PRE_INSTALL and
+# POST_INSTALL exit at once makes no sleep of its own (it slept 50 ms per script, waking to look:
+# an install with a trivial POST_INSTALL took 58 ms instead of 3).
+golden_module qs 'PRE_INSTALL="quick.sh"' 'POST_INSTALL="quick.sh"'
+printf '#!/bin/sh\nexit 0\n' > "$T/usr/src/qs-1.0/quick.sh"
+chmod +x "$T/usr/src/qs-1.0/quick.sh"
+R add qs/1.0 > /dev/null
+R build qs/1.0 -k "$KVER" > /dev/null
+run_cmd traced strace -qq -o "$WORK/qs.trace" -e trace=nanosleep,clock_nanosleep,wait4 \
+    "$DKMS_RUN" --root "$T" install qs/1.0 -k "$KVER"
+same "install with two quick scripts: exit 0, no sleep while waiting for them" \
+    "$RC $(grep -c 'nanosleep(' "$WORK/qs.trace")" "0 0"
+check "the scripts' end was waited for (wait4 seen)" grep -q '^wait4(' "$WORK/qs.trace"
+
 finish
