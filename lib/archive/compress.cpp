@@ -39,39 +39,22 @@ struct Bz2 {
     DKMS_LIBRARY_POINTERS(DKMS_BZ2_FUNCTIONS)
 };
 
-// Each loaded on its first use (a failed load throws, and is tried again by the next call).
-const Zlib& zlib() {
-    static const Zlib z = [] {
-        Zlib l{};
-        DKMS_LIBRARY_RESOLVE(DKMS_ZLIB_FUNCTIONS, l, load_library("libz.so.1", "zlib1g"), "libz.so.1");
-        return l;
-    }();
-    return z;
-}
-const Lzma& lzma() {
-    static const Lzma z = [] {
-        Lzma l{};
-        DKMS_LIBRARY_RESOLVE(DKMS_LZMA_FUNCTIONS, l, load_library("liblzma.so.5", "liblzma5"), "liblzma.so.5");
-        return l;
-    }();
-    return z;
-}
-const Zstd& zstd() {
-    static const Zstd z = [] {
-        Zstd l{};
-        DKMS_LIBRARY_RESOLVE(DKMS_ZSTD_FUNCTIONS, l, load_library("libzstd.so.1", "libzstd1"), "libzstd.so.1");
-        return l;
-    }();
-    return z;
-}
-const Bz2& bz2() {
-    static const Bz2 z = [] {
-        Bz2 l{};
-        DKMS_LIBRARY_RESOLVE(DKMS_BZ2_FUNCTIONS, l, load_library("libbz2.so.1.0", "libbz2-1.0"), "libbz2.so.1.0");
-        return l;
-    }();
-    return z;
-}
+// Each loaded on its first use (a failed load throws, and is tried again by the next call):
+// `const Type& fn()`, the library SONAME of the Debian package PACKAGE.
+#define DKMS_LOADER(Type, fn, FUNCTIONS, soname, package)                                  \
+    const Type& fn() {                                                                   \
+        static const Type loaded = [] {                                                  \
+            Type l{};                                                                    \
+            DKMS_LIBRARY_RESOLVE(FUNCTIONS, l, load_library(soname, package), soname);  \
+            return l;                                                                    \
+        }();                                                                             \
+        return loaded;                                                                   \
+    }
+DKMS_LOADER(Zlib, zlib, DKMS_ZLIB_FUNCTIONS, "libz.so.1", "zlib1g")
+DKMS_LOADER(Lzma, lzma, DKMS_LZMA_FUNCTIONS, "liblzma.so.5", "liblzma5")
+DKMS_LOADER(Zstd, zstd, DKMS_ZSTD_FUNCTIONS, "libzstd.so.1", "libzstd1")
+DKMS_LOADER(Bz2, bz2, DKMS_BZ2_FUNCTIONS, "libbz2.so.1.0", "libbz2-1.0")
+#undef DKMS_LOADER
 
 bool ends_with(const std::string& s, std::string_view suf) {
     return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
