@@ -37,6 +37,25 @@ std::vector<fs::path> leftovers(const fs::path& dir) {
     return out;
 }
 
+/// An executable script (mode 0700) in a module's source.
+void write_script(const fs::path& p, const std::string& text) {
+    OpsRoot::write(p, text);
+    fs::permissions(p, fs::perms::owner_all);
+}
+
+/// A script of `module_dir` that never ends, and its fake run: stopped at its timeout (128+SIGTERM,
+/// timed_out), after noting in `given` the timeout it was run with.
+void add_hanging_script(OpsRoot& r, const std::string& module_dir, const std::string& name, std::chrono::seconds& given) {
+    write_script(r.settings.source_tree / module_dir / name, "#!/bin/sh\nsleep 100000\n");
+    r.procs.on(name, [&given](const ProcessSpec& p) {
+        given = p.timeout;
+        ProcessResult res;
+        res.status = 128 + SIGTERM;
+        res.timed_out = true;
+        return res;
+    });
+}
+
 /// The error an operation throws.
 template <typename F>
 Error error_of(F&& f) {
@@ -163,8 +182,7 @@ TEST_CASE("a module already built is skipped unless forced; a forced build makes
 TEST_CASE("a failing POST_BUILD takes the build away again", "[ops]") {
     OpsRoot r;
     ModuleId foo = r.add_module("foo", "1.0", "POST_BUILD=post.sh\n");
-    OpsRoot::write(r.settings.source_tree / "foo-1.0/post.sh", "#!/bin/sh\nexit 3\n");
-    fs::permissions(r.settings.source_tree / "foo-1.0/post.sh", fs::perms::owner_all);
+    write_script(r.settings.source_tree / "foo-1.0/post.sh", "#!/bin/sh\nexit 3\n");
     r.procs.on("post.sh", 3);
     Ops ops(r.ctx);
     Error e = error_of([&] { ops.build(foo, r.T); });
@@ -182,17 +200,9 @@ TEST_CASE("a failing POST_BUILD takes the build away again", "[ops]") {
 TEST_CASE("a dkms.conf script past script_timeout is stopped and said so; a PRE_INSTALL's stop aborts", "[ops]") {
     OpsRoot r;
     ModuleId foo = r.add_module("foo", "1.0", "POST_INSTALL=post.sh\n");
-    OpsRoot::write(r.settings.source_tree / "foo-1.0/post.sh", "#!/bin/sh\nsleep 100000\n");
-    fs::permissions(r.settings.source_tree / "foo-1.0/post.sh", fs::perms::owner_all);
     r.settings.script_timeout = 7;
     std::chrono::seconds given{-1};
-    r.procs.on("post.sh", [&](const ProcessSpec& p) {
-        given = p.timeout;
-        ProcessResult res;
-        res.status = 128 + SIGTERM;
-        res.timed_out = true;
-        return res;
-    });
+    add_hanging_script(r, "foo-1.0", "post.sh", given);
     Ops ops(r.ctx);
     ops.install(foo, r.T);
     CHECK(given == std::chrono::seconds(7));
@@ -202,15 +212,7 @@ TEST_CASE("a dkms.conf script past script_timeout is stopped and said so; a PRE_
 
     OpsRoot s;
     ModuleId bar = s.add_module("bar", "1.0", "PRE_INSTALL=pre.sh\n");
-    OpsRoot::write(s.settings.source_tree / "bar-1.0/pre.sh", "#!/bin/sh\nsleep 100000\n");
-    fs::permissions(s.settings.source_tree / "bar-1.0/pre.sh", fs::perms::owner_all);
-    s.procs.on("pre.sh", [&](const ProcessSpec& p) {
-        given = p.timeout;
-        ProcessResult res;
-        res.status = 128 + SIGTERM;
-        res.timed_out = true;
-        return res;
-    });
+    add_hanging_script(s, "bar-1.0", "pre.sh", given);
     Ops ops2(s.ctx);
     Error e = error_of([&] { ops2.install(bar, s.T); });
     CHECK(given == std::chrono::seconds(1800));  // the default
