@@ -48,18 +48,17 @@ void load_framework(Settings& s) {
     set("compress_zstd_opts", [&](const std::string& x) { s.compress_zstd_opts = x; });
     set("build_environment", [&](const std::string& x) { s.build_environment = x; });
     set("build_confinement", [&](const std::string& x) { s.build_confinement = x; });
-    set("script_timeout", [&](const std::string& x) {
-        try {
-            if (!x.empty()) s.script_timeout = std::max(0, std::stoi(x));
-        } catch (const std::exception&) {
-        }
-    });
-    set("lock_timeout", [&](const std::string& x) {
-        try {
-            if (!x.empty()) s.lock_timeout = std::max(0, std::stoi(x));
-        } catch (const std::exception&) {
-        }
-    });
+    // A number of seconds: negative counts as 0; empty or not a number leaves the default.
+    auto seconds = [](int& field) {
+        return [&field](const std::string& x) {
+            try {
+                if (!x.empty()) field = std::max(0, std::stoi(x));
+            } catch (const std::exception&) {
+            }
+        };
+    };
+    set("script_timeout", seconds(s.script_timeout));
+    set("lock_timeout", seconds(s.lock_timeout));
 }
 
 namespace {
