@@ -134,11 +134,14 @@ inline std::string fake_module_image(const std::vector<std::string>& modinfo) {
 }
 
 /// A make that "builds": writes each file (path relative to its working directory) with its bytes,
-/// then exits with `status`.
+/// then exits with `status`. A build step always runs in its build directory; a call without a working
+/// directory that the rule's pattern also matches (`strip -g <build>/foo.ko`) is not make, and succeeds
+/// without writing anything (it wrote the modules into the test's own working directory once).
 inline FakeAction make_writes(std::vector<std::pair<std::string, std::string>> files, int status = 0) {
     return [files = std::move(files), status](const ProcessSpec& spec) {
+        if (!spec.cwd) return ProcessResult{0, ""};
         for (auto& [rel, bytes] : files) {
-            fs::path p = spec.cwd.value_or(fs::current_path()) / rel;
+            fs::path p = *spec.cwd / rel;
             fs::create_directories(p.parent_path());
             write_file_atomic(p, bytes, 0644);
         }
