@@ -17,7 +17,11 @@ public:
 /// Reads argv into `c`: each option, in command-line order, does what its table says; each other word
 /// is the action, a source directory or dkms.conf, an archive, or module/version (dkms's rules).
 /// Throws ShowUsage for an unknown option, Error for a bad value. Stops at --version.
-void parse_command_line(int argc, char** argv, CommandLine& c);
+/// Boost.Program_options is told only of the options argv's words may name; `describe_every_option`
+/// tells it of all of them (the same result, slower: the unit tests compare the two).
+void parse_command_line(int argc, char** argv, CommandLine& c, bool describe_every_option = false);
+/// Boost's key of every option (its long name, or "-x"), in the order of --help.
+std::vector<std::string> option_keys();
 /// --help without an action (and after an unknown option or action): the usage, the actions, and
 /// every option as Boost.Program_options prints them (the general ones, then each action's own).
 void print_usage(Reporter& r);

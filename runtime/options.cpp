@@ -135,30 +135,56 @@ std::vector<std::pair<std::string, std::vector<const Option*>>> action_option_gr
     return groups;
 }
 
-/// Every option of the command line (each once), by Boost's key.
-const std::map<std::string, const Option*>& all_options() {
-    static const std::map<std::string, const Option*> table = [] {
-        std::map<std::string, const Option*> t;
-        auto add = [&](const Option& o) {
-            if (!t.emplace(key_of(o), &o).second) throw std::logic_error("option declared twice: " + key_of(o));
-        };
-        for (auto& o : general_options) add(o);
+/// Every option of the command line, each once, in the order of --help: the general ones, the actions'
+/// own, then the ignored ones.
+const std::vector<const Option*>& every_option_list() {
+    static const std::vector<const Option*> all = [] {
+        std::vector<const Option*> v;
+        for (auto& o : general_options) v.push_back(&o);
         for (auto& g : action_option_groups())
-            for (auto* o : g.second) add(*o);
-        for (auto& o : ignored_options) add(o);
-        return t;
+            for (auto* o : g.second) v.push_back(o);
+        for (auto& o : ignored_options) v.push_back(&o);
+        return v;
     }();
-    return table;
+    return all;
 }
 
-po::options_description parser_description() {
+/// Whether a word of argv may name `o` for Boost: a long name that starts with a word's name after
+/// "--" or "-" (allow_guessing takes any prefix: --ver is --verbose or --version), or a short letter
+/// that is in a word after "-". Every option a word may name is so described, and so Boost's answer
+/// (the option, an ambiguity, an unknown option, a value that is an option) is the one it gives with
+/// every option described; only faster (issue 20: describing all of them was a fifth of start-up).
+bool may_be_named(const Option& o, const std::vector<std::string_view>& words) {
+    std::string_view name = o.name;
+    auto comma = name.find(',');
+    std::string_view long_name = name.substr(0, comma);
+    char short_name = comma == std::string_view::npos ? 0 : name[comma + 1];
+    for (std::string_view w : words) {
+        std::string_view given = w.substr(w.starts_with("--") ? 2 : 1);
+        given = given.substr(0, given.find('='));
+        if (!long_name.empty() && long_name.starts_with(given)) return true;
+        if (short_name && !w.starts_with("--") && w.substr(1).find(short_name) != std::string_view::npos) return true;
+    }
+    return false;
+}
+
+/// What Boost is told: the options argv may name (every one with `every`), and the positional words.
+po::options_description parser_description(int argc, char** argv, bool every) {
+    std::vector<std::string_view> words;
+    for (int i = 1; i < argc; ++i)
+        if (argv[i][0] == '-') words.emplace_back(argv[i]);
     po::options_description d;
-    for (auto& o : general_options) describe(d, o);
-    for (auto& g : action_option_groups())
-        for (auto* o : g.second) describe(d, *o);
-    for (auto& o : ignored_options) describe(d, o);
+    for (const Option* o : every_option_list())
+        if (every || may_be_named(*o, words)) describe(d, *o);
     d.add_options()("args", po::value<std::vector<std::string>>());
     return d;
+}
+
+/// The option of Boost's key (its long name, or "-x").
+const Option& option_by_key(const std::string& key) {
+    for (const Option* o : every_option_list())
+        if (key_of(*o) == key) return *o;
+    throw std::logic_error("no option " + key);
 }
 
 bool is_kernel_action_word(const std::string& w) {
@@ -208,10 +234,15 @@ void print_lines(Reporter& r, const std::string& text) {
 
 }  // namespace
 
-void parse_command_line(int argc, char** argv, CommandLine& c) {
+std::vector<std::string> option_keys() {
+    std::vector<std::string> keys;
+    for (const Option* o : every_option_list()) keys.push_back(key_of(*o));
+    return keys;
+}
+
+void parse_command_line(int argc, char** argv, CommandLine& c, bool describe_every_option) {
     namespace style = po::command_line_style;
-    const auto& options = all_options();
-    auto desc = parser_description();
+    auto desc = parser_description(argc, argv, describe_every_option);
     po::positional_options_description pos;
     pos.add("args", -1);
     po::parsed_options parsed(&desc);
@@ -231,7 +262,7 @@ void parse_command_line(int argc, char** argv, CommandLine& c) {
             for (auto& word : o.value) take_word(c, word);
             continue;
         }
-        options.at(o.string_key)->apply(c, o.value.empty() ? "" : o.value.front());
+        option_by_key(o.string_key).apply(c, o.value.empty() ? "" : o.value.front());
         if (c.version) return;  // printed at once, whatever follows
     }
     // ldtarball of a path that does not exist: dkms takes it as module/version and names nothing;
