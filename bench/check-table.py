@@ -23,8 +23,11 @@ want_procs = ["procs-status", "procs-add", "procs-install", "procs-uninstall", "
 overheads = [k for k in rows if k.startswith("build-overhead-")]
 if len(overheads) != (1 if smoke else 3):
     errors.append(f"build-overhead rows: {overheads}")
+owns = [k for k in rows if k.startswith("build-own-")]
+if sorted(k[len("build-own-"):] for k in owns) != sorted(k[len("build-overhead-"):] for k in overheads):
+    errors.append(f"build-own rows {owns} are not those of {overheads}")
 no_autoinstall = "dkms-run has no autoinstall yet" in text
-for k in want + overheads:
+for k in want + overheads + owns:
     if k not in rows:
         errors.append(f"missing row {k}")
         continue
