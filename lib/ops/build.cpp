@@ -464,13 +464,31 @@ struct Ops::BuildRun {
                 dup = dup || std::mismatch(r.begin(), r.end(), c.begin(), c.end()).first == r.end();
             if (!dup) p.readable.push_back(c);
         }
+        // The signing files are hidden, and so is the directory of one kept apart from everything the
+        // steps are given (key_directory_to_hide), with whatever else lies there; then not the files in
+        // it again (inside a hidden directory they are no longer there to hide).
+        std::vector<fs::path> needed;
+        for (auto& d : {s.dkms_tree, s.source_tree, s.install_tree, s.kernel_source_dir_for(t.kver)}) needed.push_back(d);
+        if (s.kernel_config) needed.push_back(*s.kernel_config);
+        for (auto& d : shown)
+            if (d != s.root) needed.push_back(d);  // the root is shown for the trees in it, not for itself
+        needed.insert(needed.end(), p.writable.begin(), p.writable.end());
+        for (auto& n : needed) {
+            std::error_code ec;
+            if (fs::path c = fs::weakly_canonical(n, ec); !ec) n = c;
+        }
         const SigningPlan& signing = ops.signing_plan(t);
+        std::vector<fs::path> files;
         for (const fs::path& f : {fs::path(signing.mok_key), signing.mok_cert, fs::path(signing.key), signing.cert})
-            if (!f.empty() && !f.string().starts_with("pkcs11:")) {
-                std::error_code ec;
-                fs::path c = fs::weakly_canonical(f, ec);
-                if (!ec && std::find(p.hidden.begin(), p.hidden.end(), c) == p.hidden.end()) p.hidden.push_back(c);
-            }
+            if (std::error_code ec; !f.empty() && !f.string().starts_with("pkcs11:"))
+                if (fs::path c = fs::weakly_canonical(f, ec); !ec) files.push_back(c);
+        auto add_hidden = [&](const fs::path& h) {
+            if (std::find(p.hidden.begin(), p.hidden.end(), h) == p.hidden.end()) p.hidden.push_back(h);
+        };
+        for (auto& f : files)
+            if (auto dir = key_directory_to_hide(f, needed)) add_hidden(*dir);
+        for (auto& f : files)
+            if (std::find(p.hidden.begin(), p.hidden.end(), f.parent_path()) == p.hidden.end()) add_hidden(f);
         return p;
     }
 

@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -395,6 +397,24 @@ std::string verify_appended_signature(std::string_view img, const fs::path& cert
                         CMS_BINARY | CMS_NOINTERN | CMS_NO_SIGNER_CERT_VERIFY);
     if (ok != 1) return "the signature does not verify against " + cert_path.string() + ": " + openssl_error();
     return "";
+}
+
+std::optional<fs::path> key_directory_to_hide(const fs::path& file, const std::vector<fs::path>& needed) {
+    const fs::path dir = file.parent_path();
+    if (std::distance(dir.begin(), dir.end()) < 3) return std::nullopt;  // "/", "a", "b": /a/b at least
+    auto within = [](const fs::path& outer, const fs::path& inner) {
+        return std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end()).first == outer.end();
+    };
+    for (const fs::path& n : needed)
+        if (within(dir, n) || within(n, dir)) return std::nullopt;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; it != end; it.increment(ec)) {
+        if (ec) return std::nullopt;
+        fs::file_type type = it->symlink_status(ec).type();
+        if (ec || (type != fs::file_type::regular && type != fs::file_type::symlink)) return std::nullopt;
+    }
+    if (ec) return std::nullopt;
+    return dir;
 }
 
 void sign_module(const Context& ctx, const SigningPlan& plan, const fs::path& ko) {

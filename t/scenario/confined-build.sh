@@ -72,8 +72,9 @@ try() {
     if err=$("$@" 2>&1 >/dev/null); then say "$name: succeeded"; else say "$name: failed: ${err##*: }"; fi
 }
 if [ "$(id -u)" = 0 ]; then say "runs as root"; else say "runs as a user without privileges"; fi
-try "read the MOK key" cat "$ROOT/var/lib/dkms/mok.key"
-try "read the certificate" cat "$ROOT/var/lib/dkms/mok.pub"
+try "read the MOK key" cat "${KEY:-$ROOT/var/lib/dkms/mok.key}"
+try "read the certificate" cat "${CERT:-$ROOT/var/lib/dkms/mok.pub}"
+[ -z "${BESIDE:-}" ] || try "read a copy left beside the key" cat "$BESIDE"
 try "write to the root's etc" touch "$ROOT/etc/probe-$phase"
 try "write to /etc" touch "/etc/dkms-run-probe.$ID-$phase"
 try "append to the host's /tmp" bash -c "echo $phase >> '$SHARED/file'"
@@ -220,4 +221,41 @@ else
     skip "auto, no _dkms-run, namespaces refused" "_dkms-run exists here"
     skip "on, no _dkms-run" "_dkms-run exists here"
 fi
+# 5. A key kept apart from the trees (framework.conf's mok_signing_key in <root>/keys, as
+# /var/lib/shim-signed/mok is): its whole directory is hidden, and with it a world-readable copy of
+# the key left beside it; build_confinement=off, the control, reads the copy.
+keys_apart() {
+    fresh "$@"
+    mkdir -m 755 "$T/keys"
+    echo "a copy of the key" > "$T/keys/mok.key.bak"
+    chmod 644 "$T/keys/mok.key.bak"
+    printf '%s\n' "mok_signing_key=$T/keys/mok.key" "mok_certificate=$T/keys/mok.pub" >> "$T/etc/dkms/framework.conf"
+    export KEY=$T/keys/mok.key CERT=$T/keys/mok.pub BESIDE=$T/keys/mok.key.bak
+}
+KEYS_OUT=${BUILD_OUT//<root>\/var\/lib\/dkms\/mok./<root>\/keys\/mok.}
+keys_apart keys-apart
+golden "keys apart: the hostile module builds, signed with the key kept apart" 0 R build "$SRC" -k "$KVER" <<EOF
+$KEYS_OUT
+EOF
+EXPECTED=""
+for phase in pre_build make; do
+    EXPECTED+="$phase: read the MOK key: failed: No such file or directory
+$phase: read the certificate: failed: No such file or directory
+$phase: read a copy left beside the key: failed: No such file or directory
+"
+done
+same "keys apart: the key's directory is empty for the steps" "$(probes | grep -E 'read (the MOK|the cert|a copy)')" \
+    "${EXPECTED%$'\n'}"
+check "keys apart: the module is signed with the key kept apart" \
+    sig_verifies "$T/var/lib/dkms/hostile/1.0/$KVER/$ARCH/module/hostile.ko" "$T/keys/mok.pub"
+keys_apart keys-apart-off build_confinement=off
+golden "keys apart, off: the hostile module builds" 0 R build "$SRC" -k "$KVER" <<EOF
+$KEYS_OUT
+EOF
+same "keys apart, off: the steps read the copy beside the key" \
+    "$(probes | grep 'read a copy')" "pre_build: read a copy left beside the key: succeeded
+make: read a copy left beside the key: succeeded"
+for p in $(sleeper_pids); do kill "$p"; done
+rm -f /etc/dkms-run-probe."$ID"-*
+unset KEY CERT BESIDE
 finish

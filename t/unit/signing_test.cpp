@@ -141,3 +141,32 @@ TEST_CASE("try_sign_modules: only false disables signing; other values are not_i
                                              "not_in_chroot."}});
     }
 }
+
+TEST_CASE("key_directory_to_hide: a key's own directory, never one the build needs or a system one", "[signing]") {
+    ScratchDir d;
+    const fs::path root = fs::canonical(d.path);
+    d.write("keys/mok.key", "key");
+    d.write("keys/mok.key.bak", "a copy");
+    fs::create_symlink("mok.key", root / "keys/current.key");
+    d.write("dkms/mok.key", "key");
+    d.write("dkms/foo/1.0/source", "module");
+    d.write("tools/mok.key", "key");
+    d.write("tools/bin/cc", "compiler");
+    const std::vector<fs::path> needed{root / "dkms", root / "src", root / "headers/build"};
+    // Files and links only, apart from everything needed: hidden whole.
+    CHECK(key_directory_to_hide(root / "keys/mok.key", needed) == root / "keys");
+    // The dkms tree itself (the default /var/lib/dkms/mok.key), or inside or around a needed path: not.
+    CHECK_FALSE(key_directory_to_hide(root / "dkms/mok.key", needed));
+    d.write("headers/build/certs/signing_key.pem", "key");
+    CHECK_FALSE(key_directory_to_hide(root / "headers/build/certs/signing_key.pem", needed));
+    CHECK_FALSE(key_directory_to_hide(root / "headers/signing_key.pem", needed));
+    // A directory with a subdirectory is not a key's directory (a toolchain beside its key): not.
+    CHECK_FALSE(key_directory_to_hide(root / "tools/mok.key", needed));
+    // Not / or a directory right under it (/etc, /root), and not a directory that is not there.
+    CHECK_FALSE(key_directory_to_hide("/mok.key", {}));
+    CHECK_FALSE(key_directory_to_hide("/etc/mok.key", {}));
+    CHECK_FALSE(key_directory_to_hide(root / "missing/mok.key", needed));
+    // The same directory with nothing needed anywhere near it is hidden (the rules above are what refused).
+    CHECK(key_directory_to_hide(root / "dkms/mok.key", {}) == std::nullopt);  // a subdirectory: foo/
+    CHECK(key_directory_to_hide(root / "headers/build/certs/signing_key.pem", {}) == root / "headers/build/certs");
+}

@@ -73,6 +73,14 @@ MokState ensure_mok(const Context& ctx, const MokPaths& mok);
 /// modules will not be signed. Generates the MOK when both halves are missing.
 SigningPlan prepare_signing(const Context& ctx, const Target& t);
 
+/// The directory of a signing file (`file`, canonical) that the build sandbox hides whole, besides the
+/// file itself (docs/confinement.md): a directory that holds nothing but files and links (a key's
+/// directory, such as /var/lib/shim-signed/mok, with whatever copies sit beside the key), at least two
+/// levels below /, and neither inside nor around any of `needed` (canonical: the trees, the headers,
+/// the build directories, PATH), whose contents the steps may need. Else none: the files alone are
+/// hidden.
+std::optional<fs::path> key_directory_to_hide(const fs::path& file, const std::vector<fs::path>& needed);
+
 /// Sign `ko` in place with the plan's sign-file, then check the appended signature against the
 /// certificate. A failing sign-file is a warning (as in dkms 3.4: the module stays unsigned);
 /// a sign-file that succeeds without leaving a valid signature is an Error.
