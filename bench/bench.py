@@ -277,8 +277,8 @@ class Bench:
         runs = self.a.runs_fast * (3 if self.a.smoke else 5)
         # Each light variant runs right after the same untimed `dkms --version` (a bash script, which
         # leaves the CPU's caches and TLB to itself), so that /bin/true and dkms-run start alike: in the
-        # plain interleaving /bin/true always came after a light program and dkms-run half the time after
-        # dkms, and its ratio to /bin/true came out 1.6-1.85 for what is 1.45 with both after dkms.
+        # plain interleaving /bin/true always came right after a light program (its caches warm) and
+        # dkms-run half the time right after dkms.
         heavy = self.cmd("dkms", root, "--version")
         light = {"true", "floor", "dkms-run", "dkms-run status"}
         s = self.rounds(variants, runs, prepare=lambda v: v in light and self.run(heavy, env=self.env("dkms")))
