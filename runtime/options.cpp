@@ -132,10 +132,11 @@ std::vector<std::pair<std::string, std::vector<const Option*>>> action_option_gr
             it->second |= std::uint64_t(1) << i;
         }
     std::vector<std::pair<std::uint64_t, std::vector<const Option*>>> by_owners;
-    for (auto& [o, mask] : owners) {
+    for (auto& owner : owners) {  // (not a structured binding: clang 14 cannot capture one)
+        std::uint64_t mask = owner.second;
         auto it = std::find_if(by_owners.begin(), by_owners.end(), [&](auto& g) { return g.first == mask; });
         if (it == by_owners.end()) it = by_owners.insert(by_owners.end(), {mask, {}});
-        it->second.push_back(o);
+        it->second.push_back(owner.first);
     }
     std::vector<std::pair<std::string, std::vector<const Option*>>> groups;
     for (auto& [mask, options] : by_owners) {
