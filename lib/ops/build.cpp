@@ -442,41 +442,41 @@ struct Ops::BuildRun {
                 rest.remove_prefix(std::min(rest.size(), d.size() + 1));
                 if (d.starts_with("/")) shown.emplace_back(d);
             }
+        // Each path resolved once; none when it cannot be.
+        auto resolved = [](const fs::path& d) -> std::optional<fs::path> {
+            std::error_code ec;
+            fs::path c = fs::weakly_canonical(d, ec);
+            return ec ? std::nullopt : std::optional(c);
+        };
+        std::vector<std::optional<fs::path>> shown_c, writable_c;
+        for (auto& d : shown) shown_c.push_back(resolved(d));
+        for (auto& w : p.writable) writable_c.push_back(resolved(w));
         // Only what the private /tmp, /var/tmp and /dev/shm would hide needs showing (everything else
         // is seen read-only), each once, and not a writable one again (the sandbox takes a path once).
         std::vector<fs::path> privates;
         for (const char* d : {"/tmp", "/var/tmp", "/dev/shm"})
             if (std::error_code ec; fs::is_directory(d, ec)) privates.push_back(fs::canonical(d, ec));
         auto below_private = [&](const fs::path& c) {
-            for (auto& d : privates) {
-                auto [a, b] = std::mismatch(d.begin(), d.end(), c.begin(), c.end());
-                if (a == d.end() && c != d) return true;
-            }
+            for (auto& d : privates)
+                if (path_within(d, c) && c != d) return true;
             return false;
         };
-        for (auto& d : shown) {
+        for (auto& c : shown_c) {
             std::error_code ec;
-            fs::path c = fs::weakly_canonical(d, ec);
-            if (ec || c == "/" || !fs::exists(c, ec) || !below_private(c)) continue;
-            bool dup = false;
-            for (auto& w : p.writable) dup = dup || fs::weakly_canonical(w, ec) == c;
-            for (auto& r : p.readable)
-                dup = dup || std::mismatch(r.begin(), r.end(), c.begin(), c.end()).first == r.end();
-            if (!dup) p.readable.push_back(c);
+            if (!c || *c == "/" || !fs::exists(*c, ec) || !below_private(*c)) continue;
+            bool dup = std::find(writable_c.begin(), writable_c.end(), c) != writable_c.end();
+            for (auto& r : p.readable) dup = dup || path_within(r, *c);
+            if (!dup) p.readable.push_back(*c);
         }
         // The signing files are hidden, and so is the directory of one kept apart from everything the
         // steps are given (key_directory_to_hide), with whatever else lies there; then not the files in
-        // it again (inside a hidden directory they are no longer there to hide).
+        // it again (inside a hidden directory they are no longer there to hide). What the steps are
+        // given: what is shown but the root (shown for the trees in it, not for itself), and what they
+        // may write; as it was written where it cannot be resolved.
         std::vector<fs::path> needed;
-        for (auto& d : {s.dkms_tree, s.source_tree, s.install_tree, s.kernel_source_dir_for(t.kver)}) needed.push_back(d);
-        if (s.kernel_config) needed.push_back(*s.kernel_config);
-        for (auto& d : shown)
-            if (d != s.root) needed.push_back(d);  // the root is shown for the trees in it, not for itself
-        needed.insert(needed.end(), p.writable.begin(), p.writable.end());
-        for (auto& n : needed) {
-            std::error_code ec;
-            if (fs::path c = fs::weakly_canonical(n, ec); !ec) n = c;
-        }
+        for (size_t i = 0; i < shown.size(); ++i)
+            if (shown[i] != s.root) needed.push_back(shown_c[i].value_or(shown[i]));
+        for (size_t i = 0; i < p.writable.size(); ++i) needed.push_back(writable_c[i].value_or(p.writable[i]));
         const SigningPlan& signing = ops.signing_plan(t);
         std::vector<fs::path> files;
         for (const fs::path& f : {fs::path(signing.mok_key), signing.mok_cert, fs::path(signing.key), signing.cert})

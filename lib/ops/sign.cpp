@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstring>
 #include <iterator>
 #include <fstream>
@@ -402,11 +401,8 @@ std::string verify_appended_signature(std::string_view img, const fs::path& cert
 std::optional<fs::path> key_directory_to_hide(const fs::path& file, const std::vector<fs::path>& needed) {
     const fs::path dir = file.parent_path();
     if (std::distance(dir.begin(), dir.end()) < 3) return std::nullopt;  // "/", "a", "b": /a/b at least
-    auto within = [](const fs::path& outer, const fs::path& inner) {
-        return std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end()).first == outer.end();
-    };
     for (const fs::path& n : needed)
-        if (within(dir, n) || within(n, dir)) return std::nullopt;
+        if (path_within(dir, n) || path_within(n, dir)) return std::nullopt;
     std::error_code ec;
     for (fs::directory_iterator it(dir, ec), end; it != end; it.increment(ec)) {
         if (ec) return std::nullopt;

@@ -334,6 +334,10 @@ std::string unsafe_path_below(const fs::path& dir, const fs::path& p) {
     return "";
 }
 
+bool path_within(const fs::path& outer, const fs::path& inner) noexcept {
+    return std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end()).first == outer.end();
+}
+
 bool link_exists(const fs::path& p) noexcept {
     struct stat st;
     return lstat(p.c_str(), &st) == 0 && S_ISLNK(st.st_mode);

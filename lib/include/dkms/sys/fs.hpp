@@ -73,6 +73,10 @@ fs::path first_symlink(const fs::path& base, const fs::path& rel) noexcept;
 /// symbolic link (the last component may be one: unlink and rename act on the link itself).
 std::string unsafe_path_below(const fs::path& dir, const fs::path& p);
 
+/// Whether `inner` is `outer` or lies below it, by whole components (/a/b is within /a, /ab is not);
+/// lexical only: both should be canonical.
+bool path_within(const fs::path& outer, const fs::path& inner) noexcept;
+
 /// lstat-based tests that never throw.
 bool link_exists(const fs::path& p) noexcept;   ///< p itself is a symlink
 bool dir_exists(const fs::path& p) noexcept;       ///< follows symlinks
