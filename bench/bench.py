@@ -333,15 +333,18 @@ class Bench:
         self.tool(tool, root, "add", f"{name}/{version}")
 
     # ---- build overhead ----------------------------------------------------------------------
+    def conf_word(self, bdir, env, expr):
+        """A shell word (`expr`) evaluated after sourcing bdir's dkms.conf in bdir, as dkms reads it."""
+        return subprocess.run(["bash", "-c", 'cd "$1" && . ./dkms.conf >/dev/null 2>&1; printf "%s" ' + expr, "-", bdir],
+                              stdout=subprocess.PIPE, text=True, env=env).stdout
+
     def bare_make(self, root, src, name, version):
         """Seconds of the make command dkms would run, in a fresh copy of the source, with nothing around it."""
         bdir = os.path.join(root, "var/lib/dkms", name, version, "build")
         shutil.rmtree(os.path.join(root, "var/lib/dkms", name), ignore_errors=True)
         shutil.copytree(src, bdir, symlinks=True)
         env = self.conf_env(root, name, version)
-        make = subprocess.run(["bash", "-c", 'cd "$1" && . ./dkms.conf >/dev/null 2>&1; printf "%s" '
-                               '"${MAKE[0]:-make -C $kernel_source_dir M=$dkms_tree/$module/$module_version/build}"',
-                               "-", bdir], stdout=subprocess.PIPE, text=True, env=env).stdout
+        make = self.conf_word(bdir, env, '"${MAKE[0]:-make -C $kernel_source_dir M=$dkms_tree/$module/$module_version/build}"')
         make = re.sub(r"^make", f"make -j{os.cpu_count()} KERNELRELEASE={self.kver}", make)
         return self.run(["bash", "-c", make], env=env, cwd=bdir)[:2]
 
@@ -353,8 +356,7 @@ class Bench:
         kos = [os.path.join(d, f) for d, _, fs in os.walk(bdir) for f in fs if f.endswith(".ko")]
         sign = sum(self.run([self.signing["sign_file"], "sha256", self.signing["mok_signing_key"],
                              self.signing["mok_certificate"], ko], env=env)[0] for ko in kos)
-        clean = subprocess.run(["bash", "-c", 'cd "$1" && . ./dkms.conf >/dev/null 2>&1; printf "%s" "$CLEAN"', "-", bdir],
-                               stdout=subprocess.PIPE, text=True, env=env).stdout
+        clean = self.conf_word(bdir, env, '"$CLEAN"')
         return sign, self.run(["bash", "-c", clean], env=env, cwd=bdir)[0] if clean.strip() else 0.0
 
     def bench_build(self):
